@@ -1,0 +1,492 @@
+/* rv-conf.c: reverify.xml, loaded once and checked against a typed table */
+#include "config.h"
+#include "rv-conf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/tree.h>
+
+#include "rv-buf.h"
+#include "rv-err.h"
+#include "rv-util.h"
+#include "rv-xml.h"
+
+#ifndef RV_SYSCONFDIR
+#define RV_SYSCONFDIR "/etc"
+#endif
+
+#define K(sec, name, type, field, min, max, values, def, doc) \
+	{ sec, name, type, offsetof(struct rv_conf, field), min, max, values, def, doc }
+
+static const struct rv_conf_key keys[] = {
+	K("log", "target", RV_CONF_ENUM, log_target, 0, 0, "syslog|stderr|file",
+	  "syslog", "where log lines go; stderr suits tests and foreground runs"),
+	K("log", "file", RV_CONF_PATH, log_file, 0, 0, NULL,
+	  "", "the log file when target is file"),
+	K("log", "facility", RV_CONF_STR, log_facility, 0, 0, NULL,
+	  "daemon", "syslog facility (auth, authpriv, daemon, user, local0-local7)"),
+	K("log", "level", RV_CONF_ENUM, log_level, 0, 0, "warn|info|debug",
+	  "info", "warn: problems only; info: one line per request; debug: more"),
+	/* 64 KiB: a verification body is a few hundred bytes; Logto's
+	 * koa-body allows 1 MiB (logto-spec 12.3) but no route needs it */
+	K("http", "max-body", RV_CONF_UINT, http_max_body, 1024, 1048576, NULL,
+	  "65536", "largest request body in bytes; larger gets 413"),
+	K("http", "base-path", RV_CONF_STR, http_base_path, 0, 0, NULL,
+	  "", "URL prefix in front of /api when the site mounts reverify below its root"),
+	/* Logto answers any origin on these paths (logto-spec 1.2 step 4) */
+	K("http", "cors", RV_CONF_BOOL, http_cors, 0, 0, NULL,
+	  "yes", "answer CORS requests from any origin, as Logto does"),
+	/* Logto's fallback language (logto-spec 1.2 step 1, 4.7) */
+	K("i18n", "fallback", RV_CONF_LANG, i18n_fallback, 0, 0, NULL,
+	  "en", "language used when the request asks for none we have"),
+	K("i18n", "overrides", RV_CONF_PATH, i18n_overrides, 0, 0, NULL,
+	  RV_SYSCONFDIR "/reverify/locale",
+	  "directory of <lang>.xml catalogs that replace or add messages"),
+	{ NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL },
+};
+
+const struct rv_conf_key *
+rv_conf_keys(void)
+{
+	return keys;
+}
+
+#define FIELD(conf, k, type) ((type *)((char *)(conf) + (k)->offset))
+
+static bool
+is_string_type(enum rv_conf_type t)
+{
+	return t == RV_CONF_STR || t == RV_CONF_PATH || t == RV_CONF_LANG;
+}
+
+/* The index of value in "a|b|c", or -1. */
+static int
+enum_index(const char *values, const char *value)
+{
+	const char *p = values;
+	size_t len = strlen(value);
+	int i = 0;
+
+	while (*p) {
+		const char *bar = strchr(p, '|');
+		size_t n = bar ? (size_t)(bar - p) : strlen(p);
+
+		if (n == len && strncmp(p, value, n) == 0)
+			return i;
+		if (bar == NULL)
+			break;
+		p = bar + 1;
+		i++;
+	}
+	return -1;
+}
+
+static const char *
+enum_name(const char *values, int index, char *buf, size_t size)
+{
+	const char *p = values;
+	int i;
+
+	for (i = 0; i < index && (p = strchr(p, '|')) != NULL; i++)
+		p++;
+	if (p == NULL)
+		return "";
+	rv_strlcpy(buf, p, size);
+	if (strchr(buf, '|'))
+		*strchr(buf, '|') = '\0';
+	return buf;
+}
+
+static bool
+valid_lang(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n < 2 || n > 15)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || (s[i] == '-' && i >= 2)))
+			return false;
+	return true;
+}
+
+/* Resolves a relative path against the directory of the config file. */
+static char *
+resolve_path(const char *conf_path, const char *value)
+{
+	const char *slash;
+
+	if (*value == '\0' || *value == '/' || conf_path == NULL ||
+	    (slash = strrchr(conf_path, '/')) == NULL)
+		return rv_xstrdup(value);
+	return rv_xasprintf("%.*s/%s", (int)(slash - conf_path), conf_path, value);
+}
+
+/*
+ * Sets one key from its text. why_r gets a static description of what is
+ * wrong when -1 is returned.
+ */
+static int
+set_value(struct rv_conf *conf, const struct rv_conf_key *k, const char *v,
+	  const char **why_r)
+{
+	long long n;
+	int i;
+
+	if (strlen(v) > 4096) {
+		*why_r = "is longer than 4096 bytes";
+		return -1;
+	}
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p < 0x20) {
+			*why_r = "contains a control character";
+			return -1;
+		}
+	switch (k->type) {
+	case RV_CONF_LANG:
+		if (!valid_lang(v)) {
+			*why_r = "is not a language tag (like en or pt-BR)";
+			return -1;
+		}
+		/* FALLTHROUGH */
+	case RV_CONF_STR:
+		free(*FIELD(conf, k, char *));
+		*FIELD(conf, k, char *) = rv_xstrdup(v);
+		return 0;
+	case RV_CONF_PATH:
+		free(*FIELD(conf, k, char *));
+		*FIELD(conf, k, char *) = resolve_path(conf->path, v);
+		return 0;
+	case RV_CONF_UINT:
+		if (rv_parse_ll(v, 0, 9223372036854775807LL, &n) < 0) {
+			*why_r = "is not a whole number";
+			return -1;
+		}
+		if (n < k->min || n > k->max) {
+			*why_r = "is out of range";
+			return -1;
+		}
+		*FIELD(conf, k, long long) = n;
+		return 0;
+	case RV_CONF_BOOL:
+		if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on"))
+			*FIELD(conf, k, bool) = true;
+		else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off"))
+			*FIELD(conf, k, bool) = false;
+		else {
+			*why_r = "is not yes or no";
+			return -1;
+		}
+		return 0;
+	case RV_CONF_ENUM:
+		if ((i = enum_index(k->values, v)) < 0) {
+			*why_r = "is not one of the allowed values";
+			return -1;
+		}
+		*FIELD(conf, k, int) = i;
+		return 0;
+	}
+	*why_r = "has an unknown type";
+	return -1;
+}
+
+void
+rv_conf_defaults(struct rv_conf *conf)
+{
+	const struct rv_conf_key *k;
+	const char *why;
+
+	memset(conf, 0, sizeof(*conf));
+	for (k = keys; k->section != NULL; k++)
+		if (set_value(conf, k, k->def, &why) < 0)
+			rv_bug(__FILE__, __LINE__, "bad default in the key table");
+}
+
+void
+rv_conf_release(struct rv_conf *conf)
+{
+	const struct rv_conf_key *k;
+
+	for (k = keys; k->section != NULL; k++)
+		if (is_string_type(k->type))
+			free(*FIELD(conf, k, char *));
+	free(conf->path);
+	memset(conf, 0, sizeof(*conf));
+}
+
+static bool
+section_known(const char *name)
+{
+	const struct rv_conf_key *k;
+
+	for (k = keys; k->section != NULL; k++)
+		if (strcmp(k->section, name) == 0)
+			return true;
+	return false;
+}
+
+static const struct rv_conf_key *
+find_key(const char *section, const char *name)
+{
+	const struct rv_conf_key *k;
+
+	for (k = keys; k->section != NULL; k++)
+		if (strcmp(k->section, section) == 0 && strcmp(k->name, name) == 0)
+			return k;
+	return NULL;
+}
+
+static void
+describe_range(const struct rv_conf_key *k, char *buf, size_t size)
+{
+	if (k->type == RV_CONF_UINT)
+		snprintf(buf, size, " (%lld to %lld)", k->min, k->max);
+	else if (k->type == RV_CONF_ENUM)
+		snprintf(buf, size, " (one of %s)", k->values);
+	else
+		buf[0] = '\0';
+}
+
+static int
+load_section(struct rv_conf *conf, xmlNode *sec, struct rv_err *err)
+{
+	const char *sname = (const char *)sec->name;
+	const struct rv_conf_key *k;
+	xmlAttr *a;
+
+	if (rv_xml_first(sec) != NULL)
+		return rv_xml_error(err, rv_xml_first(sec),
+				    "<%s> takes no child elements; <%s> is unknown",
+				    sname, (const char *)rv_xml_first(sec)->name);
+	if (rv_xml_has_stray_text(sec))
+		return rv_xml_error(err, sec, "<%s> takes attributes, not text", sname);
+	for (a = sec->properties; a != NULL; a = a->next) {
+		const char *aname = (const char *)a->name;
+		xmlChar *v;
+		const char *why = NULL;
+		char range[160];
+		int rc;
+
+		if (a->ns != NULL || (k = find_key(sname, aname)) == NULL)
+			return rv_xml_error(err, sec, "unknown setting '%s' in <%s>",
+					    aname, sname);
+		v = xmlNodeListGetString(sec->doc, a->children, 1);
+		rc = set_value(conf, k, v ? (const char *)v : "", &why);
+		if (rc < 0) {
+			describe_range(k, range, sizeof(range));
+			rv_xml_error(err, sec, "<%s %s=\"%.64s\">: the value %s%s",
+				     sname, aname, v ? (const char *)v : "", why, range);
+		}
+		xmlFree(v);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+rv_conf_load(const char *path, struct rv_conf *conf, struct rv_err *err)
+{
+	xmlDoc *doc;
+	xmlNode *root, *sec, *prev;
+	int rc = -1;
+
+	rv_conf_defaults(conf);
+	conf->path = rv_xstrdup(path);
+	if (rv_xml_read_file(path, &doc, err) < 0)
+		goto fail;
+	root = xmlDocGetRootElement(doc);
+	if (!rv_xml_is(root, "reverify")) {
+		rv_xml_error(err, root, "the root element must be <reverify>");
+		goto out;
+	}
+	if (root->properties != NULL) {
+		rv_xml_error(err, root, "<reverify> takes no attributes");
+		goto out;
+	}
+	if (rv_xml_has_stray_text(root)) {
+		rv_xml_error(err, root, "text directly inside <reverify>");
+		goto out;
+	}
+	for (sec = rv_xml_first(root); sec != NULL; sec = rv_xml_next(sec->next)) {
+		if (sec->ns != NULL || !section_known((const char *)sec->name)) {
+			rv_xml_error(err, sec, "unknown element <%s>",
+				     (const char *)sec->name);
+			goto out;
+		}
+		for (prev = rv_xml_first(root); prev != sec;
+		     prev = rv_xml_next(prev->next))
+			if (xmlStrEqual(prev->name, sec->name)) {
+				rv_xml_error(err, sec, "<%s> appears twice (first on line %ld)",
+					     (const char *)sec->name,
+					     (long)xmlGetLineNo(prev));
+				goto out;
+			}
+		if (load_section(conf, sec, err) < 0)
+			goto out;
+	}
+	if (conf->log_target == RV_CONF_LOG_FILE &&
+	    (conf->log_file == NULL || *conf->log_file == '\0')) {
+		rv_xml_error(err, root, "<log target=\"file\"> needs file=\"...\"");
+		goto out;
+	}
+	rc = 0;
+out:
+	xmlFreeDoc(doc);
+fail:
+	if (rc < 0) {
+		char *keep = conf->path;
+
+		conf->path = NULL;
+		rv_conf_release(conf);
+		rv_conf_defaults(conf);
+		free(keep);
+	}
+	return rc;
+}
+
+static void
+add_xml_escaped(struct rv_buf *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': rv_buf_addstr(out, "&amp;"); break;
+		case '<': rv_buf_addstr(out, "&lt;"); break;
+		case '>': rv_buf_addstr(out, "&gt;"); break;
+		case '"': rv_buf_addstr(out, "&quot;"); break;
+		default: rv_buf_addch(out, *s);
+		}
+	}
+}
+
+void
+rv_conf_dump(const struct rv_conf *conf, struct rv_buf *out)
+{
+	const struct rv_conf_key *k;
+	const char *section = NULL;
+	char buf[64];
+
+	rv_buf_addstr(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	if (conf->path != NULL) {
+		rv_buf_addstr(out, "<!-- effective configuration of ");
+		add_xml_escaped(out, conf->path);
+		rv_buf_addstr(out, " -->\n");
+	} else {
+		rv_buf_addstr(out, "<!-- built-in defaults -->\n");
+	}
+	rv_buf_addstr(out, "<reverify>");
+	for (k = keys; k->section != NULL; k++) {
+		if (section == NULL || strcmp(section, k->section) != 0) {
+			if (section != NULL)
+				rv_buf_addstr(out, "/>");
+			section = k->section;
+			rv_buf_addf(out, "\n  <%s", section);
+		}
+		rv_buf_addf(out, "\n      %s=\"", k->name);
+		switch (k->type) {
+		case RV_CONF_STR:
+		case RV_CONF_PATH:
+		case RV_CONF_LANG: {
+			const char *s = *FIELD((struct rv_conf *)conf, k, char *);
+
+			add_xml_escaped(out, s ? s : "");
+			break;
+		}
+		case RV_CONF_UINT:
+			rv_buf_addf(out, "%lld", *FIELD((struct rv_conf *)conf, k, long long));
+			break;
+		case RV_CONF_BOOL:
+			rv_buf_addstr(out, *FIELD((struct rv_conf *)conf, k, bool) ? "yes" : "no");
+			break;
+		case RV_CONF_ENUM:
+			rv_buf_addstr(out, enum_name(k->values,
+				      *FIELD((struct rv_conf *)conf, k, int), buf, sizeof(buf)));
+			break;
+		}
+		rv_buf_addch(out, '"');
+	}
+	if (section != NULL)
+		rv_buf_addstr(out, "/>");
+	rv_buf_addstr(out, "\n</reverify>\n");
+}
+
+void
+rv_conf_xsd(struct rv_buf *out)
+{
+	const struct rv_conf_key *k;
+	const char *section = NULL;
+
+	rv_buf_addstr(out,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<!-- reverify.xsd: the schema of reverify.xml. Generated from the key\n"
+		"     table in src/rv-conf.c by 'make update-xsd'; do not edit. -->\n"
+		"<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\">\n"
+		"  <xs:element name=\"reverify\">\n"
+		"    <xs:complexType>\n"
+		"      <xs:all>\n");
+	for (k = keys; k->section != NULL; k++) {
+		if (section == NULL || strcmp(section, k->section) != 0) {
+			if (section != NULL)
+				rv_buf_addstr(out, "          </xs:complexType>\n"
+					      "        </xs:element>\n");
+			section = k->section;
+			rv_buf_addf(out, "        <xs:element name=\"%s\" minOccurs=\"0\">\n"
+				    "          <xs:complexType>\n", section);
+		}
+		rv_buf_addf(out, "            <xs:attribute name=\"%s\">\n"
+			    "              <xs:annotation><xs:documentation>", k->name);
+		add_xml_escaped(out, k->doc);
+		rv_buf_addstr(out, "</xs:documentation></xs:annotation>\n"
+			      "              <xs:simpleType>\n");
+		switch (k->type) {
+		case RV_CONF_STR:
+		case RV_CONF_PATH:
+			rv_buf_addstr(out, "                <xs:restriction base=\"xs:string\">"
+				      "<xs:maxLength value=\"4096\"/></xs:restriction>\n");
+			break;
+		case RV_CONF_LANG:
+			rv_buf_addstr(out, "                <xs:restriction base=\"xs:string\">"
+				      "<xs:pattern value=\"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?\"/>"
+				      "</xs:restriction>\n");
+			break;
+		case RV_CONF_UINT:
+			rv_buf_addf(out, "                <xs:restriction base=\"xs:nonNegativeInteger\">"
+				    "<xs:minInclusive value=\"%lld\"/>"
+				    "<xs:maxInclusive value=\"%lld\"/></xs:restriction>\n",
+				    k->min, k->max);
+			break;
+		case RV_CONF_BOOL:
+			rv_buf_addstr(out, "                <xs:restriction base=\"xs:string\">"
+				      "<xs:enumeration value=\"yes\"/><xs:enumeration value=\"no\"/>"
+				      "<xs:enumeration value=\"true\"/><xs:enumeration value=\"false\"/>"
+				      "<xs:enumeration value=\"on\"/><xs:enumeration value=\"off\"/>"
+				      "</xs:restriction>\n");
+			break;
+		case RV_CONF_ENUM: {
+			const char *p = k->values;
+
+			rv_buf_addstr(out, "                <xs:restriction base=\"xs:string\">");
+			while (*p) {
+				const char *bar = strchr(p, '|');
+				int n = bar ? (int)(bar - p) : (int)strlen(p);
+
+				rv_buf_addf(out, "<xs:enumeration value=\"%.*s\"/>", n, p);
+				p += n + (bar ? 1 : 0);
+			}
+			rv_buf_addstr(out, "</xs:restriction>\n");
+			break;
+		}
+		}
+		rv_buf_addstr(out, "              </xs:simpleType>\n"
+			      "            </xs:attribute>\n");
+	}
+	if (section != NULL)
+		rv_buf_addstr(out, "          </xs:complexType>\n"
+			      "        </xs:element>\n");
+	rv_buf_addstr(out, "      </xs:all>\n"
+		      "    </xs:complexType>\n"
+		      "  </xs:element>\n"
+		      "</xs:schema>\n");
+}

@@ -1,0 +1,82 @@
+/* rv-err.h: the error struct and the table of API error codes */
+#ifndef RV_ERR_H
+#define RV_ERR_H
+
+#include <stdbool.h>
+#include <jansson.h>
+
+#define RV_ERR_MAX_VARS 3
+
+/*
+ * Filled once at the failure site, read once by rv_main(), which turns it
+ * into the JSON error body {"code", "message", "data"?, "details"?} and the
+ * HTTP status. Handlers never print errors themselves.
+ *
+ * - code is a static string (a key of the catalogs, conf/locale/<lang>.xml);
+ * - msg is for the log only, never sent to a client; never put a secret in it;
+ * - vars fill the {{placeholders}} of the localised message;
+ * - data (owned, may be NULL) is sent as "data"; details as "details";
+ * - headers holds extra response header lines ("Name: value\r\n").
+ */
+struct rv_err {
+	int status;
+	const char *code;
+	char msg[256];
+	struct {
+		const char *name;	/* static string */
+		char value[96];
+		bool minutes;		/* value is a count of minutes, shown as
+					   a localised relative time */
+	} vars[RV_ERR_MAX_VARS];
+	int nvars;
+	json_t *data;
+	char details[512];
+	char headers[256];
+};
+
+/* Codes of our own (the Logto ones are written out at the call sites). */
+#define RV_E_INTERNAL		"internal_error"
+#define RV_E_INVALID_INPUT	"guard.invalid_input"
+#define RV_E_NOT_FOUND		"request.not_found"
+#define RV_E_METHOD		"request.method_not_allowed"
+#define RV_E_MEDIA_TYPE		"request.unsupported_media_type"
+#define RV_E_TOO_LARGE		"request.payload_too_large"
+#define RV_E_UNAVAILABLE	"service.unavailable"
+
+void rv_err_init(struct rv_err *err);
+/* Frees data and re-initialises. */
+void rv_err_release(struct rv_err *err);
+
+/*
+ * Fills *err (when err is not NULL) and returns -1, so that callers can write
+ * "return rv_err_set(err, 400, "verification_record.not_found", "no record");".
+ * status 0 takes the code's status from the table. fmt is for the log.
+ */
+int rv_err_set(struct rv_err *err, int status, const char *code,
+	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Adds a {{name}} value for the message; name must be a static string. */
+void rv_err_var(struct rv_err *err, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Adds a {{name}} that renders as "in N minutes" in the request language. */
+void rv_err_var_minutes(struct rv_err *err, const char *name, long minutes);
+/* Adds a response header to the error response; CR and LF are refused. */
+void rv_err_header(struct rv_err *err, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Sets the "details" line (guard.invalid_input). */
+void rv_err_details(struct rv_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The table of every API error code we answer with (logto-spec 1.4 plus
+ * our own). Each has its usual HTTP status. */
+struct rv_err_code {
+	const char *code;
+	int status;
+};
+/* Returns the table; *n_r gets its length. */
+const struct rv_err_code *rv_err_codes(size_t *n_r);
+/* The table's status for code, or 0 when the code is unknown. */
+int rv_err_status(const char *code);
+/* The HTTP reason phrase ("Not Found"); "Unknown" when not known. */
+const char *rv_http_reason(int status);
+
+#endif

@@ -1,0 +1,220 @@
+/* rv-json.c: strict JSON request bodies and typed fields (jansson) */
+#include "config.h"
+#include "rv-json.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rv-buf.h"
+#include "rv-err.h"
+#include "rv-util.h"
+
+const char *
+rv_json_type_name(const json_t *v)
+{
+	switch (v ? json_typeof(v) : JSON_NULL) {
+	case JSON_OBJECT: return "object";
+	case JSON_ARRAY: return "array";
+	case JSON_STRING: return "string";
+	case JSON_INTEGER:
+	case JSON_REAL: return "number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "boolean";
+	case JSON_NULL: return "null";
+	}
+	return "unknown";
+}
+
+/* Adds one zod-like issue to err->data {"issues":[...],"name":"ZodError"}
+ * (logto-spec 1.3) and sets the details line. */
+static int
+invalid(struct rv_err *err, const char *path, const char *issue,
+	const char *expected, const char *received, const char *msg)
+{
+	json_t *iss, *jpath;
+	const char *p, *dot;
+
+	if (err == NULL)
+		return -1;
+	rv_err_set(err, 400, RV_E_INVALID_INPUT, "invalid body: %s: %s",
+		   path && *path ? path : "(root)", msg);
+	rv_err_var(err, "type", "body");
+	jpath = json_array();
+	for (p = path; p && *p; p = dot ? dot + 1 : p + strlen(p)) {
+		dot = strchr(p, '.');
+		json_array_append_new(jpath, json_stringn(p, dot ? (size_t)(dot - p) : strlen(p)));
+		if (dot == NULL)
+			break;
+	}
+	iss = json_pack("{s:s, s:o, s:s}", "code", issue, "path", jpath,
+			"message", msg);
+	if (expected != NULL)
+		json_object_set_new(iss, "expected", json_string(expected));
+	if (received != NULL)
+		json_object_set_new(iss, "received", json_string(received));
+	if (err->data != NULL)
+		json_decref(err->data);
+	err->data = json_pack("{s:[o], s:s}", "issues", iss, "name", "ZodError");
+	if (strcmp(issue, "invalid_type") == 0 && expected && received)
+		rv_err_details(err, "Error in key path \"%s\": (%s) Expected %s but received %s.",
+			       path ? path : "", issue, expected, received);
+	else
+		rv_err_details(err, "Error in key path \"%s\": (%s) %s",
+			       path ? path : "", issue, msg);
+	return -1;
+}
+
+int
+rv_json_invalid(struct rv_err *err, const char *path, const char *issue,
+		const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return invalid(err, path, issue, NULL, NULL, msg);
+}
+
+/* Nesting depth of the body outside strings; stops counting past limit. */
+static int
+depth_ok(const char *s, size_t len)
+{
+	int depth = 0;
+	bool in_str = false;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = false;
+			continue;
+		}
+		if (c == '"')
+			in_str = true;
+		else if (c == '{' || c == '[') {
+			if (++depth > RV_JSON_MAX_DEPTH)
+				return 0;
+		} else if (c == '}' || c == ']')
+			depth--;
+	}
+	return 1;
+}
+
+int
+rv_json_parse_body(const char *body, size_t len, json_t **root_r,
+		   struct rv_err *err)
+{
+	json_error_t jerr;
+	json_t *root;
+	char msg[200];
+
+	*root_r = NULL;
+	if (len == 0) {
+		*root_r = json_object();
+		return 0;
+	}
+	if (!depth_ok(body, len)) {
+		rv_err_set(err, 400, RV_E_INVALID_INPUT,
+			   "invalid body: nested deeper than %d", RV_JSON_MAX_DEPTH);
+		rv_err_var(err, "type", "body");
+		rv_err_details(err, "JSON nested deeper than %d levels",
+			       RV_JSON_MAX_DEPTH);
+		return -1;
+	}
+	/* jansson checks UTF-8 and refuses \u0000 unless JSON_ALLOW_NUL */
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (root == NULL) {
+		snprintf(msg, sizeof(msg), "%s", jerr.text);
+		rv_err_set(err, 400, RV_E_INVALID_INPUT, "invalid body: %s", msg);
+		rv_err_var(err, "type", "body");
+		rv_err_details(err, "Invalid JSON at line %d, column %d: %s",
+			       jerr.line, jerr.column, msg);
+		return -1;
+	}
+	if (!json_is_object(root)) {
+		invalid(err, "", "invalid_type", "object", rv_json_type_name(root),
+			"Expected object");
+		json_decref(root);
+		return -1;
+	}
+	*root_r = root;
+	return 0;
+}
+
+int
+rv_json_str(json_t *obj, const char *key, bool required, size_t min_len,
+	    size_t max_len, const char **v_r, struct rv_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+	const char *s;
+	size_t n = 0;
+
+	if (v == NULL || (json_is_null(v) && !required)) {
+		if (!required)
+			return 0;
+		return invalid(err, key, "invalid_type", "string", "undefined",
+			       "Required");
+	}
+	if (!json_is_string(v))
+		return invalid(err, key, "invalid_type", "string",
+			       rv_json_type_name(v), "Expected string");
+	s = json_string_value(v);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p & 0xc0) != 0x80)
+			n++;
+	if (n < min_len) {
+		char m[96];
+
+		snprintf(m, sizeof(m), "String must contain at least %zu character(s)",
+			 min_len);
+		return invalid(err, key, "too_small", NULL, NULL, m);
+	}
+	if (n > max_len) {
+		char m[96];
+
+		snprintf(m, sizeof(m), "String must contain at most %zu character(s)",
+			 max_len);
+		return invalid(err, key, "too_big", NULL, NULL, m);
+	}
+	*v_r = s;
+	return 1;
+}
+
+int
+rv_json_obj(json_t *obj, const char *key, bool required, json_t **v_r,
+	    struct rv_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL || (json_is_null(v) && !required)) {
+		if (!required)
+			return 0;
+		return invalid(err, key, "invalid_type", "object", "undefined",
+			       "Required");
+	}
+	if (!json_is_object(v))
+		return invalid(err, key, "invalid_type", "object",
+			       rv_json_type_name(v), "Expected object");
+	*v_r = v;
+	return 1;
+}
+
+static int
+dump_cb(const char *data, size_t size, void *ctx)
+{
+	rv_buf_add(ctx, data, size);
+	return 0;
+}
+
+void
+rv_json_dump(const json_t *v, struct rv_buf *out)
+{
+	json_dump_callback(v, dump_cb, out, JSON_COMPACT | JSON_ENCODE_ANY);
+}

@@ -1,0 +1,570 @@
+/* rv-main.c: the one main loop every program uses, and its route table */
+#include "config.h"
+#include "rv-main.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "rv-arena.h"
+#include "rv-buf.h"
+#include "rv-conf.h"
+#include "rv-crypto.h"
+#include "rv-err.h"
+#include "rv-i18n.h"
+#include "rv-json.h"
+#include "rv-log.h"
+#include "rv-req.h"
+#include "rv-resp.h"
+#include "rv-util.h"
+#include "rv-xml.h"
+
+#ifndef RV_CONFIG_DEFAULT
+#define RV_CONFIG_DEFAULT "/etc/reverify/reverify.xml"
+#endif
+
+extern char **environ;
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	FCGX_ShutdownPending();
+}
+
+/* slowcgi: make sure 0-2 are open so that no file we open lands there */
+static void
+ensure_std_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+/* ---- routing ---------------------------------------------------------- */
+
+static bool
+segment_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 64)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* Matches path against pattern, filling req's params on success. One
+ * trailing slash is allowed (koa-router's non-strict matching). */
+static bool
+route_match(const char *pattern, const char *path, struct rv_req *req)
+{
+	const char *p = pattern, *s = path;
+	int nparams = 0;
+
+	while (*p != '\0') {
+		if (*p == ':') {
+			const char *pend = strchr(p, '/'), *send = strchr(s, '/');
+			size_t plen = pend ? (size_t)(pend - p) : strlen(p);
+			size_t slen = send ? (size_t)(send - s) : strlen(s);
+
+			if (!segment_ok(s, slen) || nparams == RV_REQ_MAX_PARAMS)
+				return false;
+			req->params[nparams].name =
+				rv_arena_strndup(req->arena, p + 1, plen - 1);
+			req->params[nparams].value =
+				rv_arena_strndup(req->arena, s, slen);
+			nparams++;
+			p += plen;
+			s += slen;
+			continue;
+		}
+		if (*p != *s)
+			return false;
+		p++, s++;
+	}
+	if (!(*s == '\0' || (s[0] == '/' && s[1] == '\0' && s != path + 1)))
+		return false;
+	req->nparams = nparams;
+	return true;
+}
+
+/* ---- one request ------------------------------------------------------ */
+
+static bool
+sane_request_id(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL)
+		return false;
+	for (; s[n]; n++)
+		if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+		      (s[n] >= '0' && s[n] <= '9') || s[n] == '-' || s[n] == '_' ||
+		      s[n] == '.' || s[n] == ':'))
+			return false;
+	return n > 0 && n <= 64;
+}
+
+static bool
+sane_header_value(const char *s, size_t max)
+{
+	size_t n;
+
+	for (n = 0; s[n]; n++)
+		if ((unsigned char)s[n] < 0x20 || (unsigned char)s[n] >= 0x7f)
+			return false;
+	return n > 0 && n <= max;
+}
+
+/* Logto answers any origin on /api/my-account and /api/verifications and
+ * exposes every header (logto-spec 1.2 step 4). */
+static void
+add_cors(struct rv_req *req, struct rv_resp *resp)
+{
+	const char *origin = rv_req_header(req, "Origin");
+
+	if (!req->conf->http_cors)
+		return;
+	if (origin != NULL && sane_header_value(origin, 256)) {
+		rv_resp_header(resp, "Access-Control-Allow-Origin", "%s", origin);
+		rv_resp_header(resp, "Vary", "Origin");
+	} else {
+		rv_resp_header(resp, "Access-Control-Allow-Origin", "*");
+	}
+	rv_resp_header(resp, "Access-Control-Expose-Headers", "*");
+}
+
+static void
+error_response(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
+{
+	struct rv_buf msg = RV_BUF_INIT;
+	json_t *body;
+
+	if (err->code == NULL)
+		rv_err_set(err, 500, RV_E_INTERNAL, "handler failed without saying why");
+	if (err->status >= 500) {
+		rv_log_warnx("%d %s: %s", err->status, err->code, err->msg);
+		/* the detail stays in the log (STYLE.md 4.4) */
+		err->details[0] = '\0';
+		if (err->data != NULL)
+			json_decref(err->data);
+		err->data = NULL;
+	} else {
+		rv_log_info("%d %s: %s", err->status, err->code, err->msg);
+	}
+	rv_i18n_render(req->lang, err, &msg);
+	body = json_pack("{s:s, s:s}", "code", err->code, "message", msg.buf);
+	if (err->data != NULL) {
+		json_object_set(body, "data", err->data);
+	}
+	if (err->details[0] != '\0')
+		json_object_set_new(body, "details", json_string(err->details));
+	rv_resp_reset(resp);
+	rv_resp_json(resp, err->status, body);
+	rv_buf_addstr(&resp->headers, err->headers);
+	rv_buf_release(&msg);
+}
+
+static void
+allowed_methods(const struct rv_endpoint *ep, struct rv_req *req,
+		struct rv_buf *out)
+{
+	const struct rv_route *r;
+
+	for (r = ep->routes; r->method != NULL; r++) {
+		if (!route_match(r->pattern, req->path, req))
+			continue;
+		if (out->len > 0)
+			rv_buf_addstr(out, ", ");
+		rv_buf_addstr(out, r->method);
+		if (strcmp(r->method, "GET") == 0)
+			rv_buf_addstr(out, ", HEAD");
+	}
+	if (out->len > 0)
+		rv_buf_addstr(out, ", OPTIONS");
+}
+
+static void
+preflight(struct rv_req *req, struct rv_resp *resp, const char *allow)
+{
+	const char *want = rv_req_header(req, "Access-Control-Request-Headers");
+
+	rv_resp_empty(resp, 204);
+	rv_resp_header(resp, "Allow", "%s", allow);
+	if (!req->conf->http_cors ||
+	    rv_req_header(req, "Access-Control-Request-Method") == NULL)
+		return;
+	rv_resp_header(resp, "Access-Control-Allow-Methods", "%s", allow);
+	if (want != NULL && sane_header_value(want, 512))
+		rv_resp_header(resp, "Access-Control-Allow-Headers", "%s", want);
+	rv_resp_header(resp, "Access-Control-Max-Age", "600");
+}
+
+void
+rv_main_serve(const struct rv_endpoint *ep, struct rv_req *req,
+	      struct rv_resp *resp, bool *head_r)
+{
+	const struct rv_route *r, *found = NULL;
+	struct rv_err err;
+	const char *method = rv_req_param(req, "REQUEST_METHOD");
+	const char *want = method;
+	const char *hdr_id = rv_req_header(req, "X-Request-Id");
+	char *id;
+
+	rv_err_init(&err);
+	*head_r = false;
+	/* the request id first, so that every log line carries it */
+	if (sane_request_id(hdr_id)) {
+		req->id = hdr_id;
+	} else {
+		id = rv_arena_alloc(req->arena, 17);
+		if (rv_random_id(id, 16, NULL) < 0)
+			strcpy(id, "-");
+		req->id = id;
+	}
+	rv_log_set_request_id(req->id);
+	req->method = method ? method : "";
+	req->query = rv_req_param(req, "QUERY_STRING");
+	if (req->query == NULL)
+		req->query = "";
+	/* language first: even errors about the path are localised (1.2) */
+	req->lang = rv_i18n_negotiate(rv_req_query(req, "locale"),
+				      rv_req_header(req, "Accept-Language"),
+				      req->conf->i18n_fallback);
+	if (strcmp(req->method, "HEAD") == 0) {
+		*head_r = true;
+		want = "GET";
+	}
+	if ((req->path = rv_req_route_path(req)) == NULL) {
+		req->path = "";
+		rv_err_set(&err, 404, RV_E_NOT_FOUND, "not below the base path");
+		goto fail;
+	}
+	for (r = ep->routes; r->method != NULL; r++)
+		if (route_match(r->pattern, req->path, req)) {
+			if (found == NULL)
+				found = r;
+			if (want != NULL && strcmp(r->method, want) == 0) {
+				found = r;
+				break;
+			}
+		}
+	if (found == NULL) {
+		rv_err_set(&err, 404, RV_E_NOT_FOUND, "no route for '%.80s'",
+			   req->path);
+		goto fail;
+	}
+	if (r->method == NULL) {
+		struct rv_buf allow = RV_BUF_INIT;
+
+		allowed_methods(ep, req, &allow);
+		route_match(found->pattern, req->path, req);
+		if (strcmp(req->method, "OPTIONS") == 0) {
+			preflight(req, resp, allow.buf);
+			rv_buf_release(&allow);
+			goto done;
+		}
+		rv_err_set(&err, 405, RV_E_METHOD, "%.16s not allowed on %s",
+			   req->method, found->pattern);
+		rv_err_var(&err, "methods", "%s", allow.buf);
+		rv_err_header(&err, "Allow", "%s", allow.buf);
+		rv_buf_release(&allow);
+		goto fail;
+	}
+	if ((r->flags & RV_ROUTE_JSON) &&
+	    rv_req_read_body(req, true, &err) < 0)
+		goto fail;
+	if (r->handler(req, resp, &err) < 0)
+		goto fail;
+	if (resp->status == 0)
+		rv_err_set(&err, 500, RV_E_INTERNAL, "handler set no status");
+	else
+		goto done;
+fail:
+	error_response(req, resp, &err);
+done:
+	add_cors(req, resp);
+	rv_err_release(&err);
+}
+
+/* ---- the two front ends ----------------------------------------------- */
+
+static ssize_t
+cgi_read(void *ctx, char *buf, size_t n)
+{
+	ssize_t got;
+
+	(void)ctx;
+	do
+		got = read(0, buf, n);
+	while (got < 0 && errno == EINTR);
+	return got;
+}
+
+static int
+cgi_write(void *ctx, const char *data, size_t len)
+{
+	(void)ctx;
+	while (len > 0) {
+		ssize_t n = write(1, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static ssize_t
+fcgi_read(void *ctx, char *buf, size_t n)
+{
+	int want = n > 65536 ? 65536 : (int)n;
+
+	return FCGX_GetStr(buf, want, ((FCGX_Request *)ctx)->in);
+}
+
+static int
+fcgi_write(void *ctx, const char *data, size_t len)
+{
+	FCGX_Stream *out = ((FCGX_Request *)ctx)->out;
+
+	while (len > 0) {
+		int chunk = len > 65536 ? 65536 : (int)len;
+
+		if (FCGX_PutStr(data, chunk, out) != chunk)
+			return -1;
+		data += chunk;
+		len -= (size_t)chunk;
+	}
+	return 0;
+}
+
+static double
+ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static int
+serve_one(const struct rv_endpoint *ep, const struct rv_conf *conf,
+	  struct rv_arena *arena, char **env, rv_req_read_fn *rd, void *rctx,
+	  rv_resp_write_fn *wr, void *wctx)
+{
+	struct rv_req req;
+	struct rv_resp resp;
+	struct timespec t0;
+	bool head;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rv_req_init(&req, arena, conf, env, rd, rctx);
+	rv_resp_init(&resp);
+	rv_main_serve(ep, &req, &resp, &head);
+	rc = rv_resp_send(&resp, req.id, head, wr, wctx);
+	rv_log_info("%.16s %.80s %d %.1fms", req.method, req.path,
+		    resp.status, ms_since(&t0));
+	rv_log_set_request_id(NULL);
+	rv_resp_release(&resp);
+	rv_req_release(&req);
+	rv_arena_reset(arena);
+	return rc;
+}
+
+/* ---- start-up ---------------------------------------------------------- */
+
+static void
+usage(const char *name)
+{
+	fprintf(stderr,
+		"usage: %s [-dtV] [-c FILE] [-s ADDR]\n"
+		"  -c FILE  configuration (default: $REVERIFY_CONFIG, else %s)\n"
+		"  -d       log to stderr at debug level\n"
+		"  -t       check the configuration and exit\n"
+		"  -s ADDR  serve FastCGI on ADDR (a socket path or [host]:port)\n"
+		"  -V       print the version and exit\n"
+		"Run by a web server as CGI or FastCGI; see reverify(7).\n",
+		name, RV_CONFIG_DEFAULT);
+}
+
+/* A start-up failure while a web server waits for a CGI answer still gets
+ * a JSON 500, not "premature end of script headers". */
+static int
+startup_failed(bool cgi, const char *what)
+{
+	static const char body[] =
+		"{\"code\":\"internal_error\",\"message\":\"Internal server error.\"}";
+	char head[256];
+
+	rv_log_warnx("%s", what);
+	if (cgi && getenv("REQUEST_METHOD") != NULL) {
+		snprintf(head, sizeof(head),
+			 "Status: 500 Internal Server Error\r\n"
+			 "Content-Type: application/json; charset=utf-8\r\n"
+			 "Content-Length: %zu\r\nCache-Control: no-store\r\n\r\n",
+			 sizeof(body) - 1);
+		cgi_write(NULL, head, strlen(head));
+		cgi_write(NULL, body, sizeof(body) - 1);
+	}
+	return 1;
+}
+
+int
+rv_main(int argc, char **argv, const struct rv_endpoint *ep)
+{
+	const char *conf_path = NULL, *listen_addr = NULL, *lfds;
+	bool debug = false, check_only = false, cgi, implicit = false;
+	struct rv_conf conf;
+	struct rv_err err;
+	struct rv_arena arena = RV_ARENA_INIT;
+	struct sigaction sa;
+	int ch, listen_fd = 0;
+
+	ensure_std_fds();
+	rv_log_init(argc > 0 ? argv[0] : ep->name);
+	while ((ch = getopt(argc, argv, "c:dts:Vh")) != -1) {
+		switch (ch) {
+		case 'c': conf_path = optarg; break;
+		case 'd': debug = true; break;
+		case 't': check_only = true; break;
+		case 's': listen_addr = optarg; break;
+		case 'V': printf("%s (%s) %s\n", ep->name, PACKAGE_NAME, PACKAGE_VERSION);
+			  return 0;
+		default: usage(ep->name);
+			 return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(ep->name);
+		return 2;
+	}
+	/* systemd socket activation passes the socket as fd 3 */
+	lfds = getenv("LISTEN_FDS");
+	if (listen_addr == NULL && lfds != NULL && atoi(lfds) >= 1 &&
+	    getenv("LISTEN_PID") != NULL && atol(getenv("LISTEN_PID")) == (long)getpid())
+		listen_fd = 3;
+	if (FCGX_Init() != 0)
+		rv_fatalx("cannot initialise libfcgi");
+	cgi = listen_addr == NULL && listen_fd == 0 && FCGX_IsCGI();
+
+	if (conf_path == NULL && (conf_path = getenv("REVERIFY_CONFIG")) != NULL &&
+	    *conf_path == '\0')
+		conf_path = NULL;
+	if (conf_path == NULL) {
+		conf_path = RV_CONFIG_DEFAULT;
+		implicit = true;
+	}
+	rv_xml_init();
+	rv_err_init(&err);
+	if (implicit && access(conf_path, F_OK) != 0 && errno == ENOENT) {
+		/* no file where we would look by default: run on the
+		 * built-in defaults rather than refuse to start */
+		rv_conf_defaults(&conf);
+		if (!check_only)
+			rv_log_warnx("no configuration file '%s'; using the built-in defaults",
+				     conf_path);
+	} else if (rv_conf_load(conf_path, &conf, &err) < 0) {
+		char *what = rv_xasprintf("configuration error: %s", err.msg);
+
+		return startup_failed(cgi, what);
+	}
+	if (!debug && !check_only) {
+		if (rv_log_open((enum rv_log_target)(conf.log_target == RV_CONF_LOG_SYSLOG ?
+				RV_LOG_SYSLOG : conf.log_target == RV_CONF_LOG_FILE ?
+				RV_LOG_FILE : RV_LOG_STDERR),
+				conf.log_facility, conf.log_file,
+				(enum rv_log_level)conf.log_level) < 0)
+			return startup_failed(cgi, "cannot open the log");
+	} else if (debug) {
+		rv_log_open(RV_LOG_STDERR, NULL, NULL, RV_LOG_LEVEL_DEBUG);
+	}
+	if (rv_i18n_init(conf.i18n_overrides, &err) < 0) {
+		char *what = rv_xasprintf("message catalogs: %s", err.msg);
+
+		return startup_failed(cgi, what);
+	}
+	if (ep->setup != NULL && ep->setup(&conf, &err) < 0) {
+		char *what = rv_xasprintf("%s", err.msg);
+
+		return startup_failed(cgi, what);
+	}
+	rv_err_release(&err);
+	if (check_only) {
+		printf("%s: configuration '%s' is valid\n", ep->name,
+		       conf.path ? conf.path : "(built-in defaults)");
+		rv_conf_release(&conf);
+		return 0;
+	}
+
+	if (cgi) {
+		int rc;
+
+		if (getenv("REQUEST_METHOD") == NULL) {
+			fprintf(stderr, "%s: not started by a web server: no REQUEST_METHOD "
+				"for CGI and no FastCGI socket (see -s)\n", ep->name);
+			return 2;
+		}
+		rc = serve_one(ep, &conf, &arena, environ, cgi_read, NULL,
+			       cgi_write, NULL);
+		rv_arena_release(&arena);
+		rv_conf_release(&conf);
+		rv_i18n_release();
+		return rc < 0 ? 1 : 0;
+	}
+
+	if (listen_addr != NULL) {
+		/* FCGX_OpenSocket takes "path" or ":port"/"host:port" */
+		umask(0117);
+		if ((listen_fd = FCGX_OpenSocket(listen_addr, 64)) < 0)
+			rv_fatal("cannot listen on '%s'", listen_addr);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;	/* no SA_RESTART: accept() must see EINTR */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	rv_log_info("serving FastCGI (%s)", ep->name);
+	{
+		FCGX_Request fr;
+
+		FCGX_InitRequest(&fr, listen_fd, 0);
+		while (!stopping && FCGX_Accept_r(&fr) >= 0) {
+			serve_one(ep, &conf, &arena, fr.envp, fcgi_read, &fr,
+				  fcgi_write, &fr);
+			FCGX_Finish_r(&fr);
+		}
+		FCGX_Free(&fr, 1);
+	}
+	rv_log_info("stopping");
+	rv_arena_release(&arena);
+	rv_conf_release(&conf);
+	rv_i18n_release();
+	return 0;
+}

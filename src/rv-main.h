@@ -1,0 +1,58 @@
+/* rv-main.h: the one main loop every program uses, and its route table */
+#ifndef RV_MAIN_H
+#define RV_MAIN_H
+
+#include <stdbool.h>
+
+struct rv_conf;
+struct rv_err;
+struct rv_req;
+struct rv_resp;
+
+/*
+ * A handler answers one request: it fills resp and returns 0, or fills err
+ * and returns -1; rv_main turns err into the JSON error. It never writes
+ * output itself.
+ */
+typedef int rv_handler_fn(struct rv_req *req, struct rv_resp *resp,
+			  struct rv_err *err);
+
+#define RV_ROUTE_JSON	0x1	/* takes a JSON object body */
+
+struct rv_route {
+	const char *method;	/* "GET", "POST", "PATCH", "DELETE"; NULL ends */
+	const char *pattern;	/* "/api/verifications/:id"; a ":name" segment
+				   matches 1-64 of [A-Za-z0-9_-] */
+	rv_handler_fn *handler;
+	unsigned flags;
+};
+
+struct rv_endpoint {
+	const char *name;		/* program name, for logs and usage */
+	const struct rv_route *routes;
+	/* Called once after the config is loaded, before serving; may be
+	 * NULL. -1 with err stops the program (fatal). */
+	int (*setup)(const struct rv_conf *conf, struct rv_err *err);
+};
+
+/*
+ * The whole program (STYLE.md 4.3): makes sure fds 0-2 are open, reads
+ * -c FILE / REVERIFY_CONFIG / the compiled-in default, loads and checks the
+ * configuration and catalogs once, then serves one request as CGI (when not
+ * started by a FastCGI server) or loops on FCGX_Accept_r until SIGTERM.
+ * Options: -c FILE, -d (debug log on stderr), -t (check the configuration
+ * and exit), -s ADDR (listen on a FastCGI socket: a path or [host]:port),
+ * -V, -h. Returns the exit status.
+ */
+int rv_main(int argc, char **argv, const struct rv_endpoint *ep);
+
+/*
+ * Serves one request whose req was set up by the caller: works out the
+ * route, checks the method, reads the body, calls the handler, turns an
+ * error into the JSON error, and adds the headers every response carries.
+ * *head_r tells whether to send the body. For rv_main and for tests.
+ */
+void rv_main_serve(const struct rv_endpoint *ep, struct rv_req *req,
+		   struct rv_resp *resp, bool *head_r);
+
+#endif

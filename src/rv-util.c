@@ -1,0 +1,153 @@
+/* rv-util.c: allocation that never fails, assertions, small string helpers */
+#include "config.h"
+#include "rv-util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "rv-log.h"
+
+static void __attribute__((noreturn))
+oom(size_t n)
+{
+	rv_log_warnx("out of memory allocating %zu bytes", n);
+	abort();
+}
+
+void *
+rv_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		oom(n);
+	return p;
+}
+
+void *
+rv_xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+
+	if (p == NULL)
+		oom(nmemb * size);
+	return p;
+}
+
+void *
+rv_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (q == NULL)
+		oom(n);
+	return q;
+}
+
+char *
+rv_xstrdup(const char *s)
+{
+	return rv_xstrndup(s, strlen(s));
+}
+
+char *
+rv_xstrndup(const char *s, size_t n)
+{
+	char *p = rv_xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+rv_xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		oom(0);
+	return s;
+}
+
+void
+rv_bug(const char *file, int line, const char *what)
+{
+	rv_log_warnx("BUG: %s:%d: assertion '%s' failed", file, line, what);
+	abort();
+}
+
+void
+rv_wipe(void *p, size_t n)
+{
+	if (p != NULL && n > 0)
+		OPENSSL_cleanse(p, n);
+}
+
+size_t
+rv_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t len = strlen(src);
+
+	if (size > 0) {
+		size_t n = len < size - 1 ? len : size - 1;
+
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return len;
+}
+
+char
+rv_ascii_lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+bool
+rv_str_ieq(const char *a, const char *b)
+{
+	while (*a && rv_ascii_lower(*a) == rv_ascii_lower(*b))
+		a++, b++;
+	return *a == '\0' && *b == '\0';
+}
+
+bool
+rv_str_iprefix(const char *s, const char *prefix)
+{
+	while (*prefix) {
+		if (rv_ascii_lower(*s) != rv_ascii_lower(*prefix))
+			return false;
+		s++, prefix++;
+	}
+	return true;
+}
+
+int
+rv_parse_ll(const char *s, long long min, long long max, long long *v_r)
+{
+	long long v = 0;
+	const char *p;
+
+	if (s == NULL || *s == '\0' || strlen(s) > 19)
+		return -1;
+	for (p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	if (v < min || v > max)
+		return -1;
+	*v_r = v;
+	return 0;
+}

@@ -1,0 +1,46 @@
+/* rv-util.h: allocation that never fails, assertions, small string helpers */
+#ifndef RV_UTIL_H
+#define RV_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Out-of-memory is fatal everywhere (STYLE.md 3.4): these log and abort(),
+ * the web server starts a new process. None of them returns NULL.
+ */
+void *rv_xmalloc(size_t n);
+void *rv_xcalloc(size_t nmemb, size_t size);
+void *rv_xrealloc(void *p, size_t n);
+char *rv_xstrdup(const char *s);
+char *rv_xstrndup(const char *s, size_t n);
+/* Caller must free() the result. */
+char *rv_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Programmer errors only; stays on in release builds. */
+#define RV_ASSERT(cond) \
+	do { \
+		if (!(cond)) \
+			rv_bug(__FILE__, __LINE__, #cond); \
+	} while (0)
+void rv_bug(const char *file, int line, const char *what)
+	__attribute__((noreturn));
+
+/* Wipe secrets so the compiler cannot drop the store (OPENSSL_cleanse). */
+void rv_wipe(void *p, size_t n);
+
+/* Copies at most size-1 bytes and NUL-terminates; returns strlen(src) so
+ * that a result >= size means truncation (BSD strlcpy contract). */
+size_t rv_strlcpy(char *dst, const char *src, size_t size);
+
+/* ASCII-only helpers, independent of the C locale. */
+bool rv_str_ieq(const char *a, const char *b);
+bool rv_str_iprefix(const char *s, const char *prefix);
+char rv_ascii_lower(char c);
+
+/* Parses a whole decimal string into [min, max]; 0 ok, -1 not a number or
+ * out of range. No sign, no spaces, no leading '+'. */
+int rv_parse_ll(const char *s, long long min, long long max, long long *v_r);
+
+#endif
