@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rv.h"
@@ -184,6 +185,7 @@ main(void)
 		ok(fr != NULL && has(fr), "?locale= wins over Accept-Language");
 	}
 
+	free(conf.http_base_path);
 	conf.http_base_path = strdup("/auth");
 	serve((const char *[]){ "REQUEST_METHOD=GET", "REQUEST_URI=/auth/api/thing", NULL }, NULL);
 	is_int(resp.status, 204, "a base path is stripped");

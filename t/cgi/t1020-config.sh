@@ -1,0 +1,88 @@
+#!/bin/sh
+# t1020-config: a bad reverify.xml or catalog stops a program before it serves
+. "$top_srcdir/t/lib/test-lib.sh"
+
+# refused NAME LINE WHAT XML...: the file is refused by "status -t" with
+# "reverify.xml:LINE: ...WHAT", and as CGI the program answers 500 JSON.
+refused () {
+	line=$1 what=$2 &&
+	shift 2 &&
+	write_config "$@" &&
+	rc=0 && "$top_builddir/cgi-bin/status" -t >out 2>err || rc=$? &&
+	test "$rc" = 1 &&
+	grep -F "reverify.xml:$line: " err | grep -F "$what" &&
+	{ run_cgi status GET /api/status 2>cgi-err || test $? = 1; } &&
+	check_status 500 && check_code internal_error &&
+	grep -F "reverify.xml:$line: " cgi-err
+}
+
+test_expect_success 'the sample configuration is valid' '
+	"$top_builddir/cgi-bin/status" -t -c "$top_srcdir/conf/reverify.xml.sample"
+'
+
+test_expect_success 'an unknown element is refused with file:line' '
+	refused 4 "unknown element <database>" "<database path=\"/x\"/>"
+'
+
+test_expect_success 'an unknown setting is refused' '
+	refused 4 "unknown setting '\''maxbody'\'' in <http>" "<http maxbody=\"1\"/>"
+'
+
+test_expect_success 'a bad value is refused' '
+	refused 4 "the value is not yes or no" "<http cors=\"chatty\"/>"
+'
+
+test_expect_success 'a bad choice is refused with the choices' '
+	{
+		echo "<?xml version=\"1.0\"?>" &&
+		echo "<reverify>" &&
+		echo "<log target=\"stderr\" level=\"chatty\"/>" &&
+		echo "</reverify>"
+	} >choice.xml &&
+	rc=0 && "$top_builddir/cgi-bin/status" -t -c choice.xml 2>err || rc=$? &&
+	test "$rc" = 1 &&
+	grep -F "choice.xml:3: <log level=\"chatty\">: the value is not one of the allowed values (one of warn|info|debug)" err
+'
+
+test_expect_success 'an out-of-range number is refused with the range' '
+	refused 4 "out of range (1024 to 1048576)" "<http max-body=\"99999999\"/>"
+'
+
+test_expect_success 'a number with a unit is refused' '
+	refused 4 "not a whole number" "<http max-body=\"64k\"/>"
+'
+
+test_expect_success 'malformed XML is refused' '
+	refused 5 "" "<http max-body=\"2048\">"
+'
+
+test_expect_success 'a missing file named by REVERIFY_CONFIG is refused' '
+	REVERIFY_CONFIG=$TRASH/nothere.xml &&
+	rc=0 && "$top_builddir/cgi-bin/status" -t 2>err || rc=$? &&
+	test "$rc" = 1 && grep "nothere.xml" err
+'
+
+test_expect_success 'a broken override catalog stops the program' '
+	mkdir -p locale &&
+	printf "<catalog lang=\"ja\">\n<message>no code</message>\n</catalog>\n" >locale/ja.xml &&
+	write_config "<i18n overrides=\"locale\"/>" &&
+	rc=0 && "$top_builddir/cgi-bin/status" -t 2>err || rc=$? &&
+	test "$rc" = 1 && grep "locale/ja.xml:2: <message> needs code=" err
+'
+
+default_conf=$("$top_builddir/cgi-bin/status" -h 2>&1 | sed -n 's/.*else \(\/.*reverify.xml\)).*/\1/p')
+if test -e "$default_conf"; then
+	test_skip 'without a file at the default path the defaults are used' \
+		"$default_conf exists on this machine"
+else
+	test_expect_success 'without a file at the default path the defaults are used' '
+		env -i PATH="$PATH" "$top_builddir/cgi-bin/status" -t >out &&
+		grep "(built-in defaults)" out &&
+		env -i PATH="$PATH" REQUEST_METHOD=GET PATH_INFO=/api/status \
+			"$top_builddir/cgi-bin/status" >out 2>err &&
+		head -n 1 out | grep "^Status: 204" &&
+		grep "using the built-in defaults" err
+	'
+fi
+
+test_done

@@ -1,0 +1,365 @@
+# test-lib.sh: TAP helpers for reverify's shell tests (git style)
+# shellcheck shell=sh
+#
+# Sourced by every t/*/tNNNN-*.sh test as
+#	. "$top_srcdir/t/lib/test-lib.sh"
+# with top_srcdir and top_builddir (absolute paths), LIGHTTPD, CURL and
+# XMLLINT (maybe empty) in the environment, as `make check` provides them.
+# Optional: REVERIFY_TEST_REQUIRE_SERVERS=1 turns a missing server into a
+# failure, VALGRIND=/path/to/valgrind runs run_cgi programs under valgrind.
+# Option: `sh tNNNN-x.sh -v` also shows the output of passing tests and
+# keeps the trash directory.
+#
+# Each script runs in a fresh $TRASH = $top_builddir/t/trash.$TEST_NAME
+# ($TEST_NAME: the script's name without .sh), removed again when every
+# test passed.
+
+if test -z "${top_srcdir-}" || test -z "${top_builddir-}"; then
+	echo "Bail out! top_srcdir and top_builddir must be set (run the tests with make check)"
+	exit 1
+fi
+top_srcdir=$(cd "$top_srcdir" && pwd) || exit 1
+top_builddir=$(cd "$top_builddir" && pwd) || exit 1
+export top_srcdir top_builddir
+
+LC_ALL=C
+TZ=UTC
+export LC_ALL TZ
+unset CDPATH REVERIFY_CONFIG
+
+test_verbose_=
+case "${1-}" in
+-v | --verbose) test_verbose_=1 ;;
+esac
+
+TEST_NAME=${0##*/}
+TEST_NAME=${TEST_NAME%.sh}
+TRASH=$top_builddir/t/trash.$TEST_NAME
+export TEST_NAME TRASH
+rm -rf "$TRASH" || exit 1
+mkdir -p "$TRASH" || exit 1
+cd "$TRASH" || exit 1
+HOME=$TRASH
+export HOME
+
+# fd 7: the TAP stream, also from inside a test body, whose stdout is a file
+exec 7>&1
+
+test_count_=0
+test_failed_=0
+test_cleanup_n_=0
+test_finished_=
+test_title_=
+
+# say LINE...: print a TAP line on stdout.
+say () {
+	printf '%s\n' "$*"
+}
+
+# diag MESSAGE...: print a "# " diagnostic line (on the TAP stream, also
+# from inside a test body).
+diag () {
+	printf '# %s\n' "$*" >&7
+}
+
+# diag_file FILE: print FILE as "# " diagnostic lines.
+diag_file () {
+	awk '{ print "# " $0 }' "$1"
+}
+
+# test_expect_success TITLE BODY: eval BODY in the current shell; ok when it
+# exits 0. Its output goes to $TRASH/.test-output and is shown on failure.
+test_expect_success () {
+	test "$#" = 2 || bail_out "test_expect_success needs 2 arguments, got $#"
+	test_count_=$((test_count_ + 1))
+	test_cwd_=$(pwd)
+	test_out_=$TRASH/.test-output
+	test_title_=$1
+	eval "$2" </dev/null >"$test_out_" 2>&1
+	test_rc_=$?
+	test_title_=
+	cd "$test_cwd_" || cd "$TRASH" || exit 1
+	if test "$test_rc_" = 0; then
+		say "ok $test_count_ - $1"
+		if test -n "$test_verbose_" && test -s "$test_out_"; then
+			diag_file "$test_out_"
+		fi
+	else
+		test_failed_=$((test_failed_ + 1))
+		say "not ok $test_count_ - $1"
+		printf '%s\n' "$2" | sed -e '/^[[:space:]]*$/d' -e 's/^/#	/'
+		diag "exit status $test_rc_, output:"
+		diag_file "$test_out_"
+	fi
+	return 0
+}
+
+# test_skip TITLE REASON: count TITLE as a skipped test.
+test_skip () {
+	test_count_=$((test_count_ + 1))
+	say "ok $test_count_ - $1 # SKIP $2"
+}
+
+# skip_all REASON: skip the whole script (or the rest of it). Like bail_out
+# and test_done, it may be called from inside a test body.
+skip_all () {
+	exec >&7
+	if test -n "$test_title_"; then	# inside a test body
+		say "ok $test_count_ - $test_title_ # SKIP $1"
+		test_title_=
+	fi
+	if test "$test_count_" = 0; then
+		test_run_cleanup_
+		say "1..0 # SKIP $1"
+		test_finished_=1
+		test -n "$test_verbose_" || { cd "$top_builddir" && rm -rf "$TRASH"; }
+		exit 0
+	fi
+	diag "skipping the remaining tests: $1"
+	test_done
+}
+
+# bail_out REASON: abort the run with an error.
+bail_out () {
+	exec >&7
+	say "Bail out! $1"
+	test_finished_=1
+	exit 1
+}
+
+# require_server NAME PATH: skip all (or bail out when
+# REVERIFY_TEST_REQUIRE_SERVERS=1) unless PATH is an executable.
+require_server () {
+	if test -n "$2" && test -x "$2"; then
+		return 0
+	fi
+	if test "${REVERIFY_TEST_REQUIRE_SERVERS-}" = 1; then
+		bail_out "$1 is required (REVERIFY_TEST_REQUIRE_SERVERS=1) but not found"
+	fi
+	skip_all "$1 not found"
+}
+
+# test_cleanup_add COMMAND: run COMMAND at test_done or on exit, the last
+# added first.
+test_cleanup_add () {
+	test_cleanup_n_=$((test_cleanup_n_ + 1))
+	eval "test_cleanup_$test_cleanup_n_=\$1"
+}
+
+test_run_cleanup_ () {
+	while test "$test_cleanup_n_" -gt 0; do
+		eval "test_cleanup_cmd_=\$test_cleanup_$test_cleanup_n_"
+		unset "test_cleanup_$test_cleanup_n_"
+		test_cleanup_n_=$((test_cleanup_n_ - 1))
+		# shellcheck disable=SC2154 # set by the eval above
+		eval "$test_cleanup_cmd_" >&2 </dev/null
+	done
+}
+
+# check_backend_reports: after the servers stopped, one extra failing test
+# when a sanitizer or valgrind left a report in $TRASH (asan.*, ubsan.*,
+# valgrind.*, or sanitizer lines in the backends' stderr log).
+check_backend_reports () {
+	test_reports_=
+	for test_f_ in "$TRASH"/asan.* "$TRASH"/ubsan.* "$TRASH"/valgrind.* \
+		"$TRASH"/backend-stderr.log; do
+		test -s "$test_f_" || continue
+		case $test_f_ in
+		*/backend-stderr.log)
+			grep -q -E 'runtime error:|ERROR: [A-Za-z]*Sanitizer|SUMMARY: [A-Za-z]*Sanitizer' \
+				"$test_f_" || continue ;;
+		esac
+		if test -z "$test_reports_"; then
+			test_reports_=1
+			test_count_=$((test_count_ + 1))
+			test_failed_=$((test_failed_ + 1))
+			say "not ok $test_count_ - sanitizer/valgrind reports in backends"
+		fi
+		diag "${test_f_##*/}:"
+		head -n 60 "$test_f_" | awk '{ print "# " $0 }'
+	done
+	test -z "$test_reports_"
+}
+
+# test_done: run the cleanups, print the plan, exit 1 if a test failed.
+test_done () {
+	exec >&7
+	test_run_cleanup_
+	check_backend_reports
+	say "1..$test_count_"
+	test_finished_=1
+	if test "$test_failed_" -gt 0; then
+		diag "failed $test_failed_ of $test_count_; see $TRASH"
+		exit 1
+	fi
+	if test -z "$test_verbose_"; then
+		cd "$top_builddir" && rm -rf "$TRASH"
+	fi
+	exit 0
+}
+
+test_exit_trap_ () {
+	test_exit_rc_=$?
+	exec >&7
+	test_run_cleanup_
+	if test -z "$test_finished_"; then
+		say "Bail out! $TEST_NAME exited unexpectedly (status $test_exit_rc_) after test $test_count_"
+		exit 1
+	fi
+	exit "$test_exit_rc_"
+}
+trap test_exit_trap_ EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# test_cmp EXPECTED ACTUAL: diff -u, for use inside a test body.
+test_cmp () {
+	diff -u "$1" "$2"
+}
+
+# json_get FILE FILTER: print the jq -r FILTER of the JSON in FILE.
+json_get () {
+	if ! command -v jq >/dev/null 2>&1; then
+		echo "json_get: jq not found (apt-get install jq)" >&2
+		return 127
+	fi
+	jq -r "$2" "$1"
+}
+
+# write_config [XML LINE...]: write $TRASH/reverify.xml, logging to
+# $TRASH/reverify.log, with each argument as one more line inside
+# <reverify>, and export REVERIFY_CONFIG.
+write_config () {
+	{
+		echo '<?xml version="1.0" encoding="UTF-8"?>'
+		echo '<reverify>'
+		echo "  <log target=\"file\" file=\"$TRASH/reverify.log\" level=\"debug\"/>"
+		for test_line_ in "$@"; do
+			printf '  %s\n' "$test_line_"
+		done
+		echo '</reverify>'
+	} >"$TRASH/reverify.xml"
+	REVERIFY_CONFIG=$TRASH/reverify.xml
+	export REVERIFY_CONFIG
+}
+
+# split_response_ RAW: split a CGI/HTTP response at the first empty line
+# into $TRASH/headers (no CRs) and $TRASH/body (byte-exact). Prints the
+# header length in bytes, or -1 when there is no empty line.
+split_response_ () {
+	test_hlen_=$(LC_ALL=C awk '
+		{ n += length($0) + 1 }
+		$0 == "" || $0 == "\r" { print n; found = 1; exit }
+		END { if (!found) print -1 }' "$1")
+	if test "$test_hlen_" -lt 0; then
+		tr -d '\r' <"$1" >"$TRASH/headers"
+		: >"$TRASH/body"
+	else
+		awk '$0 == "" || $0 == "\r" { exit } { print }' "$1" |
+			tr -d '\r' >"$TRASH/headers"
+		tail -c +"$((test_hlen_ + 1))" "$1" >"$TRASH/body"
+	fi
+	echo "$test_hlen_"
+}
+
+# run_cgi PROGRAM METHOD PATH [BODY_FILE] [NAME=VALUE...]: run
+# $top_builddir/cgi-bin/PROGRAM as a CGI program with a clean environment.
+# PATH may have a ?query. BODY_FILE ("", or left out, for none) is sent as
+# the body, with CONTENT_TYPE=${CGI_CONTENT_TYPE-application/json} (empty:
+# none). More variables come from $CGI_ENV (space-separated NAME=VALUE
+# words, e.g. CGI_ENV="HTTP_ACCEPT_LANGUAGE=de") and from the NAME=VALUE
+# arguments (which may hold spaces, e.g. "HTTP_AUTHORIZATION=Bearer $TOKEN");
+# later ones win. Under $VALGRIND when set (reports in $TRASH/valgrind.*).
+# Writes $TRASH/headers, $TRASH/body and $TRASH/status (the Status: header,
+# 200 without one, 502 when the output has no end of headers); the
+# program's stderr stays on stderr. Returns the program's exit status.
+run_cgi () {
+	rc_prog_=$top_builddir/cgi-bin/$1
+	rc_method_=$2
+	rc_uri_=$3
+	shift 3
+	rc_body_=
+	case ${1-} in
+	[A-Za-z_]*=*) ;;	# no body file, NAME=VALUE arguments
+	*) test "$#" -gt 0 && rc_body_=$1 && shift ;;
+	esac
+	rc_nargs_=$#
+	case $rc_uri_ in
+	*\?*) rc_script_=${rc_uri_%%\?*} rc_query_=${rc_uri_#*\?} ;;
+	*) rc_script_=$rc_uri_ rc_query_= ;;
+	esac
+	set -- "$@" PATH="$PATH" GATEWAY_INTERFACE=CGI/1.1 \
+		SERVER_PROTOCOL=HTTP/1.1 SERVER_NAME=localhost SERVER_PORT=80 \
+		REMOTE_ADDR=127.0.0.1 REQUEST_METHOD="$rc_method_" \
+		REQUEST_URI="$rc_uri_" SCRIPT_NAME="$rc_script_" \
+		QUERY_STRING="$rc_query_"
+	for rc_var_ in REVERIFY_CONFIG ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+		eval "rc_set_=\${$rc_var_+set}"
+		# shellcheck disable=SC2154 # set by the eval above
+		test -n "$rc_set_" && eval "set -- \"\$@\" $rc_var_=\"\$$rc_var_\""
+	done
+	if test -n "$rc_body_"; then
+		rc_len_=$(wc -c <"$rc_body_") || return 1
+		set -- "$@" CONTENT_LENGTH="$((rc_len_ + 0))"
+		rc_ctype_=${CGI_CONTENT_TYPE-application/json}
+		test -n "$rc_ctype_" && set -- "$@" CONTENT_TYPE="$rc_ctype_"
+	else
+		rc_body_=/dev/null
+	fi
+	set -f
+	# shellcheck disable=SC2086 # CGI_ENV is a list of words
+	set -- "$@" ${CGI_ENV-}
+	set +f
+	# the NAME=VALUE arguments go last, so that they win
+	while test "$rc_nargs_" -gt 0; do
+		set -- "$@" "$1"
+		shift
+		rc_nargs_=$((rc_nargs_ - 1))
+	done
+	if test -n "${VALGRIND-}"; then
+		set -- "$@" "$VALGRIND" --error-exitcode=99 --leak-check=full \
+			--errors-for-leak-kinds=definite \
+			--log-file="$TRASH/valgrind.%p" -q
+		if test -f "$top_srcdir/t/valgrind.supp"; then
+			set -- "$@" --suppressions="$top_srcdir/t/valgrind.supp"
+		fi
+	fi
+	env -i "$@" "$rc_prog_" <"$rc_body_" >"$TRASH/cgi-output"
+	rc_rc_=$?
+	if test "$(split_response_ "$TRASH/cgi-output")" -lt 0; then
+		echo 502 >"$TRASH/status"
+	else
+		rc_status_=$(sed -n 's/^[Ss][Tt][Aa][Tt][Uu][Ss]:[[:space:]]*\([0-9][0-9][0-9]\).*/\1/p' \
+			"$TRASH/headers" | head -n 1)
+		echo "${rc_status_:-200}" >"$TRASH/status"
+	fi
+	return "$rc_rc_"
+}
+
+# show_response_: print the status, headers and body of the last response.
+show_response_ () {
+	echo "status: $(cat "$TRASH/status" 2>/dev/null)"
+	echo "headers:"
+	awk '{ print "	" $0 }' "$TRASH/headers" 2>/dev/null
+	echo "body:"
+	awk '{ print "	" $0 }' "$TRASH/body" 2>/dev/null
+	echo
+}
+
+# check_status WANT: the last response (run_cgi or http) had status WANT.
+check_status () {
+	cs_got_=$(cat "$TRASH/status" 2>/dev/null)
+	test "$cs_got_" = "$1" && return 0
+	echo "check_status: got status '$cs_got_', want '$1'"
+	show_response_
+	return 1
+}
+
+# check_code WANT: the JSON body of the last response has .code WANT.
+check_code () {
+	cs_got_=$(json_get "$TRASH/body" .code 2>&1)
+	test "$cs_got_" = "$1" && return 0
+	echo "check_code: got code '$cs_got_', want '$1'"
+	show_response_
+	return 1
+}
