@@ -15,6 +15,11 @@
 #ifndef RV_SYSCONFDIR
 #define RV_SYSCONFDIR "/etc"
 #endif
+#ifndef RV_LOCALSTATEDIR
+#define RV_LOCALSTATEDIR "/var"
+#endif
+
+#define FIELD_VALUES "off|read-only|edit"
 
 #define K(sec, name, type, field, min, max, values, def, doc) \
 	{ sec, name, type, offsetof(struct rv_conf, field), min, max, values, def, doc }
@@ -43,6 +48,59 @@ static const struct rv_conf_key keys[] = {
 	K("i18n", "overrides", RV_CONF_PATH, i18n_overrides, 0, 0, NULL,
 	  RV_SYSCONFDIR "/reverify/locale",
 	  "directory of <lang>.xml catalogs that replace or add messages"),
+
+	K("store", "home", RV_CONF_PATH, store_home, 0, 0, NULL,
+	  RV_LOCALSTATEDIR "/lib/reverify",
+	  "Berkeley DB environment directory shared by all programs of the site"),
+	K("store", "pepper", RV_CONF_PATH, store_pepper, 0, 0, NULL,
+	  "", "secret key file for code and identifier hashes (default: home/pepper)"),
+	K("store", "users-sync", RV_CONF_BOOL, store_users_sync, 0, 0, NULL,
+	  "yes", "flush user changes to disk before answering"),
+	K("store", "records-sync", RV_CONF_BOOL, store_records_sync, 0, 0, NULL,
+	  "no", "flush verification records to disk before answering"),
+	K("store", "limits-sync", RV_CONF_BOOL, store_limits_sync, 0, 0, NULL,
+	  "no", "flush send and lockout counters to disk before answering"),
+	K("store", "cache", RV_CONF_UINT, store_cache_kib, 256, 1048576, NULL,
+	  "4096", "Berkeley DB cache in KiB, shared by all processes"),
+	K("store", "purge-batch", RV_CONF_UINT, store_purge_batch, 0, 10000, NULL,
+	  "32", "expired records removed per request at most (0: only by reverify-admin purge)"),
+
+	K("auth", "mode", RV_CONF_ENUM, auth_mode, 0, 0, "jwt|remote-user",
+	  "jwt", "jwt: bearer access tokens checked against the JWKS; remote-user: trust REMOTE_USER"),
+	K("auth", "jwks", RV_CONF_PATH, auth_jwks, 0, 0, NULL,
+	  RV_SYSCONFDIR "/reverify/jwks.json", "JSON Web Key Set of the token issuer"),
+	K("auth", "issuer", RV_CONF_STR, auth_issuer, 0, 0, NULL,
+	  "", "required iss of access tokens (required in jwt mode)"),
+	K("auth", "audience", RV_CONF_STR, auth_audience, 0, 0, NULL,
+	  "", "required aud of access tokens (required in jwt mode)"),
+	K("auth", "leeway", RV_CONF_UINT, auth_leeway, 0, 300, NULL,
+	  "60", "seconds of clock skew allowed on exp and nbf"),
+	K("auth", "algorithms", RV_CONF_LIST, auth_algorithms, 0, 0, NULL,
+	  "RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512",
+	  "signature algorithms accepted (never none or HS*)"),
+	K("auth", "first-party", RV_CONF_LIST, auth_first_party, 0, 0, NULL,
+	  "", "client ids of the site's own applications; others get 403 on mutations"),
+	K("auth", "remote-user", RV_CONF_ENUM, auth_remote_user, 0, 0, "id|username",
+	  "id", "what REMOTE_USER holds in remote-user mode"),
+	K("auth", "local-key", RV_CONF_PATH, auth_local_key, 0, 0, NULL,
+	  "", "private JWK used by reverify-admin token (demo and tests)"),
+
+	/* Logto's account center gates the API (logto-spec 1.2 step 9, 6.2);
+	 * reverify turns it on with the fields it manages editable */
+	K("account-center", "enabled", RV_CONF_BOOL, ac_enabled, 0, 0, NULL,
+	  "yes", "no: every route answers 400 account_center.not_enabled"),
+	K("account-center", "name", RV_CONF_ENUM, ac_name, 0, 0, FIELD_VALUES,
+	  "edit", "permission of the name field"),
+	K("account-center", "avatar", RV_CONF_ENUM, ac_avatar, 0, 0, FIELD_VALUES,
+	  "edit", "permission of the avatar field"),
+	K("account-center", "username", RV_CONF_ENUM, ac_username, 0, 0, FIELD_VALUES,
+	  "edit", "permission of the username field"),
+	K("account-center", "email", RV_CONF_ENUM, ac_email, 0, 0, FIELD_VALUES,
+	  "edit", "permission of the primary e-mail field"),
+	K("account-center", "phone", RV_CONF_ENUM, ac_phone, 0, 0, FIELD_VALUES,
+	  "edit", "permission of the primary phone field"),
+	K("account-center", "password", RV_CONF_ENUM, ac_password, 0, 0, FIELD_VALUES,
+	  "edit", "permission of the password field"),
 	{ NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL },
 };
 
@@ -57,7 +115,52 @@ rv_conf_keys(void)
 static bool
 is_string_type(enum rv_conf_type t)
 {
-	return t == RV_CONF_STR || t == RV_CONF_PATH || t == RV_CONF_LANG;
+	return t == RV_CONF_STR || t == RV_CONF_PATH || t == RV_CONF_LANG ||
+	       t == RV_CONF_LIST;
+}
+
+bool
+rv_conf_list_has(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = list;
+
+	if (list == NULL || n == 0)
+		return false;
+	while ((p = strstr(p, word)) != NULL) {
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/* Words of at most 255 printable characters, no quotes, single spaces. */
+static char *
+normalise_list(const char *v, const char **why_r)
+{
+	struct rv_buf b = RV_BUF_INIT;
+	const char *p = v;
+
+	while (*p) {
+		size_t n;
+
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+		n = strcspn(p, " \t\n\r");
+		if (n == 0)
+			break;
+		if (n > 255) {
+			*why_r = "has a word longer than 255 characters";
+			rv_buf_release(&b);
+			return NULL;
+		}
+		if (b.len > 0)
+			rv_buf_addch(&b, ' ');
+		rv_buf_add(&b, p, n);
+		p += n;
+	}
+	return rv_buf_detach(&b, NULL);
 }
 
 /* The index of value in "a|b|c", or -1. */
@@ -140,11 +243,21 @@ set_value(struct rv_conf *conf, const struct rv_conf_key *k, const char *v,
 		return -1;
 	}
 	for (const char *p = v; *p; p++)
-		if ((unsigned char)*p < 0x20) {
+		if ((unsigned char)*p < 0x20 &&
+		    !(k->type == RV_CONF_LIST && (*p == '\t' || *p == '\n' || *p == '\r'))) {
 			*why_r = "contains a control character";
 			return -1;
 		}
 	switch (k->type) {
+	case RV_CONF_LIST: {
+		char *list = normalise_list(v, why_r);
+
+		if (list == NULL)
+			return -1;
+		free(*FIELD(conf, k, char *));
+		*FIELD(conf, k, char *) = list;
+		return 0;
+	}
 	case RV_CONF_LANG:
 		if (!valid_lang(v)) {
 			*why_r = "is not a language tag (like en or pt-BR)";
@@ -388,7 +501,8 @@ rv_conf_dump(const struct rv_conf *conf, struct rv_buf *out)
 		switch (k->type) {
 		case RV_CONF_STR:
 		case RV_CONF_PATH:
-		case RV_CONF_LANG: {
+		case RV_CONF_LANG:
+		case RV_CONF_LIST: {
 			const char *s = *FIELD((struct rv_conf *)conf, k, char *);
 
 			add_xml_escaped(out, s ? s : "");
@@ -443,6 +557,7 @@ rv_conf_xsd(struct rv_buf *out)
 		switch (k->type) {
 		case RV_CONF_STR:
 		case RV_CONF_PATH:
+		case RV_CONF_LIST:
 			rv_buf_addstr(out, "                <xs:restriction base=\"xs:string\">"
 				      "<xs:maxLength value=\"4096\"/></xs:restriction>\n");
 			break;

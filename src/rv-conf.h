@@ -15,6 +15,7 @@ enum rv_conf_type {
 	RV_CONF_BOOL,		/* bool: yes|no|true|false|on|off */
 	RV_CONF_ENUM,		/* int: index into values ("a|b|c") */
 	RV_CONF_LANG,		/* char *, a language tag */
+	RV_CONF_LIST,		/* char *, words separated by single spaces */
 };
 
 /*
@@ -35,6 +36,10 @@ struct rv_conf_key {
 };
 
 enum rv_conf_log_target { RV_CONF_LOG_SYSLOG, RV_CONF_LOG_STDERR, RV_CONF_LOG_FILE };
+enum rv_conf_auth_mode { RV_CONF_AUTH_JWT, RV_CONF_AUTH_REMOTE_USER };
+enum rv_conf_remote_user { RV_CONF_REMOTE_USER_ID, RV_CONF_REMOTE_USER_USERNAME };
+/* account-center field permissions (logto-spec 6.2, 6.4) */
+enum rv_conf_field { RV_FIELD_OFF, RV_FIELD_READ_ONLY, RV_FIELD_EDIT };
 enum rv_conf_log_level { RV_CONF_LOG_WARN, RV_CONF_LOG_INFO, RV_CONF_LOG_DEBUG };
 
 struct rv_conf {
@@ -51,7 +56,36 @@ struct rv_conf {
 	/* <i18n> */
 	char *i18n_fallback;
 	char *i18n_overrides;
+	/* <store> */
+	char *store_home;
+	char *store_pepper;
+	bool store_users_sync;
+	bool store_records_sync;
+	bool store_limits_sync;
+	long long store_cache_kib;
+	long long store_purge_batch;
+	/* <auth> */
+	int auth_mode;
+	char *auth_jwks;
+	char *auth_issuer;
+	char *auth_audience;
+	long long auth_leeway;
+	char *auth_algorithms;
+	char *auth_first_party;
+	int auth_remote_user;
+	char *auth_local_key;
+	/* <account-center> */
+	bool ac_enabled;
+	int ac_name;
+	int ac_avatar;
+	int ac_username;
+	int ac_email;
+	int ac_phone;
+	int ac_password;
 };
+
+/* Is word one of the space-separated words of list? */
+bool rv_conf_list_has(const char *list, const char *word);
 
 /* The table, terminated by an entry with section NULL. */
 const struct rv_conf_key *rv_conf_keys(void);

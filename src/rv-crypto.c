@@ -6,6 +6,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "rv-err.h"
@@ -56,4 +58,78 @@ bool
 rv_memeq_secret(const void *a, const void *b, size_t n)
 {
 	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+void
+rv_hmac_sha256(const void *key, size_t klen, const void *a, size_t alen,
+	       const void *b, size_t blen, unsigned char out[32])
+{
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *ctx;
+	OSSL_PARAM params[2];
+	size_t outlen = 0;
+
+	RV_ASSERT(mac != NULL);
+	ctx = EVP_MAC_CTX_new(mac);
+	RV_ASSERT(ctx != NULL);
+	params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_init(ctx, key, klen, params) != 1 ||
+	    EVP_MAC_update(ctx, a, alen) != 1 ||
+	    (blen > 0 && EVP_MAC_update(ctx, b, blen) != 1) ||
+	    EVP_MAC_final(ctx, out, &outlen, 32) != 1 || outlen != 32)
+		rv_bug(__FILE__, __LINE__, "HMAC-SHA256 failed");
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
+}
+
+void
+rv_sha256(const void *data, size_t n, unsigned char out[32])
+{
+	unsigned int len = 0;
+
+	if (EVP_Digest(data, n, out, &len, EVP_sha256(), NULL) != 1 || len != 32)
+		rv_bug(__FILE__, __LINE__, "SHA-256 failed");
+}
+
+void
+rv_hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+hexdigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+rv_unhex(const char *hex, unsigned char *out, size_t n)
+{
+	size_t i;
+
+	if (strlen(hex) != 2 * n)
+		return -1;
+	for (i = 0; i < n; i++) {
+		int hi = hexdigit(hex[2 * i]), lo = hexdigit(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
 }

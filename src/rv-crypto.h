@@ -15,6 +15,15 @@ int rv_random_bytes(void *buf, size_t n, struct rv_err *err);
  * logto-spec 3.3 when len is 21.
  */
 int rv_random_id(char *out, size_t len, struct rv_err *err);
+/* HMAC-SHA256 over a || b (b may be NULL with blen 0) into out[32]. */
+void rv_hmac_sha256(const void *key, size_t klen, const void *a, size_t alen,
+		    const void *b, size_t blen, unsigned char out[32]);
+/* SHA-256 of data into out[32]. */
+void rv_sha256(const void *data, size_t n, unsigned char out[32]);
+/* Lowercase hex of n bytes into out (2n + 1 bytes with the NUL). */
+void rv_hex(const unsigned char *in, size_t n, char *out);
+/* Exactly 2n hex digits into n bytes; 0 ok, -1 malformed. */
+int rv_unhex(const char *hex, unsigned char *out, size_t n);
 /* Constant-time equality of two buffers of the same length (CRYPTO_memcmp). */
 bool rv_memeq_secret(const void *a, const void *b, size_t n);
 

@@ -34,6 +34,13 @@
 extern char **environ;
 
 static volatile sig_atomic_t stopping;
+static void (*idle_fn)(void);
+
+void
+rv_main_set_idle(void (*fn)(void))
+{
+	idle_fn = fn;
+}
 
 static void
 on_term(int sig)
@@ -395,6 +402,14 @@ serve_one(const struct rv_endpoint *ep, const struct rv_conf *conf,
 	return rc;
 }
 
+/* After the answer has gone out: maintenance that must not delay it. */
+static void
+after_request(void)
+{
+	if (idle_fn != NULL)
+		idle_fn();
+}
+
 /* ---- start-up ---------------------------------------------------------- */
 
 static void
@@ -438,12 +453,15 @@ rv_main(int argc, char **argv, const struct rv_endpoint *ep)
 {
 	const char *conf_path = NULL, *listen_addr = NULL, *lfds;
 	bool debug = false, check_only = false, cgi, implicit = false;
+	char *what = NULL;
 	struct rv_conf conf;
 	struct rv_err err;
 	struct rv_arena arena = RV_ARENA_INIT;
 	struct sigaction sa;
-	int ch, listen_fd = 0;
+	int ch, listen_fd = 0, rc = 0;
 
+	memset(&conf, 0, sizeof(conf));
+	rv_err_init(&err);
 	ensure_std_fds();
 	rv_log_init(argc > 0 ? argv[0] : ep->name);
 	while ((ch = getopt(argc, argv, "c:dts:Vh")) != -1) {
@@ -488,59 +506,57 @@ rv_main(int argc, char **argv, const struct rv_endpoint *ep)
 			rv_log_warnx("no configuration file '%s'; using the built-in defaults",
 				     conf_path);
 	} else if (rv_conf_load(conf_path, &conf, &err) < 0) {
-		char *what = rv_xasprintf("configuration error: %s", err.msg);
-
-		return startup_failed(cgi, what);
+		what = rv_xasprintf("configuration error: %s", err.msg);
+		goto fail;
 	}
 	if (!debug && !check_only) {
 		if (rv_log_open((enum rv_log_target)(conf.log_target == RV_CONF_LOG_SYSLOG ?
 				RV_LOG_SYSLOG : conf.log_target == RV_CONF_LOG_FILE ?
 				RV_LOG_FILE : RV_LOG_STDERR),
 				conf.log_facility, conf.log_file,
-				(enum rv_log_level)conf.log_level) < 0)
-			return startup_failed(cgi, "cannot open the log");
+				(enum rv_log_level)conf.log_level) < 0) {
+			what = rv_xstrdup("cannot open the log");
+			goto fail;
+		}
 	} else if (debug) {
 		rv_log_open(RV_LOG_STDERR, NULL, NULL, RV_LOG_LEVEL_DEBUG);
 	}
 	if (rv_i18n_init(conf.i18n_overrides, &err) < 0) {
-		char *what = rv_xasprintf("message catalogs: %s", err.msg);
-
-		return startup_failed(cgi, what);
+		what = rv_xasprintf("message catalogs: %s", err.msg);
+		goto fail;
 	}
 	if (ep->setup != NULL && ep->setup(&conf, &err) < 0) {
-		char *what = rv_xasprintf("%s", err.msg);
-
-		return startup_failed(cgi, what);
+		what = rv_xasprintf("%s", err.msg);
+		goto fail;
 	}
-	rv_err_release(&err);
 	if (check_only) {
 		printf("%s: configuration '%s' is valid\n", ep->name,
 		       conf.path ? conf.path : "(built-in defaults)");
-		rv_conf_release(&conf);
-		return 0;
+		goto out;
 	}
 
 	if (cgi) {
-		int rc;
-
 		if (getenv("REQUEST_METHOD") == NULL) {
 			fprintf(stderr, "%s: not started by a web server: no REQUEST_METHOD "
 				"for CGI and no FastCGI socket (see -s)\n", ep->name);
-			return 2;
+			rc = 2;
+			goto out;
 		}
-		rc = serve_one(ep, &conf, &arena, environ, cgi_read, NULL,
-			       cgi_write, NULL);
-		rv_arena_release(&arena);
-		rv_conf_release(&conf);
-		rv_i18n_release();
-		return rc < 0 ? 1 : 0;
+		if (serve_one(ep, &conf, &arena, environ, cgi_read, NULL,
+			      cgi_write, NULL) < 0)
+			rc = 1;
+		close(1);	/* the web server has the whole answer now */
+		after_request();
+		goto out;
 	}
 
 	if (listen_addr != NULL) {
 		/* FCGX_OpenSocket takes "path" or ":port"/"host:port" */
 		umask(0117);
-		if ((listen_fd = FCGX_OpenSocket(listen_addr, 64)) < 0)
-			rv_fatal("cannot listen on '%s'", listen_addr);
+		if ((listen_fd = FCGX_OpenSocket(listen_addr, 64)) < 0) {
+			what = rv_xasprintf("cannot listen on '%s'", listen_addr);
+			goto fail;
+		}
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
@@ -559,12 +575,22 @@ rv_main(int argc, char **argv, const struct rv_endpoint *ep)
 			serve_one(ep, &conf, &arena, fr.envp, fcgi_read, &fr,
 				  fcgi_write, &fr);
 			FCGX_Finish_r(&fr);
+			after_request();
 		}
 		FCGX_Free(&fr, 1);
 	}
 	rv_log_info("stopping");
+	goto out;
+fail:
+	rc = startup_failed(cgi, what);
+out:
+	if (ep->teardown != NULL)
+		ep->teardown();
+	free(what);
+	rv_err_release(&err);
 	rv_arena_release(&arena);
 	rv_conf_release(&conf);
 	rv_i18n_release();
-	return 0;
+	rv_log_close();
+	return rc;
 }

@@ -33,6 +33,8 @@ struct rv_endpoint {
 	/* Called once after the config is loaded, before serving; may be
 	 * NULL. -1 with err stops the program (fatal). */
 	int (*setup)(const struct rv_conf *conf, struct rv_err *err);
+	/* Called once before the program exits; may be NULL. */
+	void (*teardown)(void);
 };
 
 /*
@@ -45,6 +47,10 @@ struct rv_endpoint {
  * -V, -h. Returns the exit status.
  */
 int rv_main(int argc, char **argv, const struct rv_endpoint *ep);
+
+/* Registers a function rv_main calls after each request has been answered
+ * (opportunistic maintenance, bounded in work). */
+void rv_main_set_idle(void (*fn)(void));
 
 /*
  * Serves one request whose req was set up by the caller: works out the

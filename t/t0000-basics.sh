@@ -30,7 +30,8 @@ test_expect_success 'reverify.xml(5) describes every setting' '
 	missing= &&
 	while IFS=: read -r sec key; do
 		sed -n "/^\.SS <$sec>/,/^\.S[SH]/p" "$top_srcdir/doc/reverify.xml.5" |
-			grep -q "^\.B[IR]* $key[= ]" || missing="$missing $sec/$key"
+			grep -qE "^\.B[IR]* (.*[ \"])?$key( ?=| ?\")" ||
+			missing="$missing $sec/$key"
 	done <keys &&
 	test -z "$missing" || { echo "not in reverify.xml.5:$missing"; false; }
 '

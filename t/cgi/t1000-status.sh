@@ -1,8 +1,9 @@
 #!/bin/sh
 # t1000-status: GET /api/status with the program run as plain CGI
 . "$top_srcdir/t/lib/test-lib.sh"
+. "$top_srcdir/t/lib/instance.sh"
 
-write_config
+setup_instance || bail_out "cannot set up the instance"
 
 test_expect_success 'GET /api/status answers 204 with no body' '
 	run_cgi status GET /api/status &&
@@ -45,6 +46,14 @@ test_expect_success 'a program without CGI variables says how to run it' '
 	test_must_fail_=$? &&
 	test "$test_must_fail_" = 2 &&
 	grep "not started by a web server" err
+'
+
+test_expect_success 'a store that cannot be opened: 503 service.unavailable' '
+	write_config "<store home=\"$TRASH/nowhere\"/>" &&
+	run_cgi status GET /api/status &&
+	check_status 503 && check_code service.unavailable &&
+	grep -i "^Retry-After: " "$TRASH/headers" &&
+	setup_instance
 '
 
 test_expect_success 'status -t checks the configuration' '

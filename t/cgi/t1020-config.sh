@@ -75,12 +75,13 @@ if test -e "$default_conf"; then
 	test_skip 'without a file at the default path the defaults are used' \
 		"$default_conf exists on this machine"
 else
-	test_expect_success 'without a file at the default path the defaults are used' '
+	test_expect_success 'without a file at the default path the defaults are used (and no store: 503)' '
 		env -i PATH="$PATH" "$top_builddir/cgi-bin/status" -t >out &&
 		grep "(built-in defaults)" out &&
 		env -i PATH="$PATH" REQUEST_METHOD=GET PATH_INFO=/api/status \
 			"$top_builddir/cgi-bin/status" >out 2>err &&
-		head -n 1 out | grep "^Status: 204" &&
+		head -n 1 out | grep "^Status: 503" &&
+		grep "\"code\":\"service.unavailable\"" out &&
 		grep "using the built-in defaults" err
 	'
 fi

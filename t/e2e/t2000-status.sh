@@ -2,8 +2,9 @@
 # t2000-status: GET /api/status through a real lighttpd with mod_fastcgi
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/lighttpd.sh"
+. "$top_srcdir/t/lib/instance.sh"
 
-write_config
+setup_instance || bail_out "cannot set up the instance"
 start_lighttpd status || bail_out "lighttpd did not start"
 
 test_expect_success 'GET /api/status: 204 No Content' '

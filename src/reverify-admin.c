@@ -1,0 +1,2107 @@
+/* reverify-admin.c: the operator's tool: store, users, tokens, keys, audit */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cjose/cjose.h>
+#include <jansson.h>
+
+#include "rv-auth.h"
+#include "rv-buf.h"
+#include "rv-conf.h"
+#include "rv-crypto.h"
+#include "rv-err.h"
+#include "rv-log.h"
+#include "rv-password.h"
+#include "rv-store.h"
+#include "rv-util.h"
+#include "rv-xml.h"
+
+#ifndef RV_CONFIG_DEFAULT
+#define RV_CONFIG_DEFAULT "/etc/reverify/reverify.xml"
+#endif
+
+#define PROG "reverify-admin"
+
+/* exit statuses (reverify-admin(8) EXIT STATUS) */
+#define EXIT_OK 0
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+#define NEW_ID_LEN 21			/* like record ids (logto-spec 3.3) */
+#define PASSWORD_MAX 256		/* bytes */
+#define IMPORT_LINE_MAX ((size_t)64 * 1024)
+#define JWKS_FILE_MAX ((size_t)1024 * 1024)
+#define TTL_DEFAULT 3600
+#define TTL_MAX (366LL * 24 * 3600)
+#define SCOPE_DEFAULT "openid profile email phone"
+
+struct command;
+
+/* The state of one run; commands get it and fill nothing else global. */
+struct admin {
+	const struct command *cmd;
+	const char *conf_arg;		/* -c FILE */
+	bool quiet;			/* -q */
+	struct rv_conf conf;
+	struct rv_store *st;
+	struct rv_err err;
+};
+
+typedef int cmd_fn(struct admin *a, int argc, char **argv);
+
+#define CMD_NOCONF 0x1	/* loads no configuration itself (help, config check) */
+
+struct command {
+	const char *name;
+	const char *sub;	/* NULL: a command of one word */
+	cmd_fn *fn;
+	const char *usage;	/* after "reverify-admin " */
+	const char *summary;
+	const char *options;	/* lines for --help, or NULL */
+	unsigned flags;
+};
+
+static const struct command *command_table(size_t *n_r);
+
+/* ---- messages --------------------------------------------------------- */
+
+static void __attribute__((format(printf, 2, 0)))
+vmessage(const char *prefix, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "%s: %s", PROG, prefix);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+/* Prints "reverify-admin: what" on stderr; returns EXIT_FAIL. */
+static int __attribute__((format(printf, 1, 2)))
+fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("", fmt, ap);
+	va_end(ap);
+	return EXIT_FAIL;
+}
+
+/* The same, returning -1 (git's "return error(...)"). */
+static int __attribute__((format(printf, 1, 2)))
+error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("", fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void __attribute__((format(printf, 1, 2)))
+warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+/* Informational output on stdout, silenced by -q. */
+static void __attribute__((format(printf, 2, 3)))
+note(const struct admin *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (a->quiet)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/* The store's 422 codes, and ours, with a sentence for people. */
+static const struct {
+	const char *code;
+	const char *sentence;
+} conflicts[] = {
+	{ "user.username_already_in_use",
+	  "the username is already used by another user" },
+	{ "user.email_already_in_use",
+	  "the e-mail address is already used by another user" },
+	{ "user.phone_already_in_use",
+	  "the phone number is already used by another user" },
+	{ "user.id_already_in_use", "a user with this id exists already" },
+};
+
+/* What went wrong, for people: "code: sentence" for a conflict, else the
+ * library's detail (which names files, never secrets). */
+static void
+describe_err(const struct rv_err *err, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(conflicts) / sizeof(conflicts[0]); i++)
+		if (err->code != NULL && !strcmp(err->code, conflicts[i].code)) {
+			snprintf(buf, size, "%s: %s", err->code,
+				 conflicts[i].sentence);
+			return;
+		}
+	snprintf(buf, size, "%s", err->msg[0] ? err->msg :
+		 err->code ? err->code : "unknown error");
+}
+
+static int
+fail_err(const struct rv_err *err)
+{
+	char what[sizeof(err->msg) + 64];
+
+	describe_err(err, what, sizeof(what));
+	return fail("%s", what);
+}
+
+static int
+error_err(const struct rv_err *err)
+{
+	fail_err(err);
+	return -1;
+}
+
+static void
+command_name(const struct command *c, char *buf, size_t size)
+{
+	if (c->sub != NULL)
+		snprintf(buf, size, "%s %s", c->name, c->sub);
+	else
+		snprintf(buf, size, "%s", c->name);
+}
+
+/* "reverify-admin: user add: what" and the usage line; returns EXIT_USAGE. */
+static int __attribute__((format(printf, 2, 3)))
+usage_error(const struct admin *a, const char *fmt, ...)
+{
+	char name[64];
+	va_list ap;
+
+	command_name(a->cmd, name, sizeof(name));
+	fprintf(stderr, "%s: %s: ", PROG, name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: %s %s\n", PROG, a->cmd->usage);
+	return EXIT_USAGE;
+}
+
+static void
+print_command_help(const struct command *c, FILE *f)
+{
+	fprintf(f, "usage: %s %s\n%s\n", PROG, c->usage, c->summary);
+	if (c->options != NULL)
+		fprintf(f, "%s", c->options);
+}
+
+static void
+print_usage(FILE *f)
+{
+	const struct command *t;
+	size_t i, n;
+
+	t = command_table(&n);
+	fprintf(f, "usage: %s [-q] [-c FILE] COMMAND [ARGS]\n"
+		"  -c FILE  configuration (default: $REVERIFY_CONFIG, else %s)\n"
+		"  -q       no informational output\n"
+		"commands:\n", PROG, RV_CONFIG_DEFAULT);
+	for (i = 0; i < n; i++)
+		fprintf(f, "  %s\n", t[i].usage);
+	fprintf(f, "Run '%s COMMAND --help' for more; see reverify-admin(8).\n", PROG);
+}
+
+/* Prints one line of JSON on stdout. */
+static void
+print_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT);
+
+	RV_ASSERT(s != NULL);
+	puts(s);
+	free(s);
+}
+
+/* ---- text checks ------------------------------------------------------ */
+
+/* Decodes one strict UTF-8 sequence (no overlong forms, surrogates or
+ * values past U+10FFFF) and advances *pp; -1 for bytes that are not. */
+static long
+utf8_next(const unsigned char **pp, const unsigned char *end)
+{
+	const unsigned char *p = *pp;
+	long cp;
+	int n, i;
+
+	if (p[0] < 0x80) {
+		*pp = p + 1;
+		return p[0];
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 1;
+	else if ((p[0] & 0xf0) == 0xe0)
+		n = 2;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 3;
+	else
+		return -1;
+	cp = p[0] & (0x3f >> n);
+	if (end - p <= n)
+		return -1;
+	for (i = 1; i <= n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*pp = p + n + 1;
+	return cp;
+}
+
+/* C0, DEL and C1 controls */
+static bool
+is_control(long cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
+
+/* What JavaScript's \s matches (Logto's e-mail pattern uses \S). */
+static bool
+is_space(long cp)
+{
+	return cp == ' ' || (cp >= 0x09 && cp <= 0x0d) || cp == 0xa0 ||
+	       cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 ||
+	       cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000 ||
+	       cp == 0xfeff;
+}
+
+#define TEXT_NO_CONTROL 0x1
+#define TEXT_NO_SPACE 0x2
+
+/*
+ * Checks n bytes of text: strict UTF-8 without NUL and, as flags ask, no
+ * control characters and no white space. NULL when fine (*chars_r, if not
+ * NULL, gets the number of characters), else what is wrong (static).
+ */
+static const char *
+text_problem(const char *s, size_t n, unsigned flags, size_t *chars_r)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	size_t chars = 0;
+	long cp;
+
+	while (p < end) {
+		if (*p == '\0')
+			return "contains a NUL byte";
+		if ((cp = utf8_next(&p, end)) < 0)
+			return "is not valid UTF-8";
+		if ((flags & TEXT_NO_CONTROL) && is_control(cp))
+			return "contains a control character";
+		if ((flags & TEXT_NO_SPACE) && is_space(cp))
+			return "must not contain spaces";
+		chars++;
+	}
+	if (chars_r != NULL)
+		*chars_r = chars;
+	return NULL;
+}
+
+/* Logto's ^\S+@\S+\.\S+$, on text already free of spaces. */
+static bool
+email_shaped(const char *s)
+{
+	size_t n = strlen(s), at, j;
+	const char *p;
+
+	/* the first '@' after the first character leaves the most room */
+	if (n < 5 || (p = strchr(s + 1, '@')) == NULL)
+		return false;
+	at = (size_t)(p - s);
+	for (j = at + 2; j + 1 < n; j++)
+		if (s[j] == '.')
+			return true;
+	return false;
+}
+
+enum field { F_ID, F_USERNAME, F_EMAIL, F_PHONE, F_NAME, F_AVATAR, F_HASH };
+
+/* NULL when v is a good value for the field, else what is wrong with it,
+ * worded to follow the field's name. */
+static const char *
+field_problem(enum field f, const char *v)
+{
+	size_t len = strlen(v), chars = 0;
+	const char *why;
+
+	why = text_problem(v, len, TEXT_NO_CONTROL |
+			   (f == F_USERNAME || f == F_EMAIL || f == F_AVATAR ||
+			    f == F_HASH ? TEXT_NO_SPACE : 0), &chars);
+	if (why != NULL)
+		return why;
+	switch (f) {
+	case F_ID:
+		return rv_user_id_valid(v) ? NULL :
+		       "is not a user id (1 to 64 of A-Z, a-z, 0-9, _ and -)";
+	case F_USERNAME:
+		return chars >= 1 && chars <= 128 ? NULL :
+		       "must be 1 to 128 characters";
+	case F_EMAIL:
+		if (len > 256)
+			return "is longer than 256 bytes";
+		return email_shaped(v) ? NULL : "is not an e-mail address";
+	case F_PHONE:
+		return len >= 1 && len <= 32 && strspn(v, "0123456789") == len ?
+		       NULL : "must be 1 to 32 digits";
+	case F_NAME:
+		return chars <= 128 ? NULL : "is longer than 128 characters";
+	case F_AVATAR:
+		return len <= 2048 ? NULL : "is longer than 2048 bytes";
+	case F_HASH:
+		if (len > 1024)
+			return "is longer than 1024 bytes";
+		return rv_password_scheme(v) != NULL ? NULL : "of unknown format";
+	}
+	return "is unknown";
+}
+
+/* A new user as given on the command line or in an import line: borrowed
+ * strings, NULL when absent; a new id is made in id_buf. */
+struct user_input {
+	const char *v[F_HASH + 1];
+	char id_buf[NEW_ID_LEN + 1];
+};
+
+/* The names the fields go by in messages. */
+static const char *const option_names[F_HASH + 1] = {
+	"--id", "--username", "--email", "--phone", "--name", "--avatar",
+	"--password-hash",
+};
+static const char *const import_names[F_HASH + 1] = {
+	"id", "username", "primaryEmail", "primaryPhone", "name", "avatar",
+	"passwordHash",
+};
+
+/* 0 when in is a user we can create; else -1 with why filled. */
+static int
+check_input(const struct user_input *in, const char *const names[],
+	    char *why, size_t size)
+{
+	const char *p;
+	int f;
+
+	for (f = F_ID; f <= F_HASH; f++) {
+		if (in->v[f] == NULL)
+			continue;
+		if ((p = field_problem((enum field)f, in->v[f])) != NULL) {
+			snprintf(why, size, "%s %s", names[f], p);
+			return -1;
+		}
+	}
+	if (!in->v[F_USERNAME] && !in->v[F_EMAIL] && !in->v[F_PHONE]) {
+		snprintf(why, size, "a user needs at least one of %s, %s and %s",
+			 names[F_USERNAME], names[F_EMAIL], names[F_PHONE]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Fills u (initialised) from a checked input; id must be set. */
+static void
+fill_user(struct rv_user *u, const struct user_input *in, long long now)
+{
+	rv_strlcpy(u->id, in->v[F_ID], sizeof(u->id));
+	u->username = in->v[F_USERNAME] ? rv_xstrdup(in->v[F_USERNAME]) : NULL;
+	u->email = in->v[F_EMAIL] ? rv_xstrdup(in->v[F_EMAIL]) : NULL;
+	u->phone = in->v[F_PHONE] ? rv_xstrdup(in->v[F_PHONE]) : NULL;
+	u->name = in->v[F_NAME] ? rv_xstrdup(in->v[F_NAME]) : NULL;
+	u->avatar = in->v[F_AVATAR] ? rv_xstrdup(in->v[F_AVATAR]) : NULL;
+	u->password_hash = in->v[F_HASH] ? rv_xstrdup(in->v[F_HASH]) : NULL;
+	u->created_at = u->updated_at = now;
+	u->password_updated_at = u->password_hash ? now : 0;
+}
+
+/* ---- configuration, log and store ------------------------------------- */
+
+/*
+ * Loads the configuration: explicit (config check FILE), else -c, else
+ * $REVERIFY_CONFIG, else the compiled-in default, where a missing file means
+ * the built-in defaults (as the programs do, rv_main()).
+ */
+static int
+load_conf(struct admin *a, const char *explicit_path)
+{
+	const char *path = explicit_path ? explicit_path : a->conf_arg;
+
+	if (path == NULL && (path = getenv("REVERIFY_CONFIG")) != NULL && *path == '\0')
+		path = NULL;
+	if (path == NULL) {
+		path = RV_CONFIG_DEFAULT;
+		if (access(path, F_OK) != 0 && errno == ENOENT) {
+			rv_conf_defaults(&a->conf);
+			return 0;
+		}
+	}
+	if (access(path, R_OK) != 0)
+		return error("cannot read the configuration '%s': %s", path,
+			     strerror(errno));
+	if (rv_conf_load(path, &a->conf, &a->err) < 0)
+		return error("%s", a->err.msg);
+	return 0;
+}
+
+/*
+ * Copies of audit events go to the site's log (rv_store_audit) when it is
+ * syslog or a file. On stderr, or when the log cannot be opened, only
+ * warnings: our own messages are the output there.
+ */
+static void
+open_log(const struct admin *a)
+{
+	const struct rv_conf *c = &a->conf;
+	enum rv_log_target t = c->log_target == RV_CONF_LOG_SYSLOG ? RV_LOG_SYSLOG :
+			       RV_LOG_FILE;
+
+	if (c->log_target == RV_CONF_LOG_STDERR ||
+	    rv_log_open(t, c->log_facility, c->log_file,
+			(enum rv_log_level)c->log_level) < 0)
+		rv_log_open(RV_LOG_STDERR, NULL, NULL, RV_LOG_LEVEL_WARN);
+}
+
+static int
+open_store(struct admin *a, bool create)
+{
+	if (rv_store_open(&a->conf, create, &a->st, &a->err) < 0)
+		return error_err(&a->err);
+	return 0;
+}
+
+/* The pepper file, as rv_store_open() finds it; caller frees. */
+static char *
+pepper_path(const struct rv_conf *c)
+{
+	if (c->store_pepper != NULL && *c->store_pepper != '\0')
+		return rv_xstrdup(c->store_pepper);
+	return rv_xasprintf("%s/pepper", c->store_home);
+}
+
+static bool
+exists(const char *path)
+{
+	struct stat sb;
+
+	return path != NULL && *path != '\0' && stat(path, &sb) == 0;
+}
+
+/* ---- argument parsing ------------------------------------------------- */
+
+/*
+ * getopt_long over a command's arguments (argv[0] is the command word);
+ * options and operands may mix, "--" ends the options. Returns the
+ * option, -1 at the end, or '?' after printing a usage error.
+ */
+static int
+cmd_getopt(const struct admin *a, int argc, char **argv, const struct option *lo)
+{
+	int ch = getopt_long(argc, argv, ":", lo, NULL);
+	const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+
+	if (ch == '?') {
+		if (optopt != 0)
+			usage_error(a, "unknown option '-%c'", optopt);
+		else
+			usage_error(a, "unknown option '%.*s'",
+				    (int)strcspn(arg, "="), arg);
+	} else if (ch == ':') {
+		usage_error(a, "option '%s' needs a value", arg);
+		ch = '?';
+	}
+	return ch;
+}
+
+/* Checks that min to max operands are left; EXIT_OK or EXIT_USAGE. */
+static int
+want_args(const struct admin *a, int argc, char **argv, int min, int max)
+{
+	int n = argc - optind;
+
+	if (n < min)
+		return usage_error(a, "missing argument");
+	if (n > max)
+		return usage_error(a, "unexpected argument '%s'", argv[optind + max]);
+	return EXIT_OK;
+}
+
+/* For commands without options: only operands. */
+static int
+plain_args(const struct admin *a, int argc, char **argv, int min, int max)
+{
+	static const struct option none[] = { { NULL, 0, NULL, 0 } };
+
+	if (cmd_getopt(a, argc, argv, none) != -1)
+		return EXIT_USAGE;
+	return want_args(a, argc, argv, min, max);
+}
+
+/* ---- passwords -------------------------------------------------------- */
+
+/*
+ * Reads one line from fd 0 byte by byte, without stdio (which would keep a
+ * copy we cannot wipe) and with the echo off on a terminal. Strips the line
+ * end (LF or CR LF). 0 with buf[*len_r] = '\0', or -1 after a message.
+ */
+static int
+read_password(char *buf, size_t size, size_t *len_r)
+{
+	struct termios old, noecho;
+	bool tty = isatty(0) && tcgetattr(0, &old) == 0, eol = false;
+	size_t n = 0;
+	ssize_t r;
+
+	if (tty) {
+		fprintf(stderr, "password: ");
+		noecho = old;
+		noecho.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(0, TCSAFLUSH, &noecho);
+	}
+	while (n < size && !eol) {
+		if ((r = read(0, buf + n, 1)) < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		eol = buf[n++] == '\n';
+	}
+	if (tty) {
+		tcsetattr(0, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	if (eol)
+		n--;
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	if (n > PASSWORD_MAX)	/* also when the line went on past size */
+		return error("the password is longer than %d bytes", PASSWORD_MAX);
+	buf[n] = '\0';
+	*len_r = n;
+	return 0;
+}
+
+/* Reads a password from stdin and hashes it; *hash_r is malloc'd. */
+static int
+password_from_stdin(struct admin *a, char **hash_r)
+{
+	char buf[PASSWORD_MAX + 3];	/* the password, CR LF, one more */
+	const char *why;
+	size_t len = 0;
+	int rc = -1;
+
+	if (read_password(buf, sizeof(buf), &len) < 0)
+		goto out;
+	if (len == 0) {
+		fail("the password on standard input is empty");
+		goto out;
+	}
+	if ((why = text_problem(buf, len, TEXT_NO_CONTROL, NULL)) != NULL) {
+		fail("the password %s", why);
+		goto out;
+	}
+	if (rv_password_hash(buf, len, &a->conf, hash_r, &a->err) < 0) {
+		fail_err(&a->err);
+		goto out;
+	}
+	rc = 0;
+out:
+	rv_wipe(buf, sizeof(buf));
+	return rc;
+}
+
+/* ---- transaction bodies ----------------------------------------------- */
+
+static int
+audit(struct rv_txn *txn, const char *event, const char *user, struct rv_err *err)
+{
+	json_t *fields = json_pack("{s:s}", "by", "admin");
+	int rc = rv_store_audit(txn, event, user, fields, err);
+
+	json_decref(fields);
+	return rc;
+}
+
+/* 0 when no user has id, else -1 (422) or a store error. */
+static int
+id_free(struct rv_txn *txn, const char *id, struct rv_err *err)
+{
+	struct rv_user other;
+	int rc;
+
+	rv_user_init(&other);
+	rc = rv_store_user_get(txn, id, true, &other, err);
+	rv_user_release(&other);
+	if (rc == 1)
+		return rv_err_set(err, 422, "user.id_already_in_use",
+				  "user id '%s' exists", id);
+	return rc < 0 ? rc : 0;
+}
+
+struct create_ctx {
+	const struct rv_user *u;
+	const char *event;	/* "user.created", "user.imported" */
+};
+
+static int
+create_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
+{
+	struct create_ctx *c = vctx;
+	int rc;
+
+	(void)st;
+	if ((rc = id_free(txn, c->u->id, err)) != 0 ||
+	    (rc = rv_store_user_put(txn, c->u, err)) != 0)
+		return rc;
+	return audit(txn, c->event, c->u->id, err);
+}
+
+/* The checks rv_store_user_put() would make, without writing (--dry-run). */
+static int
+free_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
+{
+	const struct rv_user *u = vctx;
+	struct rv_user other;
+	int rc;
+
+	(void)st;
+	if ((rc = id_free(txn, u->id, err)) != 0)
+		return rc;
+	rv_user_init(&other);
+	rc = rv_store_user_by_username(txn, u->username, &other, err);
+	if (rc == 1)
+		rc = rv_err_set(err, 422, "user.username_already_in_use", "taken");
+	if (rc == 0 && (rc = rv_store_user_by_email(txn, u->email, &other, err)) == 1)
+		rc = rv_err_set(err, 422, "user.email_already_in_use", "taken");
+	if (rc == 0 && (rc = rv_store_user_by_phone(txn, u->phone, &other, err)) == 1)
+		rc = rv_err_set(err, 422, "user.phone_already_in_use", "taken");
+	rv_user_release(&other);
+	return rc;
+}
+
+struct get_ctx {
+	const char *id;
+	struct rv_user u;
+	int found;
+};
+
+static int
+get_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
+{
+	struct get_ctx *c = vctx;
+
+	(void)st;
+	rv_user_release(&c->u);
+	c->found = rv_store_user_get(txn, c->id, false, &c->u, err);
+	return c->found < 0 ? c->found : 0;
+}
+
+/* 1 found (*u filled: release it), 0 no such user, -1 error (printed). */
+static int
+load_user(struct admin *a, const char *id, struct rv_user *u)
+{
+	struct get_ctx c;
+
+	c.id = id;
+	c.found = 0;
+	rv_user_init(&c.u);
+	if (rv_store_txn(a->st, false, get_body, &c, &a->err) < 0) {
+		rv_user_release(&c.u);
+		return error_err(&a->err);
+	}
+	*u = c.u;
+	return c.found;
+}
+
+enum change { CH_DELETE, CH_PASSWORD, CH_SUSPEND, CH_UNSUSPEND };
+
+struct change_ctx {
+	enum change what;
+	const char *id;
+	const char *hash;	/* CH_PASSWORD */
+	int found;
+};
+
+static const char *const change_events[] = {
+	"user.deleted", "user.password_set", "user.suspended", "user.unsuspended",
+};
+
+static int
+change_user(struct rv_txn *txn, struct change_ctx *c, struct rv_err *err)
+{
+	struct rv_user u;
+	long long now = rv_store_now();
+	int rc;
+
+	rv_user_init(&u);
+	if ((rc = c->found = rv_store_user_get(txn, c->id, true, &u, err)) != 1)
+		goto out;
+	if (c->what == CH_PASSWORD) {
+		if (u.password_hash != NULL)
+			rv_wipe(u.password_hash, strlen(u.password_hash));
+		free(u.password_hash);
+		u.password_hash = rv_xstrdup(c->hash);
+		u.password_updated_at = now;
+	} else {
+		u.suspended = c->what == CH_SUSPEND;
+	}
+	u.updated_at = now;
+	rc = rv_store_user_put(txn, &u, err);
+out:
+	rv_user_release(&u);
+	return rc < 0 ? rc : 0;
+}
+
+static int
+change_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
+{
+	struct change_ctx *c = vctx;
+	int rc;
+
+	(void)st;
+	if (c->what == CH_DELETE) {
+		if ((rc = c->found = rv_store_user_del(txn, c->id, err)) < 0)
+			return rc;
+	} else if ((rc = change_user(txn, c, err)) < 0) {
+		return rc;
+	}
+	return c->found == 1 ? audit(txn, change_events[c->what], c->id, err) : 0;
+}
+
+/* Runs one change on user id; EXIT_OK, or EXIT_FAIL after a message. */
+static int
+change(struct admin *a, enum change what, const char *id, const char *hash)
+{
+	struct change_ctx c = { what, id, hash, 0 };
+
+	if (rv_store_txn(a->st, true, change_body, &c, &a->err) < 0)
+		return fail_err(&a->err);
+	if (c.found != 1)
+		return fail("no user '%s'", id);
+	return EXIT_OK;
+}
+
+/* ---- init ------------------------------------------------------------- */
+
+static int
+init_key(struct admin *a, bool *created_r)
+{
+	const char *key = a->conf.auth_local_key, *jwks = a->conf.auth_jwks;
+
+	if (key == NULL || *key == '\0' || exists(key))
+		return 0;
+	if (rv_auth_keygen(key, jwks, false, &a->err) < 0)
+		return error_err(&a->err);
+	note(a, "created the signing key '%s' and added its public key to '%s'",
+	     key, jwks);
+	*created_r = true;
+	return 0;
+}
+
+static int
+cmd_init(struct admin *a, int argc, char **argv)
+{
+	const char *home = a->conf.store_home;
+	char *pepper = pepper_path(&a->conf), *db = rv_xasprintf("%s/users.db", home);
+	bool had_home = exists(home), had_pepper = exists(pepper), had_db = exists(db);
+	bool created = false;
+	int rc;
+
+	if ((rc = plain_args(a, argc, argv, 0, 0)) != EXIT_OK)
+		goto out;
+	rc = EXIT_FAIL;
+	if (open_store(a, true) < 0)
+		goto out;
+	if (!had_home)
+		note(a, "created the store home '%s'", home);
+	if (!had_pepper)
+		note(a, "created the pepper file '%s'", pepper);
+	if (!had_db)
+		note(a, "created the databases in '%s'", home);
+	if (init_key(a, &created) < 0)
+		goto out;
+	if (had_home && had_pepper && had_db && !created)
+		note(a, "nothing to do: '%s' is initialised already", home);
+	rc = EXIT_OK;
+out:
+	free(pepper);
+	free(db);
+	return rc;
+}
+
+/* ---- user add, show, list, del, set-password, suspend ----------------- */
+
+static json_t *
+user_json(const struct rv_user *u)
+{
+	const struct rv_pw_scheme *s = rv_password_scheme(u->password_hash);
+	json_t *j = json_object();
+
+#define NULLABLE(v) ((v) != NULL ? json_string(v) : json_null())
+	json_object_set_new(j, "id", json_string(u->id));
+	json_object_set_new(j, "username", NULLABLE(u->username));
+	json_object_set_new(j, "primaryEmail", NULLABLE(u->email));
+	json_object_set_new(j, "primaryPhone", NULLABLE(u->phone));
+	json_object_set_new(j, "name", NULLABLE(u->name));
+	json_object_set_new(j, "avatar", NULLABLE(u->avatar));
+	json_object_set_new(j, "hasPassword",
+			    json_boolean(u->password_hash && *u->password_hash));
+	json_object_set_new(j, "passwordScheme", NULLABLE(s ? s->name : NULL));
+	json_object_set_new(j, "createdAt", json_integer(u->created_at));
+	json_object_set_new(j, "updatedAt", json_integer(u->updated_at));
+	json_object_set_new(j, "isSuspended", json_boolean(u->suspended));
+#undef NULLABLE
+	return j;
+}
+
+/* Gives in a new random id unless it has one. */
+static int
+new_id(struct admin *a, struct user_input *in)
+{
+	if (in->v[F_ID] != NULL)
+		return 0;
+	if (rv_random_id(in->id_buf, NEW_ID_LEN, &a->err) < 0)
+		return error_err(&a->err);
+	in->v[F_ID] = in->id_buf;
+	return 0;
+}
+
+/* Creates one user; 0, or -1 with a->err filled (not printed). */
+static int
+create_user(struct admin *a, const struct user_input *in, const char *event)
+{
+	struct rv_user u;
+	struct create_ctx c = { &u, event };
+	int rc;
+
+	rv_user_init(&u);
+	fill_user(&u, in, rv_store_now());
+	rc = rv_store_txn(a->st, true, create_body, &c, &a->err);
+	rv_user_release(&u);
+	return rc;
+}
+
+static int
+user_add_opts(struct admin *a, int argc, char **argv, struct user_input *in,
+	      bool *pw_r)
+{
+	static const struct option lo[] = {
+		{ "username", required_argument, NULL, 'u' },
+		{ "email", required_argument, NULL, 'e' },
+		{ "phone", required_argument, NULL, 'p' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "password-stdin", no_argument, NULL, 'P' },
+		{ "id", required_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while ((ch = cmd_getopt(a, argc, argv, lo)) != -1) {
+		switch (ch) {
+		case 'u': in->v[F_USERNAME] = optarg; break;
+		case 'e': in->v[F_EMAIL] = optarg; break;
+		case 'p': in->v[F_PHONE] = optarg; break;
+		case 'n': in->v[F_NAME] = *optarg ? optarg : NULL; break;
+		case 'P': *pw_r = true; break;
+		case 'i': in->v[F_ID] = optarg; break;
+		default: return EXIT_USAGE;
+		}
+	}
+	return want_args(a, argc, argv, 0, 0);
+}
+
+static int
+cmd_user_add(struct admin *a, int argc, char **argv)
+{
+	struct user_input in;
+	char why[160], *hash = NULL;
+	bool pw = false;
+	int rc;
+
+	memset(&in, 0, sizeof(in));
+	if ((rc = user_add_opts(a, argc, argv, &in, &pw)) != EXIT_OK)
+		return rc;
+	if (check_input(&in, option_names, why, sizeof(why)) < 0)
+		return fail("%s", why);
+	if (open_store(a, false) < 0 || new_id(a, &in) < 0)
+		return EXIT_FAIL;
+	if (pw && password_from_stdin(a, &hash) < 0)
+		return EXIT_FAIL;
+	in.v[F_HASH] = hash;
+	rc = create_user(a, &in, "user.created") < 0 ? fail_err(&a->err) : EXIT_OK;
+	if (hash != NULL) {
+		rv_wipe(hash, strlen(hash));
+		free(hash);
+	}
+	if (rc == EXIT_OK)
+		puts(in.v[F_ID]);
+	return rc;
+}
+
+static int
+cmd_user_show(struct admin *a, int argc, char **argv)
+{
+	struct rv_user u;
+	json_t *j;
+	int rc;
+
+	if ((rc = plain_args(a, argc, argv, 1, 1)) != EXIT_OK)
+		return rc;
+	if (open_store(a, false) < 0 || (rc = load_user(a, argv[optind], &u)) < 0)
+		return EXIT_FAIL;
+	if (rc == 0)
+		return fail("no user '%s'", argv[optind]);
+	j = user_json(&u);
+	print_json(j);
+	json_decref(j);
+	rv_user_release(&u);
+	return EXIT_OK;
+}
+
+static int
+list_one(const struct rv_user *u, void *vctx)
+{
+	struct rv_buf *out = vctx;
+	json_t *j = user_json(u);
+	char *s = json_dumps(j, JSON_COMPACT);
+
+	RV_ASSERT(s != NULL);
+	rv_buf_addstr(out, s);
+	rv_buf_addch(out, '\n');
+	free(s);
+	json_decref(j);
+	return 0;
+}
+
+/* Collects the output and prints it after the commit: a retried
+ * transaction starts again from an empty buffer. */
+static int
+list_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
+{
+	(void)st;
+	rv_buf_reset(vctx);
+	return rv_store_user_each(txn, list_one, vctx, err);
+}
+
+static int
+cmd_user_list(struct admin *a, int argc, char **argv)
+{
+	struct rv_buf out = RV_BUF_INIT;
+	int rc;
+
+	if ((rc = plain_args(a, argc, argv, 0, 0)) != EXIT_OK)
+		return rc;
+	if (open_store(a, false) < 0)
+		return EXIT_FAIL;
+	if (rv_store_txn(a->st, false, list_body, &out, &a->err) < 0)
+		rc = fail_err(&a->err);
+	else
+		fwrite(out.buf, 1, out.len, stdout);
+	rv_buf_release(&out);
+	return rc;
+}
+
+static int
+cmd_user_del(struct admin *a, int argc, char **argv)
+{
+	int rc;
+
+	if ((rc = plain_args(a, argc, argv, 1, 1)) != EXIT_OK)
+		return rc;
+	if (open_store(a, false) < 0)
+		return EXIT_FAIL;
+	if ((rc = change(a, CH_DELETE, argv[optind], NULL)) == EXIT_OK)
+		note(a, "deleted user '%s'", argv[optind]);
+	return rc;
+}
+
+static int
+cmd_user_set_password(struct admin *a, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "password-stdin", no_argument, NULL, 'P' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *hash = NULL;
+	bool pw = false;
+	int ch, rc;
+
+	while ((ch = cmd_getopt(a, argc, argv, lo)) != -1)
+		if (ch != 'P')
+			return EXIT_USAGE;
+		else
+			pw = true;
+	if ((rc = want_args(a, argc, argv, 1, 1)) != EXIT_OK)
+		return rc;
+	if (!pw)
+		return usage_error(a, "the password must come with --password-stdin");
+	if (open_store(a, false) < 0 || password_from_stdin(a, &hash) < 0)
+		return EXIT_FAIL;
+	if ((rc = change(a, CH_PASSWORD, argv[optind], hash)) == EXIT_OK)
+		note(a, "set the password of user '%s'", argv[optind]);
+	rv_wipe(hash, strlen(hash));
+	free(hash);
+	return rc;
+}
+
+static int
+suspend(struct admin *a, int argc, char **argv, enum change what)
+{
+	int rc;
+
+	if ((rc = plain_args(a, argc, argv, 1, 1)) != EXIT_OK)
+		return rc;
+	if (open_store(a, false) < 0)
+		return EXIT_FAIL;
+	if ((rc = change(a, what, argv[optind], NULL)) == EXIT_OK)
+		note(a, "%s user '%s'", what == CH_SUSPEND ? "suspended" : "unsuspended",
+		     argv[optind]);
+	return rc;
+}
+
+static int
+cmd_user_suspend(struct admin *a, int argc, char **argv)
+{
+	return suspend(a, argc, argv, CH_SUSPEND);
+}
+
+static int
+cmd_user_unsuspend(struct admin *a, int argc, char **argv)
+{
+	return suspend(a, argc, argv, CH_UNSUSPEND);
+}
+
+/* ---- user import ------------------------------------------------------ */
+
+struct import {
+	struct admin *a;
+	bool dry_run;
+	long line;
+	long imported, failed;
+	json_t *seen;		/* --dry-run: "kind:folded value" -> line */
+};
+
+static int __attribute__((format(printf, 2, 3)))
+line_error(struct import *im, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	im->failed++;
+	return error("line %ld: %s", im->line, what);
+}
+
+/* Reads one line of at most max bytes (without the newline) into b: 1 a
+ * line, 2 a longer line (skipped), 0 the end, -1 a read error. */
+static int
+read_line(FILE *f, size_t max, struct rv_buf *b)
+{
+	bool over = false, any = false;
+	int ch;
+
+	rv_buf_reset(b);
+	while ((ch = getc(f)) != EOF && ch != '\n') {
+		any = true;
+		if (b->len < max)
+			rv_buf_addch(b, (char)ch);
+		else
+			over = true;
+	}
+	if (ferror(f))
+		return -1;
+	if (ch == EOF && !any)
+		return 0;
+	return over ? 2 : 1;
+}
+
+/* Fills in from the keys of one line; 0, or -1 after a line error. */
+static int
+line_fields(struct import *im, json_t *root, struct user_input *in)
+{
+	const char *key;
+	json_t *v;
+	int f;
+
+	json_object_foreach(root, key, v) {
+		for (f = F_ID; f <= F_HASH; f++)
+			if (strcmp(key, import_names[f]) == 0)
+				break;
+		if (f > F_HASH)
+			return line_error(im, "unknown key \"%.64s\"", key);
+		if (!json_is_string(v) && !json_is_null(v))
+			return line_error(im, "%s must be a string or null", key);
+		in->v[f] = json_string_value(v);
+		/* Logto exports an unset name or avatar as "" */
+		if ((f == F_NAME || f == F_AVATAR) && in->v[f] && !*in->v[f])
+			in->v[f] = NULL;
+	}
+	return 0;
+}
+
+/* Parses and checks one non-blank line; *root_r holds the strings of in. */
+static int
+parse_line(struct import *im, const struct rv_buf *b, json_t **root_r,
+	   struct user_input *in)
+{
+	json_error_t je;
+	const char *why;
+	char what[200];
+
+	*root_r = NULL;
+	/* JSON itself keeps control characters out of strings */
+	if ((why = text_problem(b->buf, b->len, 0, NULL)) != NULL)
+		return line_error(im, "the text %s", why);
+	*root_r = json_loadb(b->buf, b->len, JSON_REJECT_DUPLICATES, &je);
+	if (*root_r == NULL && strstr(je.text, "JSON_ALLOW_NUL") != NULL)
+		return line_error(im, "a string contains a NUL character (\\u0000)");
+	if (*root_r == NULL)
+		return line_error(im, "not valid JSON: column %d: %s", je.column, je.text);
+	if (!json_is_object(*root_r))
+		return line_error(im, "not a JSON object");
+	if (line_fields(im, *root_r, in) < 0)
+		return -1;
+	if (check_input(in, import_names, what, sizeof(what)) < 0)
+		return line_error(im, "%s", what);
+	return 0;
+}
+
+/* --dry-run: is a key of this user also in an earlier good line? */
+static int
+seen_before(struct import *im, const struct user_input *in)
+{
+	static const struct {
+		enum field f;
+		const char *code;
+	} keys[] = {
+		{ F_ID, "user.id_already_in_use" },
+		{ F_USERNAME, "user.username_already_in_use" },
+		{ F_EMAIL, "user.email_already_in_use" },
+		{ F_PHONE, "user.phone_already_in_use" },
+	};
+	char *k[4];
+	json_t *prev = NULL;
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		const char *v = in->v[keys[i].f];
+		bool fold = keys[i].f == F_USERNAME || keys[i].f == F_EMAIL;
+		char *p;
+
+		k[i] = v ? rv_xasprintf("%d:%s", keys[i].f, v) : NULL;
+		/* as the store's indexes fold them */
+		for (p = k[i]; fold && p != NULL && *p; p++)
+			*p = rv_ascii_lower(*p);
+		if (prev != NULL || k[i] == NULL ||
+		    (prev = json_object_get(im->seen, k[i])) == NULL)
+			continue;
+		line_error(im, "%s: the value is used by line %lld already",
+			   keys[i].code, (long long)json_integer_value(prev));
+	}
+	for (i = 0; i < 4; i++) {
+		if (prev == NULL && k[i] != NULL)
+			json_object_set_new(im->seen, k[i], json_integer(im->line));
+		free(k[i]);
+	}
+	return prev != NULL ? -1 : 0;
+}
+
+/* Imports (or with --dry-run, checks) one parsed line. */
+static int
+import_user(struct import *im, struct user_input *in)
+{
+	struct admin *a = im->a;
+	char what[sizeof(a->err.msg) + 64];
+	const char *given = in->v[F_ID];
+	struct rv_user u;
+	json_t *out;
+	int rc;
+
+	if (new_id(a, in) < 0) {
+		im->failed++;
+		return -1;
+	}
+	if (im->dry_run) {
+		rv_user_init(&u);
+		fill_user(&u, in, 0);
+		rc = rv_store_txn(a->st, false, free_body, &u, &a->err);
+		rv_user_release(&u);
+		if (rc == 0 && seen_before(im, in) < 0)
+			return -1;
+	} else {
+		rc = create_user(a, in, "user.imported");
+	}
+	if (rc < 0) {
+		describe_err(&a->err, what, sizeof(what));
+		rv_err_release(&a->err);
+		return line_error(im, "%s", what);
+	}
+	im->imported++;
+	out = json_pack("{s:o, s:o}", "id", im->dry_run && given == NULL ?
+			json_null() : json_string(in->v[F_ID]),
+			"username", in->v[F_USERNAME] ? json_string(in->v[F_USERNAME]) :
+			json_null());
+	print_json(out);
+	json_decref(out);
+	return 0;
+}
+
+static bool
+blank(const struct rv_buf *b)
+{
+	return strspn(b->buf, " \t\r") == b->len;
+}
+
+static int
+import_stream(struct import *im, FILE *f)
+{
+	struct rv_buf b = RV_BUF_INIT;
+	struct user_input in;
+	json_t *root;
+	int r;
+
+	while ((r = read_line(f, IMPORT_LINE_MAX, &b)) > 0) {
+		im->line++;
+		if (r == 2) {
+			line_error(im, "longer than %zu KiB", IMPORT_LINE_MAX / 1024);
+			continue;
+		}
+		if (blank(&b))
+			continue;
+		memset(&in, 0, sizeof(in));
+		if (parse_line(im, &b, &root, &in) == 0)
+			import_user(im, &in);
+		json_decref(root);
+	}
+	rv_buf_release(&b);
+	return r;
+}
+
+static int
+import_opts(struct admin *a, int argc, char **argv, bool *dry_r)
+{
+	static const struct option lo[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while ((ch = cmd_getopt(a, argc, argv, lo)) != -1)
+		if (ch != 'n')
+			return EXIT_USAGE;
+		else
+			*dry_r = true;
+	return want_args(a, argc, argv, 1, 1);
+}
+
+static int
+cmd_user_import(struct admin *a, int argc, char **argv)
+{
+	struct import im = { a, false, 0, 0, 0, NULL };
+	const char *src;
+	FILE *f;
+	int rc;
+
+	if ((rc = import_opts(a, argc, argv, &im.dry_run)) != EXIT_OK)
+		return rc;
+	src = argv[optind];
+	if (open_store(a, false) < 0)
+		return EXIT_FAIL;
+	if ((f = strcmp(src, "-") == 0 ? stdin : fopen(src, "re")) == NULL)
+		return fail("cannot open '%s': %s", src, strerror(errno));
+	im.seen = json_object();
+	if (import_stream(&im, f) < 0)
+		rc = fail("cannot read '%s': %s", src, strerror(errno));
+	if (f != stdin)
+		fclose(f);
+	json_decref(im.seen);
+	if (!a->quiet && im.dry_run)
+		fprintf(stderr, "%s: dry run: %ld would be imported, %ld failed; "
+			"nothing written\n", PROG, im.imported, im.failed);
+	else if (!a->quiet)
+		fprintf(stderr, "%s: %ld imported, %ld failed\n", PROG, im.imported,
+			im.failed);
+	return rc == EXIT_OK && im.failed == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+/* ---- token ------------------------------------------------------------ */
+
+struct token_opts {
+	const char *scope, *client_id, *audience;
+	long ttl;
+	bool ttl_set, expired, any_user;
+};
+
+static int
+token_opts(struct admin *a, int argc, char **argv, struct token_opts *o)
+{
+	static const struct option lo[] = {
+		{ "scope", required_argument, NULL, 's' },
+		{ "client-id", required_argument, NULL, 'c' },
+		{ "audience", required_argument, NULL, 'a' },
+		{ "ttl", required_argument, NULL, 't' },
+		{ "expired", no_argument, NULL, 'e' },
+		{ "any-user", no_argument, NULL, 'A' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long long ttl;
+	int ch;
+
+	while ((ch = cmd_getopt(a, argc, argv, lo)) != -1) {
+		switch (ch) {
+		case 's': o->scope = optarg; break;
+		case 'c': o->client_id = optarg; break;
+		case 'a': o->audience = optarg; break;
+		case 'e': o->expired = true; break;
+		case 'A': o->any_user = true; break;
+		case 't':
+			if (rv_parse_ll(optarg, 1, TTL_MAX, &ttl) < 0)
+				return usage_error(a, "--ttl wants 1 to %lld "
+						   "seconds", TTL_MAX);
+			o->ttl = (long)ttl;
+			o->ttl_set = true;
+			break;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (o->expired && o->ttl_set)
+		return usage_error(a, "--expired and --ttl exclude each other");
+	return want_args(a, argc, argv, 1, 1);
+}
+
+/* The user must exist unless --any-user; 0 or -1 after a message. */
+static int
+token_subject(struct admin *a, const struct token_opts *o, const char *sub)
+{
+	struct rv_user u;
+	const char *why;
+	int rc;
+
+	if (o->any_user) {
+		why = text_problem(sub, strlen(sub), TEXT_NO_CONTROL | TEXT_NO_SPACE,
+				   NULL);
+		if (why == NULL && (*sub == '\0' || strlen(sub) > 255))
+			why = "must be 1 to 255 bytes";
+		return why == NULL ? 0 : error("the subject %s", why);
+	}
+	if (open_store(a, false) < 0 || (rc = load_user(a, sub, &u)) < 0)
+		return -1;
+	rv_user_release(&u);
+	if (rc == 0)
+		return error("no user '%s' (use --any-user to mint anyway)", sub);
+	return 0;
+}
+
+static int
+cmd_token(struct admin *a, int argc, char **argv)
+{
+	struct token_opts o = {
+		SCOPE_DEFAULT, NULL, NULL, TTL_DEFAULT, false, false, false,
+	};
+	const struct rv_conf *c = &a->conf;
+	const char *aud, *sub;
+	char *client = NULL, *token = NULL;
+	int rc;
+
+	if ((rc = token_opts(a, argc, argv, &o)) != EXIT_OK)
+		return rc;
+	sub = argv[optind];
+	aud = o.audience ? o.audience : c->auth_audience;
+	if (c->auth_local_key == NULL || *c->auth_local_key == '\0')
+		return fail("no <auth local-key> configured");
+	if (c->auth_issuer == NULL || *c->auth_issuer == '\0')
+		return fail("no <auth issuer> configured");
+	if (aud == NULL || *aud == '\0')
+		return fail("no audience: configure <auth audience> or give --audience");
+	if (token_subject(a, &o, sub) < 0)
+		return EXIT_FAIL;
+	if (o.client_id != NULL)
+		client = *o.client_id ? rv_xstrdup(o.client_id) : NULL;
+	else if (c->auth_first_party != NULL && *c->auth_first_party)
+		client = rv_xstrndup(c->auth_first_party,
+				     strcspn(c->auth_first_party, " "));
+	if (rv_auth_mint(c->auth_local_key, c->auth_issuer, aud, sub, client,
+			 *o.scope ? o.scope : NULL, o.expired ? -3600 : o.ttl,
+			 &token, &a->err) < 0)
+		rc = fail_err(&a->err);
+	else
+		puts(token);
+	free(token);
+	free(client);
+	return rc;
+}
+
+/* ---- jwks import ------------------------------------------------------ */
+
+/* Reads a whole file ("-": stdin) of at most max bytes into b. */
+static int
+read_input(const char *src, size_t max, struct rv_buf *b)
+{
+	FILE *f = strcmp(src, "-") == 0 ? stdin : fopen(src, "re");
+	char chunk[4096];
+	size_t n;
+	int rc = 0;
+
+	if (f == NULL)
+		return error("cannot open '%s': %s", src, strerror(errno));
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b->len <= max)
+		rv_buf_add(b, chunk, n);
+	if (ferror(f))
+		rc = error("cannot read '%s': %s", src, strerror(errno));
+	else if (b->len > max)
+		rc = error("'%s' is larger than %zu bytes", src, max);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+/* Each key must be a public JWK that cjose can import. */
+static int
+check_jwk(const char *src, size_t i, json_t *jk)
+{
+	static const char *const private_parts[] = {
+		"d", "p", "q", "dp", "dq", "qi", "oth", "k",
+	};
+	cjose_jwk_t *jwk;
+	cjose_err cerr;
+	size_t j;
+
+	if (!json_is_object(jk))
+		return error("'%s': key %zu is not an object", src, i);
+	for (j = 0; j < sizeof(private_parts) / sizeof(private_parts[0]); j++)
+		if (json_object_get(jk, private_parts[j]) != NULL)
+			return error("'%s': key %zu has the private part \"%s\"; "
+				     "import public keys only", src, i, private_parts[j]);
+	if ((jwk = cjose_jwk_import_json(jk, &cerr)) == NULL)
+		return error("'%s': key %zu cannot be imported: %s", src, i,
+			     cerr.message);
+	cjose_jwk_release(jwk);
+	return 0;
+}
+
+/* Number of keys of a valid JWKS, or -1 after a message. */
+static long
+check_jwks(const char *src, json_t *root)
+{
+	json_t *keys = json_object_get(root, "keys");
+	size_t i;
+
+	if (!json_is_object(root) || !json_is_array(keys))
+		return error("'%s' is not a key set (no \"keys\" array)", src);
+	if (json_array_size(keys) == 0)
+		return error("'%s' has no keys", src);
+	for (i = 0; i < json_array_size(keys); i++)
+		if (check_jwk(src, i, json_array_get(keys, i)) < 0)
+			return -1;
+	return (long)json_array_size(keys);
+}
+
+/* The checks the programs make at start-up (rv_auth_setup), on the file at
+ * tmp, reported as if made on src. */
+static int
+check_as_programs(struct admin *a, const char *tmp, const char *src)
+{
+	static char placeholder[] = "x";
+	struct rv_conf c = a->conf;	/* shallow: never released */
+	const char *at;
+	int rc;
+
+	c.auth_jwks = (char *)tmp;
+	c.auth_mode = RV_CONF_AUTH_JWT;
+	if (*c.auth_issuer == '\0')
+		c.auth_issuer = placeholder;
+	if (*c.auth_audience == '\0')
+		c.auth_audience = placeholder;
+	rc = rv_auth_setup(&c, &a->err);
+	rv_auth_release();
+	if (rc == 0)
+		return 0;
+	if ((at = strstr(a->err.msg, tmp)) != NULL)
+		return error("%.*s%s%s", (int)(at - a->err.msg), a->err.msg, src,
+			    at + strlen(tmp));
+	return error_err(&a->err);
+}
+
+/* Replaces path with text through a temporary file and rename(2), 0644. */
+static int
+replace_file(struct admin *a, const char *path, const char *text, const char *src)
+{
+	char *tmp = rv_xasprintf("%s.XXXXXX", path);
+	size_t len = strlen(text);
+	int fd, rc = -1;
+
+	if ((fd = mkstemp(tmp)) < 0) {
+		fail("cannot create a file next to '%s': %s", path, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	if (fchmod(fd, 0644) < 0 || write(fd, text, len) != (ssize_t)len ||
+	    fsync(fd) < 0) {
+		fail("cannot write '%s': %s", tmp, strerror(errno));
+		close(fd);
+	} else if (close(fd) < 0) {
+		fail("cannot write '%s': %s", tmp, strerror(errno));
+	} else if (check_as_programs(a, tmp, src) == 0) {
+		if (rename(tmp, path) == 0)
+			rc = 0;
+		else
+			fail("cannot replace '%s': %s", path, strerror(errno));
+	}
+	if (rc < 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+static int
+cmd_jwks_import(struct admin *a, int argc, char **argv)
+{
+	struct rv_buf in = RV_BUF_INIT;
+	const char *src, *path = a->conf.auth_jwks;
+	json_error_t je;
+	json_t *root = NULL;
+	char *dumped = NULL, *text = NULL;
+	long n;
+	int rc;
+
+	if ((rc = plain_args(a, argc, argv, 1, 1)) != EXIT_OK)
+		return rc;
+	src = strcmp(argv[optind], "-") == 0 ? "(stdin)" : argv[optind];
+	rc = EXIT_FAIL;
+	if (path == NULL || *path == '\0') {
+		fail("no <auth jwks> configured");
+		goto out;
+	}
+	if (read_input(argv[optind], JWKS_FILE_MAX, &in) < 0)
+		goto out;
+	if ((root = json_loadb(in.buf, in.len, JSON_REJECT_DUPLICATES, &je)) == NULL) {
+		fail("'%s' is not valid JSON: line %d: %s", src, je.line, je.text);
+		goto out;
+	}
+	if ((n = check_jwks(src, root)) < 0)
+		goto out;
+	dumped = json_dumps(root, JSON_INDENT(2));
+	RV_ASSERT(dumped != NULL);
+	text = rv_xasprintf("%s\n", dumped);
+	if (replace_file(a, path, text, src) < 0)
+		goto out;
+	note(a, "imported %ld key%s into '%s'", n, n == 1 ? "" : "s", path);
+	rc = EXIT_OK;
+out:
+	free(dumped);
+	free(text);
+	json_decref(root);
+	rv_buf_release(&in);
+	return rc;
+}
+
+/* ---- config check ----------------------------------------------------- */
+
+static void
+warn_auth(const struct admin *a, const struct rv_conf *c)
+{
+	if (c->auth_mode == RV_CONF_AUTH_REMOTE_USER) {
+		warning("<auth mode=\"remote-user\">: reverify trusts REMOTE_USER; "
+			"the web server must authenticate every request");
+		return;
+	}
+	if (*c->auth_issuer == '\0')
+		warning("<auth issuer> is empty: jwt mode refuses to start without it");
+	if (*c->auth_audience == '\0')
+		warning("<auth audience> is empty: jwt mode refuses to start without it");
+	if (*c->auth_first_party == '\0')
+		warning("<auth first-party> is empty: every client is a third party "
+			"and gets 403 on changes");
+	if (*c->auth_local_key != '\0' && !exists(c->auth_local_key) && !a->quiet)
+		fprintf(stderr, "%s: note: the local key '%s' does not exist yet "
+			"(reverify-admin init creates it)\n", PROG, c->auth_local_key);
+}
+
+static void
+warn_store(const struct rv_conf *c)
+{
+	char *pepper = pepper_path(c);
+	struct stat sb;
+
+	if (!c->store_users_sync)
+		warning("<store users-sync=\"no\">: user changes may be lost in a crash");
+	if (stat(pepper, &sb) == 0 && (sb.st_mode & S_IROTH))
+		warning("the pepper file '%s' is readable by anyone (chmod 600)", pepper);
+	free(pepper);
+}
+
+static int
+cmd_config_check(struct admin *a, int argc, char **argv)
+{
+	struct rv_buf out = RV_BUF_INIT;
+	int rc;
+
+	if ((rc = plain_args(a, argc, argv, 0, 1)) != EXIT_OK)
+		return rc;
+	if (load_conf(a, optind < argc ? argv[optind] : NULL) < 0)
+		return EXIT_FAIL;
+	rv_conf_dump(&a->conf, &out);
+	fwrite(out.buf, 1, out.len, stdout);
+	rv_buf_release(&out);
+	warn_auth(a, &a->conf);
+	warn_store(&a->conf);
+	if (a->conf.http_cors && !a->quiet)
+		fprintf(stderr, "%s: note: <http cors=\"yes\">: browsers on any origin "
+			"may call the API, as with Logto\n", PROG);
+	return EXIT_OK;
+}
+
+/* ---- maintenance: purge, backup, recover, audit, stats ---------------- */
+
+static int
+cmd_purge(struct admin *a, int argc, char **argv)
+{
+	long n = 0;
+	int rc;
+
+	if ((rc = plain_args(a, argc, argv, 0, 0)) != EXIT_OK)
+		return rc;
+	if (open_store(a, false) < 0)
+		return EXIT_FAIL;
+	if (rv_store_purge(a->st, 0, &n, &a->err) < 0)
+		return fail_err(&a->err);
+	note(a, "purged %ld", n);
+	return EXIT_OK;
+}
+
+static int
+cmd_backup(struct admin *a, int argc, char **argv)
+{
+	int rc;
+
+	if ((rc = plain_args(a, argc, argv, 1, 1)) != EXIT_OK)
+		return rc;
+	if (open_store(a, false) < 0)
+		return EXIT_FAIL;
+	if (rv_store_backup(a->st, argv[optind], &a->err) < 0)
+		return fail_err(&a->err);
+	note(a, "backed up '%s' to '%s'", a->conf.store_home, argv[optind]);
+	return EXIT_OK;
+}
+
+static int
+cmd_recover(struct admin *a, int argc, char **argv)
+{
+	int rc;
+
+	if ((rc = plain_args(a, argc, argv, 0, 0)) != EXIT_OK)
+		return rc;
+	if (!exists(a->conf.store_home))
+		return fail("the store home '%s' does not exist", a->conf.store_home);
+	if (rv_store_recover(&a->conf, &a->err) < 0)
+		return fail_err(&a->err);
+	note(a, "recovered '%s'", a->conf.store_home);
+	return EXIT_OK;
+}
+
+static int
+cmd_audit_verify(struct admin *a, int argc, char **argv)
+{
+	long long count = 0, bad = 0;
+	const char *why;
+	int rc;
+
+	if ((rc = plain_args(a, argc, argv, 0, 0)) != EXIT_OK)
+		return rc;
+	if (open_store(a, false) < 0)
+		return EXIT_FAIL;
+	if ((rc = rv_store_audit_verify(a->st, &count, &bad, &a->err)) < 0)
+		return fail_err(&a->err);
+	if (rc == 1) {
+		note(a, "audit chain intact: %lld entries", count);
+		return EXIT_OK;
+	}
+	/* err->msg: "audit chain broken: entry N: why" */
+	if ((why = strstr(a->err.msg, ": entry ")) != NULL &&
+	    (why = strchr(why + 8, ':')) != NULL)
+		why += 2;
+	else
+		why = a->err.msg;
+	return fail("audit chain broken at entry %lld: %s", bad, why);
+}
+
+struct show_ctx {
+	struct rv_buf out;
+	long long last;		/* the last sequence number collected */
+};
+
+static int
+show_one(json_t *entry, void *vctx)
+{
+	struct show_ctx *c = vctx;
+	long long seq = json_integer_value(json_object_get(entry, "_key"));
+	char *s;
+
+	if (seq <= c->last)	/* the walk was retried: start again */
+		rv_buf_reset(&c->out);
+	c->last = seq;
+	json_object_del(entry, "_key");
+	s = json_dumps(entry, JSON_COMPACT);
+	RV_ASSERT(s != NULL);
+	rv_buf_addstr(&c->out, s);
+	rv_buf_addch(&c->out, '\n');
+	free(s);
+	return 0;
+}
+
+static int
+cmd_audit_show(struct admin *a, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct show_ctx c = { RV_BUF_INIT, 0 };
+	long long from = 1;
+	int ch, rc;
+
+	while ((ch = cmd_getopt(a, argc, argv, lo)) != -1)
+		if (ch != 'f')
+			return EXIT_USAGE;
+		else if (rv_parse_ll(optarg, 1, 9223372036854775807LL, &from) < 0)
+			return usage_error(a, "--from wants an entry number from 1");
+	if ((rc = want_args(a, argc, argv, 0, 0)) != EXIT_OK)
+		return rc;
+	if (open_store(a, false) < 0)
+		return EXIT_FAIL;
+	if (rv_store_audit_each(a->st, from, show_one, &c, &a->err) < 0)
+		rc = fail_err(&a->err);
+	else
+		fwrite(c.out.buf, 1, c.out.len, stdout);
+	rv_buf_release(&c.out);
+	return rc;
+}
+
+static int
+cmd_stats(struct admin *a, int argc, char **argv)
+{
+	struct rv_store_stats s;
+	json_t *j;
+	int rc;
+
+	if ((rc = plain_args(a, argc, argv, 0, 0)) != EXIT_OK)
+		return rc;
+	if (open_store(a, false) < 0)
+		return EXIT_FAIL;
+	if (rv_store_stats(a->st, &s, &a->err) < 0)
+		return fail_err(&a->err);
+	j = json_pack("{s:I, s:I, s:I, s:I, s:I}", "users", (json_int_t)s.users,
+		      "records", (json_int_t)s.records, "liveRecords",
+		      (json_int_t)s.live_records, "windows", (json_int_t)s.windows,
+		      "auditEntries", (json_int_t)s.audit);
+	print_json(j);
+	json_decref(j);
+	return EXIT_OK;
+}
+
+/* ---- help and the command table --------------------------------------- */
+
+static const struct command *find_command(int argc, char **argv, int *words_r);
+static bool list_group(const char *name, FILE *f);
+
+static int
+cmd_help(struct admin *a, int argc, char **argv)
+{
+	const struct command *c;
+	int words;
+
+	(void)a;
+	if (argc <= 1) {
+		print_usage(stdout);
+		return EXIT_OK;
+	}
+	if (argc == 2 && list_group(argv[1], stdout))
+		return EXIT_OK;
+	if ((c = find_command(argc - 1, argv + 1, &words)) == NULL)
+		return words == 0 ? EXIT_OK : EXIT_USAGE;
+	if (words < argc - 1)
+		return usage_error(a, "unexpected argument '%s'", argv[words + 1]);
+	print_command_help(c, stdout);
+	return EXIT_OK;
+}
+
+static const struct command commands[] = {
+	{ "init", NULL, cmd_init, "init",
+	  "Create the store home, its pepper file and databases, and the local\n"
+	  "signing key when <auth local-key> is set. Changes nothing that exists.",
+	  NULL, 0 },
+	{ "user", "add", cmd_user_add,
+	  "user add [--username U] [--email E] [--phone P] [--name N]"
+	  " [--password-stdin] [--id ID]",
+	  "Create a user with at least one of a username, an e-mail and a phone\n"
+	  "number, and print its id.",
+	  "  --username U      1 to 128 characters, no spaces\n"
+	  "  --email E         an e-mail address of at most 256 bytes\n"
+	  "  --phone P         1 to 32 digits\n"
+	  "  --name N          a display name of at most 128 characters\n"
+	  "  --password-stdin  read the password from the first line of stdin\n"
+	  "  --id ID           the user id (default: 21 random characters)\n", 0 },
+	{ "user", "show", cmd_user_show, "user show ID",
+	  "Print a user as one JSON object (never the password hash).", NULL, 0 },
+	{ "user", "list", cmd_user_list, "user list",
+	  "Print every user, one JSON object per line.", NULL, 0 },
+	{ "user", "del", cmd_user_del, "user del ID",
+	  "Delete a user and the user's verification records.", NULL, 0 },
+	{ "user", "set-password", cmd_user_set_password,
+	  "user set-password ID --password-stdin",
+	  "Set a user's password from the first line of stdin.", NULL, 0 },
+	{ "user", "suspend", cmd_user_suspend, "user suspend ID",
+	  "Suspend a user.", NULL, 0 },
+	{ "user", "unsuspend", cmd_user_unsuspend, "user unsuspend ID",
+	  "Lift a user's suspension.", NULL, 0 },
+	{ "user", "import", cmd_user_import, "user import [--dry-run] FILE|-",
+	  "Create users from JSON lines with Logto's field names: id, username,\n"
+	  "primaryEmail, primaryPhone, name, avatar, passwordHash. Prints\n"
+	  "{\"id\",\"username\"} for each user imported.",
+	  "  --dry-run  check every line, against the store too, and write nothing\n", 0 },
+	{ "token", NULL, cmd_token,
+	  "token [--scope S] [--client-id ID] [--audience A] [--ttl SECONDS]"
+	  " [--expired] [--any-user] USER_ID",
+	  "Print an access token for USER_ID signed with <auth local-key>.",
+	  "  --scope S       granted scopes (default: \"" SCOPE_DEFAULT "\")\n"
+	  "  --client-id ID  client_id claim (default: the first <auth first-party>)\n"
+	  "  --audience A    aud claim (default: <auth audience>)\n"
+	  "  --ttl SECONDS   lifetime (default: 3600)\n"
+	  "  --expired       a token that expired an hour ago\n"
+	  "  --any-user      do not check that the user exists\n", 0 },
+	{ "jwks", "import", cmd_jwks_import, "jwks import FILE|-",
+	  "Check a JSON Web Key Set of public keys and replace <auth jwks> with it.",
+	  NULL, 0 },
+	{ "config", "check", cmd_config_check, "config check [FILE]",
+	  "Load the configuration, print it with every default filled in, and\n"
+	  "warn about weak settings.", NULL, CMD_NOCONF },
+	{ "purge", NULL, cmd_purge, "purge",
+	  "Remove expired verification records and rate-limit windows.", NULL, 0 },
+	{ "backup", NULL, cmd_backup, "backup DIR",
+	  "Copy the databases and logs of the running store into DIR.", NULL, 0 },
+	{ "recover", NULL, cmd_recover, "recover",
+	  "Run recovery on the store; no other process may use it meanwhile.", NULL, 0 },
+	{ "audit", "verify", cmd_audit_verify, "audit verify",
+	  "Check the hash chain of the audit log.", NULL, 0 },
+	{ "audit", "show", cmd_audit_show, "audit show [--from N]",
+	  "Print the audit log, one JSON object per line.",
+	  "  --from N  start at entry N\n", 0 },
+	{ "stats", NULL, cmd_stats, "stats",
+	  "Print the number of users, records, live records, windows and audit\n"
+	  "entries as one JSON object.", NULL, 0 },
+	{ "help", NULL, cmd_help, "help [COMMAND]",
+	  "Show the usage of every command, or of one.", NULL, CMD_NOCONF },
+};
+
+static const struct command *
+command_table(size_t *n_r)
+{
+	*n_r = sizeof(commands) / sizeof(commands[0]);
+	return commands;
+}
+
+static bool
+is_help(const char *arg)
+{
+	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+/* Prints the usage of each subcommand of a group; false if it is none. */
+static bool
+list_group(const char *name, FILE *f)
+{
+	size_t i;
+	bool any = false;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0 && commands[i].sub != NULL) {
+			fprintf(f, "%s %s %s\n", any ? "   or:" : "usage:", PROG,
+				commands[i].usage);
+			any = true;
+		}
+	return any;
+}
+
+/*
+ * The command named by the first one or two words of argv; *words_r gets
+ * how many. NULL after a message when there is none. "user --help" lists
+ * the group on stdout and also gives NULL, with *words_r = 0.
+ */
+static const struct command *
+find_command(int argc, char **argv, int *words_r)
+{
+	size_t i, n = sizeof(commands) / sizeof(commands[0]);
+	bool group = false;
+
+	*words_r = -1;
+	for (i = 0; i < n; i++) {
+		if (strcmp(commands[i].name, argv[0]) != 0)
+			continue;
+		if (commands[i].sub == NULL) {
+			*words_r = 1;
+			return &commands[i];
+		}
+		group = true;
+		if (argc > 1 && strcmp(commands[i].sub, argv[1]) == 0) {
+			*words_r = 2;
+			return &commands[i];
+		}
+	}
+	if (group && argc > 1 && is_help(argv[1])) {
+		list_group(argv[0], stdout);
+		*words_r = 0;
+	} else if (group) {
+		fprintf(stderr, "%s: %s: %s\n", PROG, argv[0], argc > 1 ?
+			"unknown subcommand" : "missing subcommand");
+		list_group(argv[0], stderr);
+	} else {
+		fprintf(stderr, "%s: '%s' is not a command; see '%s help'\n", PROG,
+			argv[0], PROG);
+	}
+	return NULL;
+}
+
+/* --help anywhere before "--" */
+static bool
+wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (is_help(argv[i]))
+			return true;
+	return false;
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+/* slowcgi: make sure 0-2 are open so that no file we open lands there */
+static void
+ensure_std_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+/* Global options: the index of the command word, or 0 when there is
+ * nothing more to do (*rc_r then says how it ended). */
+static int
+global_opts(struct admin *a, int argc, char **argv, int *rc_r)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	*rc_r = EXIT_OK;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:c:qhV", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c': a->conf_arg = optarg; break;
+		case 'q': a->quiet = true; break;
+		case 'h': print_usage(stdout); return 0;
+		case 'V': printf("%s (%s) %s\n", PROG, PACKAGE_NAME, PACKAGE_VERSION);
+			  return 0;
+		case ':':
+			fprintf(stderr, "%s: option '%s' needs a value\n", PROG,
+				argv[optind - 1]);
+			goto usage;
+		default:
+			if (optopt != 0)
+				fprintf(stderr, "%s: unknown option '-%c'\n", PROG, optopt);
+			else
+				fprintf(stderr, "%s: unknown option '%s'\n", PROG,
+					argv[optind - 1]);
+			goto usage;
+		}
+	}
+	if (optind < argc)
+		return optind;
+	fprintf(stderr, "%s: missing command\n", PROG);
+usage:
+	print_usage(stderr);
+	*rc_r = EXIT_USAGE;
+	return 0;
+}
+
+static int
+run(struct admin *a, int argc, char **argv)
+{
+	int first, words, rc = EXIT_USAGE;
+
+	if ((first = global_opts(a, argc, argv, &rc)) == 0)
+		return rc;
+	argc -= first;
+	argv += first;
+	if ((a->cmd = find_command(argc, argv, &words)) == NULL)
+		return words == 0 ? EXIT_OK : EXIT_USAGE;
+	argc -= words - 1;
+	argv += words - 1;
+	if (wants_help(argc, argv)) {
+		print_command_help(a->cmd, stdout);
+		return EXIT_OK;
+	}
+	if (!(a->cmd->flags & CMD_NOCONF)) {
+		if (load_conf(a, NULL) < 0)
+			return EXIT_FAIL;
+		open_log(a);
+	}
+	optind = 0;	/* glibc: start afresh on the command's arguments */
+	return a->cmd->fn(a, argc, argv);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct admin a;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	rv_err_init(&a.err);
+	ensure_std_fds();
+	rv_log_init(PROG);
+	rv_xml_init();
+	rc = run(&a, argc, argv);
+	rv_store_close(&a.st);
+	rv_conf_release(&a.conf);
+	rv_err_release(&a.err);
+	rv_log_close();
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: cannot write the output: %s\n", PROG, strerror(errno));
+		rc = EXIT_FAIL;
+	}
+	return rc;
+}

@@ -1,0 +1,188 @@
+/* rv-account.c: who the caller is, their step-up proof, their profile */
+#include "config.h"
+#include "rv-account.h"
+
+#include <string.h>
+
+#include "rv-auth.h"
+#include "rv-conf.h"
+#include "rv-err.h"
+#include "rv-log.h"
+#include "rv-main.h"
+#include "rv-req.h"
+#include "rv-store.h"
+#include "rv-util.h"
+
+static struct rv_store *store;
+static const struct rv_conf *config;
+
+static void
+idle(void)
+{
+	struct rv_err err;
+	long purged = 0;
+
+	if (store == NULL || config->store_purge_batch == 0)
+		return;
+	rv_err_init(&err);
+	if (rv_store_purge(store, (long)config->store_purge_batch, &purged, &err) < 0)
+		rv_log_warnx("purge: %s", err.msg);
+	else if (purged > 0)
+		rv_log_debug("purged %ld expired entries", purged);
+	rv_err_release(&err);
+}
+
+int
+rv_account_setup(const struct rv_conf *conf, struct rv_err *err)
+{
+	config = conf;
+	if (rv_auth_setup(conf, err) < 0)
+		return -1;
+	if (rv_store_open(conf, false, &store, err) < 0) {
+		/* a store that is not there yet (not initialised, a disk not
+		 * mounted) is retried per request; a dangerous one stops us */
+		if (err->status != 503)
+			return -1;
+		rv_log_warnx("%s; answering 503 until it opens", err->msg);
+		rv_err_release(err);
+	}
+	rv_main_set_idle(idle);
+	return 0;
+}
+
+void
+rv_account_teardown(void)
+{
+	rv_store_close(&store);
+	rv_auth_release();
+}
+
+struct rv_store *
+rv_account_store(struct rv_err *err)
+{
+	if (store == NULL && rv_store_open(config, false, &store, err) < 0) {
+		if (err->status != 503) {
+			/* e.g. permissions changed under us: still the
+			 * client's answer is "try later", the why is logged */
+			rv_log_warnx("%s", err->msg);
+			err->status = 503;
+			err->code = RV_E_UNAVAILABLE;
+		}
+		return NULL;
+	}
+	return store;
+}
+
+int
+rv_account_begin(struct rv_req *req, struct rv_caller *c, struct rv_err *err)
+{
+	if (rv_auth_caller(req, c, err) < 0)
+		return -1;
+	/* logto-spec 1.2 step 9: after authentication, before the body */
+	if (!req->conf->ac_enabled)
+		return rv_err_set(err, 400, "account_center.not_enabled",
+				  "the account center is disabled");
+	return 0;
+}
+
+int
+rv_account_user(struct rv_txn *txn, const struct rv_caller *c, bool rmw,
+		struct rv_user *u, struct rv_err *err)
+{
+	int rc;
+
+	if (c->user_is_username)
+		rc = rv_store_user_by_username(txn, c->user, u, err);
+	else
+		rc = rv_store_user_get(txn, c->user, rmw, u, err);
+	if (rc == 0)
+		return rv_err_set(err, 404, "entity.not_found",
+				  "the caller's user does not exist");
+	return rc < 0 ? -1 : 1;
+}
+
+bool
+rv_account_stepup(struct rv_txn *txn, struct rv_req *req, const char *user,
+		  struct rv_record *rec_r)
+{
+	const char *id = rv_req_header(req, "logto-verification-id");
+	struct rv_record r;
+	struct rv_err err;
+	bool ok;
+
+	if (id == NULL || *id == '\0')
+		return false;
+	rv_err_init(&err);
+	ok = rv_store_record_get(txn, id, false, &r, &err) == 1 &&
+	     r.owner[0] != '\0' && strcmp(r.owner, user) == 0 && r.verified &&
+	     (r.type == RV_RECORD_PASSWORD ||
+	      strcmp(r.template_type, "UserPermissionValidation") == 0);
+	rv_err_release(&err);
+	if (ok && rec_r != NULL)
+		*rec_r = r;
+	return ok;
+}
+
+int
+rv_account_stepup_denied(struct rv_err *err)
+{
+	rv_err_set(err, 401, "verification_record.permission_denied",
+		   "no valid step-up record in logto-verification-id");
+	rv_err_header(err, "WWW-Authenticate",
+		      "Bearer error=\"insufficient_user_authentication\", "
+		      "error_description=\"a verification record is required\"");
+	return -1;
+}
+
+bool
+rv_account_has_method(const struct rv_user *u)
+{
+	return (u->password_hash && *u->password_hash) ||
+	       (u->email && *u->email) || (u->phone && *u->phone);
+}
+
+static void
+set_nullable(json_t *o, const char *key, const char *v)
+{
+	json_object_set_new(o, key, v ? json_string(v) : json_null());
+}
+
+static bool
+readable(int field)
+{
+	return field == RV_FIELD_READ_ONLY || field == RV_FIELD_EDIT;
+}
+
+json_t *
+rv_account_profile(const struct rv_user *u, const struct rv_caller *c,
+		   const struct rv_conf *conf)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_string(u->id));
+	/* stage 1: the token's scopes; stage 2: the account-center fields */
+	if (rv_auth_has_scope(c, "profile")) {
+		if (readable(conf->ac_name))
+			set_nullable(o, "name", u->name);
+		if (readable(conf->ac_avatar))
+			set_nullable(o, "avatar", u->avatar);
+		if (readable(conf->ac_username))
+			set_nullable(o, "username", u->username);
+		json_object_set_new(o, "lastSignInAt", u->last_sign_in_at ?
+				    json_integer(u->last_sign_in_at) : json_null());
+		json_object_set_new(o, "createdAt", json_integer(u->created_at));
+		json_object_set_new(o, "updatedAt", json_integer(u->updated_at));
+		json_object_set_new(o, "applicationId", json_null());
+		json_object_set_new(o, "isSuspended", json_boolean(u->suspended));
+		if (readable(conf->ac_password))
+			json_object_set_new(o, "hasPassword",
+					    json_boolean(u->password_hash && *u->password_hash));
+	}
+	if (rv_auth_has_scope(c, "email") && readable(conf->ac_email))
+		set_nullable(o, "primaryEmail", u->email);
+	if (rv_auth_has_scope(c, "phone") && readable(conf->ac_phone))
+		set_nullable(o, "primaryPhone", u->phone);
+	json_object_set_new(o, "hasSecurityVerificationMethod",
+			    json_boolean(rv_account_has_method(u)));
+	return o;
+}

@@ -1,0 +1,70 @@
+/* rv-account.h: who the caller is, their step-up proof, their profile */
+#ifndef RV_ACCOUNT_H
+#define RV_ACCOUNT_H
+
+#include <stdbool.h>
+#include <jansson.h>
+
+struct rv_caller;
+struct rv_conf;
+struct rv_err;
+struct rv_record;
+struct rv_req;
+struct rv_store;
+struct rv_txn;
+struct rv_user;
+
+/*
+ * Opens the state the account and verification programs keep between
+ * requests: in jwt mode the JWKS (a problem stops the program), and the
+ * store (never created here: reverify-admin init does that; a store that
+ * is missing is retried per request, answering 503 meanwhile). Meant as the setup hook of rv_endpoint;
+ * also sets an idle hook that purges a few expired records after each
+ * request. rv_account_teardown() closes them.
+ */
+int rv_account_setup(const struct rv_conf *conf, struct rv_err *err);
+void rv_account_teardown(void);
+/* The store, opened now if it could not be at start-up; NULL with err =
+ * 503 service.unavailable while it cannot be opened. */
+struct rv_store *rv_account_store(struct rv_err *err);
+
+/*
+ * The common front of every account and verification route, in Logto's
+ * order (logto-spec 1.2): authenticate the caller (401/403, spec 7), then
+ * the account-center gate (400 account_center.not_enabled, step 9).
+ */
+int rv_account_begin(struct rv_req *req, struct rv_caller *c, struct rv_err *err);
+
+/*
+ * Loads the caller's user inside txn: 1 found (*u filled, release it),
+ * -1 with 404 entity.not_found when the token's user no longer exists
+ * (spec 1.4), or another error. A REMOTE_USER username is resolved.
+ */
+int rv_account_user(struct rv_txn *txn, const struct rv_caller *c,
+		    bool rmw, struct rv_user *u, struct rv_err *err);
+
+/*
+ * Evaluates the logto-verification-id header (spec 6.1) inside txn: true
+ * only if a record with that id exists, is not expired, belongs to user,
+ * is verified and is of a type accepted as step-up proof (spec 3.7: a
+ * Password record, or an e-mail/phone code record with template
+ * UserPermissionValidation). Never fails: a store error counts as not
+ * verified. On true, *rec_r (may be NULL) gets the record.
+ */
+bool rv_account_stepup(struct rv_txn *txn, struct rv_req *req,
+		       const char *user, struct rv_record *rec_r);
+
+/* Fills err with 401 verification_record.permission_denied and the RFC 9470
+ * challenge (WWW-Authenticate: Bearer error="insufficient_user_authentication"). */
+int rv_account_stepup_denied(struct rv_err *err);
+
+/* Does the user have a password, an e-mail or a phone (spec 6.2 "if
+ * methods")? */
+bool rv_account_has_method(const struct rv_user *u);
+
+/* The profile of GET /api/my-account (spec 6.4): filtered by the caller's
+ * scopes, then by the account-center fields. A new reference. */
+json_t *rv_account_profile(const struct rv_user *u, const struct rv_caller *c,
+			   const struct rv_conf *conf);
+
+#endif

@@ -1,0 +1,219 @@
+/* rv-store.h: the Berkeley DB store: users, records, limits, audit */
+#ifndef RV_STORE_H
+#define RV_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct rv_conf;
+struct rv_err;
+
+/*
+ * One transactional Berkeley DB environment per site, under <store home>,
+ * shared by every FastCGI and CGI process of the site and by reverify-admin
+ * (DB_INIT_TXN|DB_INIT_LOCK|DB_INIT_LOG|DB_INIT_MPOOL, DB_REGISTER|DB_RECOVER:
+ * the first process to open it after a crash recovers it). Decision
+ * (STYLE.md 4.8): full transactions, not CDS, because every
+ * read-check-update (code tries, send windows, lockout counters, use
+ * budgets, unique e-mails) must be atomic across processes: each runs in
+ * one transaction whose reads take write locks (DB_RMW).
+ *
+ * Databases, all B-trees with JSON values carrying "v" (the format
+ * version, so later releases can migrate):
+ *   users.db     user id -> user; unique secondary indexes on the case-folded
+ *                username, the lowercased e-mail and the phone digits
+ *   records.db   record id -> record; secondary indexes by owner (duplicates)
+ *                and by expiry (for purge)
+ *   limits.db    keyed hash of a recipient or identifier -> window; a
+ *                secondary index by expiry
+ *   audit.db     sequence number (8 bytes, big endian) -> hash-chained event
+ *
+ * Durability: a transaction that writes users or audit commits synced
+ * when <store users-sync> says so; records and limits follow their own
+ * settings (DB_TXN_WRITE_NOSYNC when off). The home is created 0700 with
+ * files 0600, and a home that others can write to is refused.
+ *
+ * Not thread-safe: one store per process, used by one thread.
+ */
+struct rv_store;
+struct rv_txn;
+
+#define RV_ID_MAX 64		/* user ids: 1-64 of [A-Za-z0-9_-] */
+#define RV_RECORD_ID_LEN 21	/* logto-spec 3.3 */
+#define RV_MAC_LEN 32		/* HMAC-SHA256 */
+#define RV_WINDOW_MAX 128	/* events kept per window */
+
+/* Returned by a transaction body to ask for a retry (lost a deadlock). */
+#define RV_STORE_RETRY (-2)
+
+struct rv_user {
+	char id[RV_ID_MAX + 1];
+	char *username;		/* NULL when unset; all strings malloc'd */
+	char *email;		/* primary e-mail as given */
+	char *phone;		/* primary phone, digits */
+	char *name;
+	char *avatar;
+	char *password_hash;	/* encoded hash (any supported scheme), or NULL */
+	long long created_at;	/* epoch milliseconds */
+	long long updated_at;
+	long long password_updated_at;
+	long long last_sign_in_at;	/* 0: never */
+	bool suspended;
+};
+
+enum rv_record_type {
+	RV_RECORD_PASSWORD,
+	RV_RECORD_EMAIL_CODE,
+	RV_RECORD_PHONE_CODE,
+};
+
+struct rv_record {
+	char id[RV_RECORD_ID_LEN + 1];
+	enum rv_record_type type;
+	char owner[RV_ID_MAX + 1];	/* user it proves; "" for a new identifier */
+	char creator[RV_ID_MAX + 1];	/* user who asked for it (DESIGN.md deviation 1) */
+	char identifier[257];	/* e-mail or phone as sent; user id for Password */
+	char template_type[32];	/* UserPermissionValidation, BindNewIdentifier, BindMfa */
+	char client_id[256];
+	bool verified;
+	long long created_at;	/* epoch ms */
+	long long expires_at;	/* epoch ms; expired = missing */
+	long long verified_at;
+	bool has_code;
+	unsigned char code_mac[RV_MAC_LEN];	/* HMAC(pepper, id || code) */
+	long long code_sent_at;
+	int tries;
+	char action[64];	/* optional action scope (deviation 4) */
+	int uses_left;		/* -1: unlimited (window mode) */
+};
+
+/* A rolling window of events (sends, failures) for one keyed identifier. */
+struct rv_window {
+	long long events[RV_WINDOW_MAX];	/* epoch ms, oldest first */
+	int n;
+	long long blocked_until;	/* epoch ms, 0: not blocked */
+	long long expires_at;		/* when the whole entry may be purged */
+};
+
+/* Milliseconds since the epoch (the store's clock; tests may move it). */
+long long rv_store_now(void);
+void rv_store_set_clock(long long (*now_ms)(void));
+
+/*
+ * Opens (creating when create is true) the environment and databases of
+ * conf->store_home. Errors: 503 service.unavailable for a home that is
+ * missing or cannot be opened (the detail goes in err->msg), 500 for a
+ * home with unsafe permissions. *st_r is set on success.
+ */
+int rv_store_open(const struct rv_conf *conf, bool create,
+		  struct rv_store **st_r, struct rv_err *err);
+void rv_store_close(struct rv_store **st);
+
+/* Runs body in a transaction, commits it when body returns 0, aborts it
+ * otherwise. A deadlock, a lock timeout or RV_STORE_RETRY retries the
+ * whole body (up to 8 times, then 503 with Retry-After); a store that
+ * needs recovery is reopened once. sync: flush the commit to disk.
+ * Returns body's result (0 or -1). */
+typedef int rv_store_txn_fn(struct rv_store *st, struct rv_txn *txn,
+			    void *ctx, struct rv_err *err);
+int rv_store_txn(struct rv_store *st, bool sync, rv_store_txn_fn *body,
+		 void *ctx, struct rv_err *err);
+/* The sync flags the configuration asks for. */
+bool rv_store_sync_users(const struct rv_store *st);
+bool rv_store_sync_records(const struct rv_store *st);
+bool rv_store_sync_limits(const struct rv_store *st);
+
+/* The secret pepper (32 bytes) from <store pepper>, read at open. */
+const unsigned char *rv_store_pepper(const struct rv_store *st);
+
+/* ---- users (inside a transaction) --------------------------------------
+ * Lookups return 1 found, 0 not found, -1 error. rmw: take a write lock.
+ * A found user is filled into *u, which must be released. */
+void rv_user_init(struct rv_user *u);
+void rv_user_release(struct rv_user *u);
+bool rv_user_id_valid(const char *id);
+int rv_store_user_get(struct rv_txn *txn, const char *id, bool rmw,
+		      struct rv_user *u, struct rv_err *err);
+int rv_store_user_by_username(struct rv_txn *txn, const char *username,
+			      struct rv_user *u, struct rv_err *err);
+int rv_store_user_by_email(struct rv_txn *txn, const char *email,
+			   struct rv_user *u, struct rv_err *err);
+int rv_store_user_by_phone(struct rv_txn *txn, const char *phone,
+			   struct rv_user *u, struct rv_err *err);
+/* Inserts or replaces. A username, e-mail or phone that another user has
+ * (compared as the indexes fold them) gives -1 with 422
+ * user.username_already_in_use / user.email_already_in_use /
+ * user.phone_already_in_use. */
+int rv_store_user_put(struct rv_txn *txn, const struct rv_user *u,
+		      struct rv_err *err);
+/* 1 deleted, 0 no such user, -1 error. Records owned by the user go too. */
+int rv_store_user_del(struct rv_txn *txn, const char *id, struct rv_err *err);
+/* Calls fn for each user in id order until it returns non-zero, which is
+ * then returned. */
+int rv_store_user_each(struct rv_txn *txn,
+		       int (*fn)(const struct rv_user *u, void *ctx), void *ctx,
+		       struct rv_err *err);
+
+/* ---- records ------------------------------------------------------------ */
+void rv_record_init(struct rv_record *r);
+const char *rv_record_type_name(enum rv_record_type t);	/* "Password"... */
+/* 1 found and not expired, 0 missing or expired, -1 error. */
+int rv_store_record_get(struct rv_txn *txn, const char *id, bool rmw,
+			struct rv_record *r, struct rv_err *err);
+int rv_store_record_put(struct rv_txn *txn, const struct rv_record *r,
+			struct rv_err *err);
+int rv_store_record_del(struct rv_txn *txn, const char *id, struct rv_err *err);
+/* Each live record whose owner or creator is user, until fn returns
+ * non-zero. */
+int rv_store_record_each_user(struct rv_txn *txn, const char *user,
+			      int (*fn)(const struct rv_record *r, void *ctx),
+			      void *ctx, struct rv_err *err);
+
+/* ---- limits -------------------------------------------------------------
+ * key is a keyed hash (hex) of what is limited, made by the caller with
+ * rv_store_mac_hex(); never a clear identifier. */
+int rv_store_window_get(struct rv_txn *txn, const char *key, struct rv_window *w,
+			struct rv_err *err);	/* 1/0/-1; 0 leaves *w empty */
+int rv_store_window_put(struct rv_txn *txn, const char *key,
+			const struct rv_window *w, struct rv_err *err);
+/* hex HMAC-SHA256(pepper, kind || 0 || value) into out[65]. */
+void rv_store_mac_hex(const struct rv_store *st, const char *kind,
+		      const char *value, char out[65]);
+
+/* ---- audit --------------------------------------------------------------
+ * Appends an event to the hash chain in the same transaction as the change
+ * it records, and copies it to the log. user is a user id or NULL;
+ * fields (may be NULL, borrowed) holds extra non-secret JSON fields;
+ * identifiers must already be keyed hashes. */
+int rv_store_audit(struct rv_txn *txn, const char *event, const char *user,
+		   json_t *fields, struct rv_err *err);
+/* Walks the chain: 1 intact (*count_r entries), 0 broken at *bad_seq_r
+ * (a description in err->msg), -1 error. */
+int rv_store_audit_verify(struct rv_store *st, long long *count_r,
+			  long long *bad_seq_r, struct rv_err *err);
+/* Calls fn with each entry (a JSON object) from sequence from on. */
+int rv_store_audit_each(struct rv_store *st, long long from,
+			int (*fn)(json_t *entry, void *ctx), void *ctx,
+			struct rv_err *err);
+
+/* ---- maintenance ---------------------------------------------------------- */
+/* Removes at most max expired records and windows (0: no limit), in its own
+ * transactions; *purged_r gets the count. Checkpoints the log when due
+ * (old log files are removed automatically). */
+int rv_store_purge(struct rv_store *st, long max, long *purged_r,
+		   struct rv_err *err);
+struct rv_store_stats {
+	long long users, records, live_records, windows, audit;
+};
+int rv_store_stats(struct rv_store *st, struct rv_store_stats *s,
+		   struct rv_err *err);
+/* Hot backup of the environment (databases and logs) into dir, created
+ * when missing; files of an earlier backup there are replaced. The pepper
+ * file is not copied: keep it apart from the backups. */
+int rv_store_backup(struct rv_store *st, const char *dir, struct rv_err *err);
+/* Runs normal recovery on the home (no other process may have it open). */
+int rv_store_recover(const struct rv_conf *conf, struct rv_err *err);
+
+#endif

@@ -1,0 +1,212 @@
+/* unit/account: rv-account.c: the logto-verification-id evaluation
+ * (logto-spec 6.1, 3.7) and the profile of GET /api/my-account (6.4) */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rv.h"
+#include "rv-account.h"
+#include "rv-auth.h"
+#include "rv-store.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/rv-unit-account.XXXXXX";
+static struct rv_conf conf;
+static struct rv_store *st;
+static struct rv_arena arena = RV_ARENA_INIT;
+
+struct put_ctx {
+	struct rv_user *u;
+	struct rv_record *r;
+};
+
+static int
+put_body(struct rv_store *s, struct rv_txn *txn, void *vctx, struct rv_err *err)
+{
+	struct put_ctx *p = vctx;
+
+	(void)s;
+	if (p->u != NULL && rv_store_user_put(txn, p->u, err) < 0)
+		return -1;
+	if (p->r != NULL && rv_store_record_put(txn, p->r, err) < 0)
+		return -1;
+	return 0;
+}
+
+static void
+put_record(const char *id, enum rv_record_type type, const char *owner,
+	   const char *tpl, bool verified, long long ttl)
+{
+	struct rv_record r;
+	struct put_ctx p = { NULL, &r };
+	struct rv_err err;
+
+	rv_record_init(&r);
+	rv_strlcpy(r.id, id, sizeof(r.id));
+	r.type = type;
+	rv_strlcpy(r.owner, owner, sizeof(r.owner));
+	rv_strlcpy(r.creator, owner[0] ? owner : "u1", sizeof(r.creator));
+	rv_strlcpy(r.template_type, tpl, sizeof(r.template_type));
+	r.verified = verified;
+	r.created_at = rv_store_now();
+	r.expires_at = r.created_at + ttl;
+	rv_err_init(&err);
+	if (rv_store_txn(st, false, put_body, &p, &err) < 0)
+		diag("put record: %s", err.msg);
+	rv_err_release(&err);
+}
+
+struct check_ctx {
+	struct rv_req *req;
+	const char *user;
+	bool result;
+};
+
+static int
+check_body(struct rv_store *s, struct rv_txn *txn, void *vctx, struct rv_err *err)
+{
+	struct check_ctx *c = vctx;
+
+	(void)s, (void)err;
+	c->result = rv_account_stepup(txn, c->req, c->user, NULL);
+	return 0;
+}
+
+/* does header value id prove user? */
+static bool
+proves(const char *id, const char *user)
+{
+	char hdr[128];
+	const char *env[] = { hdr, NULL };
+	struct rv_req req;
+	struct check_ctx c;
+	struct rv_err err;
+
+	snprintf(hdr, sizeof(hdr), "HTTP_LOGTO_VERIFICATION_ID=%s", id);
+	rv_req_init(&req, &arena, &conf, (char **)(uintptr_t)(id ? env : env + 1),
+		    NULL, NULL);
+	c.req = &req;
+	c.user = user;
+	c.result = false;
+	rv_err_init(&err);
+	rv_store_txn(st, false, check_body, &c, &err);
+	rv_err_release(&err);
+	rv_req_release(&req);
+	rv_arena_reset(&arena);
+	return c.result;
+}
+
+int
+main(void)
+{
+	struct rv_user u;
+	struct put_ctx p = { &u, NULL };
+	struct rv_caller c;
+	struct rv_err err;
+	json_t *prof;
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	rv_conf_defaults(&conf);
+	free(conf.store_home);
+	conf.store_home = rv_xasprintf("%s/home", dir);
+	rv_err_init(&err);
+	if (rv_store_open(&conf, true, &st, &err) < 0) {
+		diag("%s", err.msg);
+		return 1;
+	}
+	rv_user_init(&u);
+	strcpy(u.id, "u1");
+	u.username = strdup("alice");
+	u.email = strdup("a@example.com");
+	u.created_at = u.updated_at = 1700000000000LL;
+	rv_store_txn(st, true, put_body, &p, &err);
+
+	put_record("p00000000000000000001", RV_RECORD_PASSWORD, "u1", "", true, 600000);
+	put_record("e00000000000000000001", RV_RECORD_EMAIL_CODE, "u1",
+		   "UserPermissionValidation", true, 600000);
+	put_record("e00000000000000000002", RV_RECORD_EMAIL_CODE, "u1", "BindMfa", true, 600000);
+	put_record("e00000000000000000003", RV_RECORD_EMAIL_CODE, "", "BindNewIdentifier",
+		   true, 600000);
+	put_record("e00000000000000000004", RV_RECORD_EMAIL_CODE, "u1",
+		   "UserPermissionValidation", false, 600000);
+	put_record("p00000000000000000002", RV_RECORD_PASSWORD, "u1", "", true, -1000);
+	put_record("p00000000000000000003", RV_RECORD_PASSWORD, "u2", "", true, 600000);
+	put_record("s00000000000000000001", RV_RECORD_PHONE_CODE, "u1",
+		   "UserPermissionValidation", true, 600000);
+
+	ok(proves("p00000000000000000001", "u1"), "a verified Password record of the caller proves");
+	ok(proves("e00000000000000000001", "u1"),
+	   "a verified UserPermissionValidation e-mail record proves (3.7)");
+	ok(proves("s00000000000000000001", "u1"), "the same for a phone record");
+	ok(!proves("e00000000000000000002", "u1"), "a BindMfa record does not (3.7)");
+	ok(!proves("e00000000000000000003", "u1"), "a BindNewIdentifier record does not");
+	ok(!proves("e00000000000000000004", "u1"), "an unverified record does not (D-25)");
+	ok(!proves("p00000000000000000002", "u1"), "an expired record does not (D-24)");
+	ok(!proves("p00000000000000000003", "u1"), "another user's record does not (D-22)");
+	ok(!proves("p00000000000000000001", "u2"), "nor does mine for another caller");
+	ok(!proves("zzzzzzzzzzzzzzzzzzzzz", "u1"), "an unknown id does not");
+	ok(!proves("", "u1"), "an empty header does not (the tests send one, 6.1)");
+	ok(!proves(NULL, "u1"), "no header does not");
+	ok(!proves("invalid-verification-record-id", "u1"), "garbage does not (PU-1)");
+
+	rv_account_stepup_denied(&err);
+	ok(err.status == 401 && strcmp(err.code, "verification_record.permission_denied") == 0 &&
+	   strstr(err.headers, "WWW-Authenticate: Bearer error=\"insufficient_user_authentication\""),
+	   "the denial is 401 with the RFC 9470 challenge");
+	rv_err_release(&err);
+
+	/* the profile (6.4) */
+	memset(&c, 0, sizeof(c));
+	strcpy(c.user, "u1");
+	strcpy(c.scope, "openid");
+	prof = rv_account_profile(&u, &c, &conf);
+	ok(json_object_size(prof) == 2 && json_object_get(prof, "id") &&
+	   json_is_true(json_object_get(prof, "hasSecurityVerificationMethod")),
+	   "openid only: id and hasSecurityVerificationMethod");
+	json_decref(prof);
+	strcpy(c.scope, "openid profile");
+	prof = rv_account_profile(&u, &c, &conf);
+	ok(json_object_get(prof, "username") && !json_object_get(prof, "primaryEmail") &&
+	   json_integer_value(json_object_get(prof, "createdAt")) == 1700000000000LL &&
+	   json_is_false(json_object_get(prof, "hasPassword")) &&
+	   json_is_null(json_object_get(prof, "name")),
+	   "profile: username, epoch-ms timestamps, hasPassword, null name; no e-mail (AI-2)");
+	json_decref(prof);
+	strcpy(c.scope, "openid profile email phone");
+	prof = rv_account_profile(&u, &c, &conf);
+	ok(json_is_string(json_object_get(prof, "primaryEmail")) &&
+	   json_is_null(json_object_get(prof, "primaryPhone")),
+	   "email and phone scopes add primaryEmail and primaryPhone (AI-3, AI-4)");
+	json_decref(prof);
+	conf.ac_name = RV_FIELD_READ_ONLY;
+	conf.ac_username = RV_FIELD_OFF;
+	conf.ac_email = RV_FIELD_OFF;
+	prof = rv_account_profile(&u, &c, &conf);
+	ok(json_object_get(prof, "name") && !json_object_get(prof, "username") &&
+	   !json_object_get(prof, "primaryEmail") && json_object_get(prof, "primaryPhone"),
+	   "account-center fields: read-only shows, off hides (AR-1)");
+	json_decref(prof);
+	free(u.email);
+	u.email = NULL;
+	prof = rv_account_profile(&u, &c, &conf);
+	ok(json_is_false(json_object_get(prof, "hasSecurityVerificationMethod")),
+	   "no password, e-mail or phone: no security verification method");
+	json_decref(prof);
+
+	rv_user_release(&u);
+	rv_store_close(&st);
+	rv_arena_release(&arena);
+	rv_conf_release(&conf);
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			diag("cannot remove %s", dir);
+	}
+	return done_testing();
+}
