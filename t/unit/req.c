@@ -60,7 +60,7 @@ static const struct rv_route routes[] = {
 	{ "GET", "/api/fail", h_fail, 0 },
 	{ NULL, NULL, NULL, 0 },
 };
-static const struct rv_endpoint ep = { "test", routes, NULL };
+static const struct rv_endpoint ep = { .name = "test", .routes = routes };
 
 static struct rv_conf conf;
 static struct rv_arena arena = RV_ARENA_INIT;
