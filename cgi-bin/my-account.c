@@ -30,12 +30,10 @@ load(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 static int
 get_my_account(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 {
-	struct rv_caller caller;
-	struct get_ctx g = { req, &caller, NULL };
+	struct get_ctx g = { req, req->caller, NULL };
 	struct rv_store *st;
 
-	if (rv_account_begin(req, &caller, err) < 0 ||
-	    (st = rv_account_store(err)) == NULL ||
+	if ((st = rv_account_store(err)) == NULL ||
 	    rv_store_txn(st, false, load, &g, err) < 0)
 		return -1;
 	return rv_resp_json(resp, 200, g.profile);
@@ -51,6 +49,7 @@ static const struct rv_endpoint ep = {
 	.routes = routes,
 	.setup = rv_account_setup,
 	.teardown = rv_account_teardown,
+	.gate = rv_account_gate,
 };
 
 int

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "rv-arena.h"
 #include "rv-auth.h"
 #include "rv-conf.h"
 #include "rv-err.h"
@@ -74,10 +75,14 @@ rv_account_store(struct rv_err *err)
 }
 
 int
-rv_account_begin(struct rv_req *req, struct rv_caller *c, struct rv_err *err)
+rv_account_gate(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 {
+	struct rv_caller *c = rv_arena_zalloc(req->arena, sizeof(*c));
+
+	(void)resp;
 	if (rv_auth_caller(req, c, err) < 0)
 		return -1;
+	req->caller = c;
 	/* logto-spec 1.2 step 9: after authentication, before the body */
 	if (!req->conf->ac_enabled)
 		return rv_err_set(err, 400, "account_center.not_enabled",

@@ -10,6 +10,7 @@ struct rv_conf;
 struct rv_err;
 struct rv_record;
 struct rv_req;
+struct rv_resp;
 struct rv_store;
 struct rv_txn;
 struct rv_user;
@@ -29,11 +30,12 @@ void rv_account_teardown(void);
 struct rv_store *rv_account_store(struct rv_err *err);
 
 /*
- * The common front of every account and verification route, in Logto's
- * order (logto-spec 1.2): authenticate the caller (401/403, spec 7), then
- * the account-center gate (400 account_center.not_enabled, step 9).
+ * The gate of every account and verification route (rv_endpoint.gate), in
+ * Logto's order (logto-spec 1.2): authenticate the caller (401/403, spec
+ * 7), then the account-center switch (400 account_center.not_enabled,
+ * step 9); both before the body is parsed. Sets req->caller.
  */
-int rv_account_begin(struct rv_req *req, struct rv_caller *c, struct rv_err *err);
+int rv_account_gate(struct rv_req *req, struct rv_resp *resp, struct rv_err *err);
 
 /*
  * Loads the caller's user inside txn: 1 found (*u filled, release it),

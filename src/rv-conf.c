@@ -85,6 +85,79 @@ static const struct rv_conf_key keys[] = {
 	K("auth", "local-key", RV_CONF_PATH, auth_local_key, 0, 0, NULL,
 	  "", "private JWK used by reverify-admin token (demo and tests)"),
 
+	/* new hashes: argon2id with OWASP's minimum by default */
+	K("password", "scheme", RV_CONF_ENUM, pw_scheme, 0, 0, "argon2id|bcrypt|pbkdf2-sha256",
+	  "argon2id", "scheme of new password hashes; others are rehashed after a good verify"),
+	K("password", "argon2-memory", RV_CONF_UINT, pw_argon2_memory, 1024, 1048576, NULL,
+	  "19456", "argon2id memory cost of new hashes, KiB"),
+	K("password", "argon2-time", RV_CONF_UINT, pw_argon2_time, 1, 32, NULL,
+	  "2", "argon2id passes of new hashes"),
+	K("password", "argon2-parallelism", RV_CONF_UINT, pw_argon2_parallelism, 1, 16, NULL,
+	  "1", "argon2id lanes of new hashes"),
+	K("password", "bcrypt-cost", RV_CONF_UINT, pw_bcrypt_cost, 4, 16, NULL,
+	  "10", "bcrypt cost of new hashes (scheme=\"bcrypt\")"),
+	K("password", "pbkdf2-iterations", RV_CONF_UINT, pw_pbkdf2_iterations, 1000, 10000000, NULL,
+	  "600000", "PBKDF2-SHA256 iterations of new hashes (scheme=\"pbkdf2-sha256\")"),
+	/* caps, so that an imported hash cannot make one request cost a minute */
+	K("password", "max-argon2-memory", RV_CONF_UINT, pw_max_argon2_memory, 1024, 4194304, NULL,
+	  "262144", "largest argon2 memory cost verified, KiB"),
+	K("password", "max-argon2-time", RV_CONF_UINT, pw_max_argon2_time, 1, 64, NULL,
+	  "16", "largest argon2 time cost verified"),
+	K("password", "max-bcrypt-cost", RV_CONF_UINT, pw_max_bcrypt_cost, 4, 20, NULL,
+	  "14", "largest bcrypt cost verified"),
+	K("password", "max-pbkdf2-iterations", RV_CONF_UINT, pw_max_pbkdf2_iterations, 1000, 100000000, NULL,
+	  "2000000", "largest PBKDF2 iteration count verified"),
+	K("password", "max-crypt-rounds", RV_CONF_UINT, pw_max_crypt_rounds, 1000, 100000000, NULL,
+	  "1000000", "largest sha-crypt rounds verified ($5$, $6$)"),
+
+	/* delivery: a sendmail pipe and an SMS script, never a shell (DESIGN.md) */
+	K("delivery", "sendmail", RV_CONF_LIST, del_sendmail, 0, 0, NULL,
+	  "/usr/sbin/sendmail -t -i", "mail command and its arguments (no shell); empty: no e-mail"),
+	K("delivery", "mail-from", RV_CONF_STR, del_mail_from, 0, 0, NULL,
+	  "", "From address of code e-mails; e-mail is off while it is empty"),
+	K("delivery", "sms-command", RV_CONF_LIST, del_sms_command, 0, 0, NULL,
+	  "", "SMS gateway program and its arguments; the number is added, the text goes to stdin"),
+	K("delivery", "timeout", RV_CONF_UINT, del_timeout, 1, 120, NULL,
+	  "10", "seconds a delivery program may run before it is killed"),
+	K("delivery", "templates", RV_CONF_PATH, del_templates, 0, 0, NULL,
+	  RV_SYSCONFDIR "/reverify/templates",
+	  "directory of LANG.xml message templates that replace the shipped ones"),
+	K("delivery", "application-name", RV_CONF_STR, del_app_name, 0, 0, NULL,
+	  "", "{{application.name}} in templates (default: the token's client id)"),
+
+	/* codes: 6 digits, 600 s, 10 tries (logto-spec 4.1, 4.4); 10 sends per
+	 * recipient per 600 s (5.2) */
+	K("codes", "ttl", RV_CONF_UINT, code_ttl, 60, 3600, NULL,
+	  "600", "seconds a code stays valid"),
+	K("codes", "max-tries", RV_CONF_UINT, code_max_tries, 1, 100, NULL,
+	  "10", "wrong guesses allowed per code"),
+	K("codes", "send-max", RV_CONF_UINT, send_max, 1, 1000, NULL,
+	  "10", "codes sent to one recipient within send-window"),
+	K("codes", "send-window", RV_CONF_UINT, send_window, 60, 86400, NULL,
+	  "600", "seconds over which sends are counted"),
+	K("codes", "send-gap", RV_CONF_UINT, send_gap, 0, 3600, NULL,
+	  "0", "seconds between two sends to one recipient at least (0: off)"),
+
+	/* new e-mail addresses (logto-spec 5.3) */
+	K("email-policy", "block-subaddressing", RV_CONF_BOOL, ep_block_subaddressing, 0, 0, NULL,
+	  "no", "refuse new addresses with a + in the local part"),
+	K("email-policy", "allow", RV_CONF_LIST, ep_allow, 0, 0, NULL,
+	  "", "only these addresses or @domains (* is a wildcard) may be added; empty: any"),
+	K("email-policy", "block", RV_CONF_LIST, ep_block, 0, 0, NULL,
+	  "", "addresses or @domains (* is a wildcard) that may not be added"),
+
+	/* 10 minutes for every record (logto-spec 3.4) */
+	K("verification", "record-ttl", RV_CONF_UINT, ver_record_ttl, 60, 86400, NULL,
+	  "600", "seconds a verification record lives"),
+
+	/* 100 failures per rolling hour -> 60 minutes (logto-spec 5.1) */
+	K("lockout", "max-attempts", RV_CONF_UINT, lock_max_attempts, 1, 256, NULL,
+	  "100", "failed verifications of one identifier within window that block it"),
+	K("lockout", "window", RV_CONF_UINT, lock_window, 60, 86400, NULL,
+	  "3600", "seconds over which failures are counted"),
+	K("lockout", "duration", RV_CONF_UINT, lock_duration, 60, 604800, NULL,
+	  "3600", "seconds an identifier stays blocked"),
+
 	/* Logto's account center gates the API (logto-spec 1.2 step 9, 6.2);
 	 * reverify turns it on with the fields it manages editable */
 	K("account-center", "enabled", RV_CONF_BOOL, ac_enabled, 0, 0, NULL,

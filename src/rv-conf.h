@@ -38,6 +38,7 @@ struct rv_conf_key {
 enum rv_conf_log_target { RV_CONF_LOG_SYSLOG, RV_CONF_LOG_STDERR, RV_CONF_LOG_FILE };
 enum rv_conf_auth_mode { RV_CONF_AUTH_JWT, RV_CONF_AUTH_REMOTE_USER };
 enum rv_conf_remote_user { RV_CONF_REMOTE_USER_ID, RV_CONF_REMOTE_USER_USERNAME };
+enum rv_conf_pw_scheme { RV_PW_ARGON2ID, RV_PW_BCRYPT, RV_PW_PBKDF2_SHA256 };
 /* account-center field permissions (logto-spec 6.2, 6.4) */
 enum rv_conf_field { RV_FIELD_OFF, RV_FIELD_READ_ONLY, RV_FIELD_EDIT };
 enum rv_conf_log_level { RV_CONF_LOG_WARN, RV_CONF_LOG_INFO, RV_CONF_LOG_DEBUG };
@@ -74,6 +75,41 @@ struct rv_conf {
 	char *auth_first_party;
 	int auth_remote_user;
 	char *auth_local_key;
+	/* <password> */
+	int pw_scheme;
+	long long pw_argon2_memory;
+	long long pw_argon2_time;
+	long long pw_argon2_parallelism;
+	long long pw_bcrypt_cost;
+	long long pw_pbkdf2_iterations;
+	long long pw_max_argon2_memory;
+	long long pw_max_argon2_time;
+	long long pw_max_bcrypt_cost;
+	long long pw_max_pbkdf2_iterations;
+	long long pw_max_crypt_rounds;
+	/* <delivery> */
+	char *del_sendmail;
+	char *del_mail_from;
+	char *del_sms_command;
+	long long del_timeout;
+	char *del_templates;
+	char *del_app_name;
+	/* <codes> */
+	long long code_ttl;
+	long long code_max_tries;
+	long long send_max;
+	long long send_window;
+	long long send_gap;
+	/* <email-policy> */
+	bool ep_block_subaddressing;
+	char *ep_allow;
+	char *ep_block;
+	/* <verification> */
+	long long ver_record_ttl;
+	/* <lockout> */
+	long long lock_max_attempts;
+	long long lock_window;
+	long long lock_duration;
 	/* <account-center> */
 	bool ac_enabled;
 	int ac_name;

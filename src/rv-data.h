@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 /*
- * The shipped defaults under conf/ (locale/LANG.xml, later templates/), built
+ * The shipped defaults under conf/ (locale/LANG.xml, templates/LANG.xml), built
  * into src/rv-data.c by build-aux/embed.awk, so that a program copied alone
  * into a cgi-bin/ still speaks every language. Admin overrides are read from
  * disk on top of these (rv-i18n.h).

@@ -3,6 +3,7 @@
 #include "rv-json.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -217,4 +218,23 @@ void
 rv_json_dump(const json_t *v, struct rv_buf *out)
 {
 	json_dump_callback(v, dump_cb, out, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+void
+rv_json_wipe_strings(json_t *v)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+
+	if (json_is_string(v)) {
+		/* jansson owns this buffer; nothing else refers to it */
+		rv_wipe((char *)(uintptr_t)json_string_value(v), json_string_length(v));
+	} else if (json_is_object(v)) {
+		json_object_foreach(v, key, item)
+			rv_json_wipe_strings(item);
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, item)
+			rv_json_wipe_strings(item);
+	}
 }

@@ -41,6 +41,10 @@ int rv_json_obj(json_t *obj, const char *key, bool required, json_t **v_r,
 int rv_json_invalid(struct rv_err *err, const char *path, const char *issue,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Overwrites every string value inside v with zeros (secrets in a body),
+ * before the last json_decref. The strings read as empty afterwards. */
+void rv_json_wipe_strings(json_t *v);
+
 /* Appends the compact serialisation of v to out. */
 void rv_json_dump(const json_t *v, struct rv_buf *out);
 /* The zod name of a JSON type ("string", "number", "object", "null"...). */

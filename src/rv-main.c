@@ -296,6 +296,8 @@ rv_main_serve(const struct rv_endpoint *ep, struct rv_req *req,
 		rv_buf_release(&allow);
 		goto fail;
 	}
+	if (ep->gate != NULL && ep->gate(req, resp, &err) < 0)
+		goto fail;
 	if ((r->flags & RV_ROUTE_JSON) &&
 	    rv_req_read_body(req, true, &err) < 0)
 		goto fail;

@@ -35,6 +35,10 @@ struct rv_endpoint {
 	int (*setup)(const struct rv_conf *conf, struct rv_err *err);
 	/* Called once before the program exits; may be NULL. */
 	void (*teardown)(void);
+	/* Called for every routed request before its body is read and parsed,
+	 * so that authentication errors come first, as in Logto (logto-spec
+	 * 1.2: auth at step 6, the body guard at step 10); may be NULL. */
+	rv_handler_fn *gate;
 };
 
 /*

@@ -10,31 +10,51 @@ struct rv_err;
 
 /*
  * A scheme knows one family of encoded hashes (Dovecot's password_scheme):
- * which strings are its own, how to verify a password against one, and
- * whether a hash is as strong as the configuration asks (else it is
- * rehashed after a successful verify).
+ * which strings are its own, how to verify a password against one (within
+ * the cost caps of <password>), how to make a new one with the configured
+ * parameters, and whether a hash is as strong as the configuration asks.
+ * Adding a format means adding one rv-pw-*.c file and a line in the table
+ * of rv-password.c.
  */
 struct rv_pw_scheme {
-	const char *name;		/* "argon2id", "bcrypt", "sha512-crypt"... */
+	const char *name;	/* the family: "argon2", "crypt", "pbkdf2" */
 	bool (*match)(const char *hash);
-	/* 1 match, 0 no match, -1 the hash is malformed or too costly */
+	/* 1 match, 0 no match, -1 malformed, or over a cost cap (err says
+	 * which; never the password) */
 	int (*verify)(const char *password, size_t len, const char *hash,
 		      const struct rv_conf *conf, struct rv_err *err);
+	/* a new hash with the configured parameters (*hash_r malloc'd); NULL
+	 * when the family does not make new hashes */
+	int (*hash)(const char *password, size_t len, const struct rv_conf *conf,
+		    char **hash_r, struct rv_err *err);
+	/* is hash of the configured <password scheme> with at least the
+	 * configured parameters? */
+	bool (*current)(const char *hash, const struct rv_conf *conf);
 };
 
 /* The scheme of an encoded hash, or NULL when no scheme knows it. */
 const struct rv_pw_scheme *rv_password_scheme(const char *hash);
 /*
- * Verifies password against hash: 1 match, 0 no match, -1 malformed or
- * unknown hash (err->msg says which, without the password). Constant-time
- * compare inside each scheme.
+ * Verifies password against hash: 1 match, 0 no match, -1 a malformed,
+ * unknown or too costly hash (err->msg says which, without the password;
+ * callers answer it like a wrong password and log it as a store problem).
+ * Each scheme compares in constant time.
  */
 int rv_password_verify(const char *password, size_t len, const char *hash,
 		       const struct rv_conf *conf, struct rv_err *err);
-/* A new argon2id hash (PHC string, m=19456 KiB, t=2, p=1, OWASP) of
- * password; *hash_r is malloc'd. */
+/* A new hash of password in <password scheme> with its parameters
+ * (argon2id m=19456 KiB, t=2, p=1 by default); *hash_r is malloc'd. */
 int rv_password_hash(const char *password, size_t len,
 		     const struct rv_conf *conf, char **hash_r,
 		     struct rv_err *err);
+/* Should a hash that just verified be replaced (another scheme, or weaker
+ * parameters than the configuration)? */
+bool rv_password_needs_rehash(const char *hash, const struct rv_conf *conf);
+/*
+ * Costs what verifying against a hash of the configured scheme costs, for a
+ * user who has no password (logto-spec 1.4: a decoy, so that timing does
+ * not tell). The decoy hash is made once per process.
+ */
+void rv_password_decoy(const struct rv_conf *conf);
 
 #endif

@@ -30,8 +30,11 @@ rv_req_init(struct rv_req *req, struct rv_arena *arena,
 void
 rv_req_release(struct rv_req *req)
 {
-	if (req->json != NULL)
+	if (req->json != NULL) {
+		/* the body may hold a password or a code */
+		rv_json_wipe_strings(req->json);
 		json_decref(req->json);
+	}
 	req->json = NULL;
 	rv_buf_release_secret(&req->body);
 }

@@ -10,6 +10,7 @@
 #include "rv-buf.h"
 
 struct rv_arena;
+struct rv_caller;
 struct rv_conf;
 struct rv_err;
 
@@ -39,6 +40,7 @@ struct rv_req {
 	int nparams;
 	struct rv_buf body;		/* raw body (wiped after the request) */
 	json_t *json;			/* parsed body object, or NULL */
+	struct rv_caller *caller;	/* set by an endpoint's gate (arena) */
 	rv_req_read_fn *read;
 	void *read_ctx;
 };

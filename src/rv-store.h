@@ -43,7 +43,7 @@ struct rv_txn;
 #define RV_ID_MAX 64		/* user ids: 1-64 of [A-Za-z0-9_-] */
 #define RV_RECORD_ID_LEN 21	/* logto-spec 3.3 */
 #define RV_MAC_LEN 32		/* HMAC-SHA256 */
-#define RV_WINDOW_MAX 128	/* events kept per window */
+#define RV_WINDOW_MAX 256	/* events kept per window (<lockout max-attempts> at most) */
 
 /* Returned by a transaction body to ask for a retry (lost a deadlock). */
 #define RV_STORE_RETRY (-2)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -144,10 +145,24 @@ rv_parse_ll(const char *s, long long min, long long max, long long *v_r)
 	for (p = s; *p; p++) {
 		if (*p < '0' || *p > '9')
 			return -1;
+		if (v > (LLONG_MAX - (*p - '0')) / 10)
+			return -1;	/* would overflow */
 		v = v * 10 + (*p - '0');
 	}
 	if (v < min || v > max)
 		return -1;
 	*v_r = v;
 	return 0;
+}
+
+void
+rv_iso8601_ms(long long ms, char out[32])
+{
+	time_t sec = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&sec, &tm);
+	if (strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		out[0] = '\0';
+	snprintf(out + strlen(out), 8, ".%03dZ", (int)(ms % 1000 + 1000) % 1000);
 }

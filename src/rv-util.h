@@ -39,6 +39,10 @@ bool rv_str_ieq(const char *a, const char *b);
 bool rv_str_iprefix(const char *s, const char *prefix);
 char rv_ascii_lower(char c);
 
+/* Epoch milliseconds as ISO 8601 UTC with milliseconds and Z,
+ * "2026-08-21T12:10:00.000Z" (logto-spec 3.4). */
+void rv_iso8601_ms(long long ms, char out[32]);
+
 /* Parses a whole decimal string into [min, max]; 0 ok, -1 not a number or
  * out of range. No sign, no spaces, no leading '+'. */
 int rv_parse_ll(const char *s, long long min, long long max, long long *v_r);

@@ -1,0 +1,88 @@
+/* rv-lockout.c: the identifier lockout (logto-spec 5.1, Logto's BasicSentinel) */
+#include "config.h"
+#include "rv-lockout.h"
+
+#include <string.h>
+
+#include "rv-conf.h"
+#include "rv-err.h"
+#include "rv-store.h"
+
+void
+rv_lockout_key(const struct rv_store *st, const char *identifier, char key[65])
+{
+	rv_store_mac_hex(st, "lockout", identifier, key);
+}
+
+/* drops the failures that have left the window */
+static void
+trim(struct rv_window *w, long long since)
+{
+	int i = 0;
+
+	while (i < w->n && w->events[i] <= since)
+		i++;
+	if (i > 0) {
+		memmove(w->events, w->events + i, (size_t)(w->n - i) * sizeof(w->events[0]));
+		w->n -= i;
+	}
+}
+
+int
+rv_lockout_check(struct rv_txn *txn, const char *key, long long *until_r,
+		 struct rv_err *err)
+{
+	struct rv_window w;
+	int rc = rv_store_window_get(txn, key, &w, err);
+
+	if (rc < 0)
+		return -1;
+	*until_r = w.blocked_until;
+	return rc == 1 && w.blocked_until > rv_store_now() ? 1 : 0;
+}
+
+int
+rv_lockout_fail(struct rv_txn *txn, const struct rv_conf *conf, const char *key,
+		long long *until_r, struct rv_err *err)
+{
+	long long now = rv_store_now(), window = conf->lock_window * 1000;
+	struct rv_window w;
+	int blocked = 0;
+
+	if (rv_store_window_get(txn, key, &w, err) < 0)
+		return -1;
+	trim(&w, now - window);
+	if (w.blocked_until > now) {
+		/* already blocked: the same expiry, not extended (5.1) */
+		blocked = 1;
+	} else if (w.n + 1 >= conf->lock_max_attempts) {
+		/* this failure reaches the limit: it is answered as blocked
+		 * and, like Logto's Blocked rows, not counted afterwards */
+		w.blocked_until = now + conf->lock_duration * 1000;
+		blocked = 2;
+	} else if (w.n < RV_WINDOW_MAX) {
+		w.events[w.n++] = now;
+	}
+	w.expires_at = w.n > 0 ? w.events[w.n - 1] + window : now;
+	if (w.blocked_until > w.expires_at)
+		w.expires_at = w.blocked_until;
+	if (rv_store_window_put(txn, key, &w, err) < 0)
+		return -1;
+	*until_r = w.blocked_until;
+	return blocked;
+}
+
+int
+rv_lockout_error(long long until, struct rv_err *err)
+{
+	long long left = until - rv_store_now();
+	long minutes = (long)((left + 59999) / 60000);
+
+	if (minutes < 1)
+		minutes = 1;
+	rv_err_set(err, 400, "session.verification_blocked_too_many_attempts",
+		   "identifier blocked for %ld more minutes", minutes);
+	rv_err_var_minutes(err, "relativeTime", minutes);
+	rv_err_header(err, "Retry-After", "%lld", left > 0 ? (left + 999) / 1000 : 1);
+	return -1;
+}
