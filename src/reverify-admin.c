@@ -869,7 +869,7 @@ user_json(const struct rv_user *u)
 	json_object_set_new(j, "avatar", NULLABLE(u->avatar));
 	json_object_set_new(j, "hasPassword",
 			    json_boolean(u->password_hash && *u->password_hash));
-	json_object_set_new(j, "passwordScheme", NULLABLE(s ? s->name : NULL));
+	json_object_set_new(j, "passwordScheme", NULLABLE(s ? rv_password_describe(u->password_hash) : NULL));
 	json_object_set_new(j, "createdAt", json_integer(u->created_at));
 	json_object_set_new(j, "updatedAt", json_integer(u->updated_at));
 	json_object_set_new(j, "isSuspended", json_boolean(u->suspended));

@@ -32,6 +32,32 @@ rv_password_scheme(const char *hash)
 	return NULL;
 }
 
+const char *
+rv_password_describe(const char *hash)
+{
+	static const struct {
+		const char *prefix, *name;
+	} names[] = {
+		{ "$argon2id$", "argon2id" }, { "$argon2i$", "argon2i" },
+		{ "$argon2d$", "argon2d" }, { "$2a$", "bcrypt" }, { "$2b$", "bcrypt" },
+		{ "$2y$", "bcrypt" }, { "$5$", "sha256-crypt" },
+		{ "$6$", "sha512-crypt" }, { "$y$", "yescrypt" },
+		{ "$pbkdf2-sha256$", "pbkdf2-sha256" },
+		{ "$pbkdf2-sha512$", "pbkdf2-sha512" }, { "$pbkdf2$", "pbkdf2-sha1" },
+		{ "pbkdf2_sha256$", "pbkdf2-sha256" }, { "pbkdf2_sha1$", "pbkdf2-sha1" },
+		{ "pbkdf2:sha256:", "pbkdf2-sha256" }, { "pbkdf2:sha512:", "pbkdf2-sha512" },
+		{ "pbkdf2:sha1:", "pbkdf2-sha1" },
+	};
+	size_t i;
+
+	if (rv_password_scheme(hash) == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strncmp(hash, names[i].prefix, strlen(names[i].prefix)) == 0)
+			return names[i].name;
+	return rv_password_scheme(hash)->name;
+}
+
 int
 rv_password_verify(const char *password, size_t len, const char *hash,
 		   const struct rv_conf *conf, struct rv_err *err)

@@ -34,6 +34,10 @@ struct rv_pw_scheme {
 
 /* The scheme of an encoded hash, or NULL when no scheme knows it. */
 const struct rv_pw_scheme *rv_password_scheme(const char *hash);
+/* The exact scheme of an encoded hash, for people: "argon2id", "argon2i",
+ * "bcrypt", "sha512-crypt", "yescrypt", "pbkdf2-sha256"...; NULL when no
+ * scheme knows it. A static string. */
+const char *rv_password_describe(const char *hash);
 /*
  * Verifies password against hash: 1 match, 0 no match, -1 a malformed,
  * unknown or too costly hash (err->msg says which, without the password;

@@ -172,7 +172,7 @@ test_expect_success 'user add reads the password from stdin and stores a hash' '
 	grep -E "^[0-9a-z]{21}$" bob.id &&
 	expect_rc 0 admin user show "$(cat bob.id)" &&
 	test "$(json_get out .hasPassword)" = true &&
-	test "$(json_get out .passwordScheme)" = argon2
+	test "$(json_get out .passwordScheme)" = argon2id
 '
 
 test_expect_success 'user add --id uses the id given' '
@@ -415,11 +415,11 @@ test_expect_success 'user import imports the good lines and fails for the bad' '
 test_expect_success 'an imported hash is kept as it is, with its scheme' '
 	expect_rc 0 admin user show imp-1 &&
 	test "$(json_get out .hasPassword)" = true &&
-	test "$(json_get out .passwordScheme)" = crypt &&
+	test "$(json_get out .passwordScheme)" = bcrypt &&
 	test "$(json_get out .primaryEmail)" = dave@example.com &&
 	admin user list >list &&
 	test "$(json_get list "select(.username == \"erin\") | .name")" = null &&
-	test "$(json_get list "select(.username == \"nina\") | .passwordScheme")" = argon2
+	test "$(json_get list "select(.username == \"nina\") | .passwordScheme")" = argon2id
 '
 
 test_expect_success 'importing the same file again imports nothing' '

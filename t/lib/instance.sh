@@ -67,3 +67,129 @@ claims_for () {
 local_kid () {
 	jq -r .kid "$TRASH/local.jwk"
 }
+
+# ---- codes and the outbox (tools/outbox-sendmail, tools/outbox-sms) ----
+#
+# A code test exports REVERIFY_OUTBOX=$TRASH/outbox (mkdir -p) before
+# start_lighttpd (or passes it to run_cgi as REVERIFY_OUTBOX=...), and sets
+# up the instance with
+#	<delivery sendmail="$top_srcdir/tools/outbox-sendmail -t -i"
+#	 mail-from="reverify@example.org" sms-command="$top_srcdir/tools/outbox-sms"/>
+
+# outbox_files_ KIND: the mail-*.eml (KIND mail) or sms-*.txt (KIND sms)
+# files of the outbox, newest first, one per line
+outbox_files_ () {
+	case $1 in
+	mail) ob_glob_='mail-*.eml' ;;
+	sms) ob_glob_='sms-*.txt' ;;
+	*) echo "outbox: KIND is mail or sms, not '$1'" >&2; return 2 ;;
+	esac
+	# newest by mtime, then by name (the names hold only [a-z0-9.-])
+	find "$REVERIFY_OUTBOX" -maxdepth 1 -type f -name "$ob_glob_" \
+		-printf '%T@ %f\n' | sort -k1,1nr -k2,2r | awk '{ print $2 }'
+}
+
+# outbox_last KIND: the path of the newest message of KIND (mail or sms);
+# fails when there is none
+outbox_last () {
+	ob_f_=$(outbox_files_ "$1" | head -n 1) || return 1
+	test -n "$ob_f_" || { echo "outbox_last: no $1 message in $REVERIFY_OUTBOX" >&2; return 1; }
+	echo "$REVERIFY_OUTBOX/$ob_f_"
+}
+
+# outbox_count KIND: the number of messages of KIND in the outbox
+outbox_count () {
+	outbox_files_ "$1" | wc -l | tr -d ' '
+}
+
+# outbox_clear: remove every message (and FAIL) from the outbox
+outbox_clear () {
+	rm -f "$REVERIFY_OUTBOX"/mail-*.eml "$REVERIFY_OUTBOX"/sms-*.txt \
+		"$REVERIFY_OUTBOX"/FAIL
+}
+
+# outbox_header FILE NAME: the value of header NAME of the e-mail FILE
+# (the first one, unfolded)
+outbox_header () {
+	awk -v name="$2" '
+		/^$/ { exit }
+		/^[ \t]/ { if (found == 1) { v = v $0 }; next }
+		{ if (found == 1) { found = 2 } }
+		found == 0 && tolower(substr($0, 1, length(name) + 1)) == tolower(name) ":" {
+			v = substr($0, length(name) + 2); sub(/^[ \t]+/, "", v); found = 1
+		}
+		END { if (found) print v; else exit 1 }' "$1"
+}
+
+# outbox_text FILE: the text of a message: for an e-mail its text/plain
+# part, base64-decoded; for an SMS everything after the blank line
+outbox_text () {
+	case $1 in
+	*.eml)
+		awk '
+			/^Content-Type: text\/plain/ { part = 1; next }
+			part == 1 && /^$/ { part = 2; next }
+			part == 2 && /^--/ { exit }
+			part == 2 { print }' "$1" | base64 -d ;;
+	*.txt)
+		sed '1,/^$/d' "$1" ;;
+	*)
+		echo "outbox_text: '$1' is no outbox message" >&2
+		return 2 ;;
+	esac
+}
+
+# outbox_code FILE: the 6-digit code in the message FILE (the first run of
+# exactly 6 digits of its text); fails when there is none
+outbox_code () {
+	outbox_text "$1" | grep -oE '(^|[^0-9])[0-9]{6}([^0-9]|$)' | head -n 1 |
+		grep -oE '[0-9]{6}'
+}
+
+# code_body_ FILE TYPE VALUE [KEY VALUE...]: the JSON body
+# {identifier: {type, value}, KEY: VALUE...} (string values) into FILE
+code_body_ () {
+	cb_file_=$1 cb_type_=$2 cb_value_=$3
+	shift 3
+	cb_extra_='{}'
+	while test "$#" -ge 2; do
+		cb_extra_=$(jq -cn --argjson o "$cb_extra_" --arg k "$1" --arg v "$2" \
+			'$o + {($k): $v}') || return 1
+		shift 2
+	done
+	jq -cn --arg t "$cb_type_" --arg v "$cb_value_" --argjson o "$cb_extra_" \
+		'{identifier: {type: $t, value: $v}} + $o' >"$cb_file_"
+}
+
+# send_code TOKEN TYPE VALUE [TEMPLATE [CURL ARGS...]]: POST
+# /api/verifications/verification-code (http of lighttpd.sh) to the email
+# or phone VALUE, with templateType TEMPLATE unless it is empty.
+# $SEND_CODE_QUERY (e.g. "?locale=ja") is appended to the path.
+send_code () {
+	sc_tok_=$1 sc_type_=$2 sc_value_=$3 sc_tpl_=${4-}
+	shift 3
+	test "$#" -gt 0 && shift
+	if test -n "$sc_tpl_"; then
+		code_body_ "$TRASH/send-code.json" "$sc_type_" "$sc_value_" templateType "$sc_tpl_"
+	else
+		code_body_ "$TRASH/send-code.json" "$sc_type_" "$sc_value_"
+	fi || return 1
+	http POST "/api/verifications/verification-code${SEND_CODE_QUERY-}" \
+		"$TRASH/send-code.json" -H "Authorization: Bearer $sc_tok_" "$@"
+}
+
+# verify_code TOKEN TYPE VALUE RECORD CODE [CURL ARGS...]: POST
+# /api/verifications/verification-code/verify
+verify_code () {
+	vc_tok_=$1
+	code_body_ "$TRASH/verify-code.json" "$2" "$3" verificationId "$4" code "$5" ||
+		return 1
+	shift 5
+	http POST /api/verifications/verification-code/verify \
+		"$TRASH/verify-code.json" -H "Authorization: Bearer $vc_tok_" "$@"
+}
+
+# record_id: the verificationRecordId of the last response
+record_id () {
+	json_get "$TRASH/body" .verificationRecordId
+}
