@@ -105,18 +105,6 @@ rv_hex(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int
-hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 rv_unhex(const char *hex, unsigned char *out, size_t n)
 {
@@ -125,7 +113,7 @@ rv_unhex(const char *hex, unsigned char *out, size_t n)
 	if (strlen(hex) != 2 * n)
 		return -1;
 	for (i = 0; i < n; i++) {
-		int hi = hexdigit(hex[2 * i]), lo = hexdigit(hex[2 * i + 1]);
+		int hi = rv_hexdigit(hex[2 * i]), lo = rv_hexdigit(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;

@@ -2,7 +2,6 @@
 #include "config.h"
 #include "rv-i18n.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,6 @@
 #include <libxml/tree.h>
 
 #include "rv-buf.h"
-#include "rv-data.h"
 #include "rv-err.h"
 #include "rv-util.h"
 #include "rv-xml.h"
@@ -224,70 +222,17 @@ out:
 	return rc;
 }
 
-static int
-load_overrides(const char *dir, struct rv_err *err)
-{
-	struct dirent **names;
-	int n, i, rc = 0;
-
-	n = scandir(dir, &names, NULL, alphasort);
-	if (n < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return rv_err_set(err, 500, RV_E_INTERNAL,
-				  "cannot read the catalog directory '%s': %s",
-				  dir, strerror(errno));
-	}
-	for (i = 0; i < n; i++) {
-		const char *name = names[i]->d_name;
-		size_t len = strlen(name);
-		char lang[16], *path;
-		xmlDoc *doc;
-
-		if (rc == 0 && len > 4 && len - 4 < sizeof(lang) &&
-		    strcmp(name + len - 4, ".xml") == 0) {
-			memcpy(lang, name, len - 4);
-			lang[len - 4] = '\0';
-			path = rv_xasprintf("%s/%s", dir, name);
-			if (rv_xml_read_file(path, &doc, err) < 0) {
-				rc = -1;
-			} else {
-				rc = load_doc(doc, lang, err);
-				xmlFreeDoc(doc);
-			}
-			free(path);
-		}
-		free(names[i]);
-	}
-	free(names);
-	return rc;
-}
-
 int
 rv_i18n_init(const char *overrides_dir, struct rv_err *err)
 {
-	const struct rv_data_file *f;
 
 	rv_i18n_release();
-	for (f = rv_data_files; f->name != NULL; f++) {
-		xmlDoc *doc;
-		int rc;
-
-		if (strncmp(f->name, "locale/", 7) != 0)
-			continue;
-		if (rv_xml_read_memory(f->name, f->data, f->len, &doc, err) < 0)
-			return -1;
-		rc = load_doc(doc, NULL, err);
-		xmlFreeDoc(doc);
-		if (rc < 0)
-			return -1;
-	}
+	if (rv_xml_each_builtin("locale/", load_doc, err) < 0)
+		return -1;
 	if (find_catalog("en") == NULL)
 		return rv_err_set(err, 500, RV_E_INTERNAL,
 				  "the built-in English catalog is missing");
-	if (overrides_dir != NULL && *overrides_dir != '\0')
-		return load_overrides(overrides_dir, err);
-	return 0;
+	return rv_xml_each_lang_file(overrides_dir, "catalog", load_doc, err);
 }
 
 void

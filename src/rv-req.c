@@ -71,18 +71,6 @@ rv_req_header(const struct rv_req *req, const char *name)
 	return rv_req_param(req, var);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool
 valid_utf8(const unsigned char *s, size_t n)
 {
@@ -132,9 +120,9 @@ decode(struct rv_arena *a, const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		if (s[i] == '+') {
 			*o++ = ' ';
-		} else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-			   hexval(s[i + 2]) >= 0) {
-			*o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		} else if (s[i] == '%' && i + 2 < n && rv_hexdigit(s[i + 1]) >= 0 &&
+			   rv_hexdigit(s[i + 2]) >= 0) {
+			*o++ = (char)(rv_hexdigit(s[i + 1]) * 16 + rv_hexdigit(s[i + 2]));
 			i += 2;
 		} else {
 			*o++ = s[i];

@@ -38,6 +38,8 @@ size_t rv_strlcpy(char *dst, const char *src, size_t size);
 bool rv_str_ieq(const char *a, const char *b);
 bool rv_str_iprefix(const char *s, const char *prefix);
 char rv_ascii_lower(char c);
+/* The value of a hex digit (either case), or -1. */
+int rv_hexdigit(char c);
 
 /* Epoch milliseconds as ISO 8601 UTC with milliseconds and Z,
  * "2026-08-21T12:10:00.000Z" (logto-spec 3.4). */

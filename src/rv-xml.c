@@ -2,13 +2,17 @@
 #include "config.h"
 #include "rv-xml.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
 
+#include "rv-data.h"
 #include "rv-err.h"
 #include "rv-util.h"
 
@@ -134,4 +138,70 @@ rv_xml_error(struct rv_err *err, const xmlNode *node, const char *fmt, ...)
 			  node && node->doc && node->doc->URL ?
 			  (const char *)node->doc->URL : "(xml)",
 			  node ? (long)xmlGetLineNo(node) : 0L, what);
+}
+
+int
+rv_xml_each_builtin(const char *prefix, rv_xml_lang_fn *fn, struct rv_err *err)
+{
+	const struct rv_data_file *f;
+	size_t plen = strlen(prefix);
+
+	for (f = rv_data_files; f->name != NULL; f++) {
+		size_t len = strlen(f->name);
+		xmlDoc *doc;
+		int rc;
+
+		if (strncmp(f->name, prefix, plen) != 0 || len < 4 ||
+		    strcmp(f->name + len - 4, ".xml") != 0)
+			continue;
+		if (rv_xml_read_memory(f->name, f->data, f->len, &doc, err) < 0)
+			return -1;
+		rc = fn(doc, NULL, err);
+		xmlFreeDoc(doc);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+rv_xml_each_lang_file(const char *dir, const char *what, rv_xml_lang_fn *fn,
+		      struct rv_err *err)
+{
+	struct dirent **names;
+	int n, i, rc = 0;
+
+	if (dir == NULL || *dir == '\0')
+		return 0;
+	n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return rv_err_set(err, 500, RV_E_INTERNAL,
+				  "cannot read the %s directory '%s': %s",
+				  what, dir, strerror(errno));
+	}
+	for (i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		size_t len = strlen(name);
+		char lang[16], *path;
+		xmlDoc *doc;
+
+		if (rc == 0 && len > 4 && len - 4 < sizeof(lang) &&
+		    strcmp(name + len - 4, ".xml") == 0) {
+			memcpy(lang, name, len - 4);
+			lang[len - 4] = '\0';
+			path = rv_xasprintf("%s/%s", dir, name);
+			if (rv_xml_read_file(path, &doc, err) < 0) {
+				rc = -1;
+			} else {
+				rc = fn(doc, lang, err);
+				xmlFreeDoc(doc);
+			}
+			free(path);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return rc;
 }

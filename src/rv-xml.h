@@ -21,6 +21,20 @@ int rv_xml_read_file(const char *path, xmlDoc **doc_r, struct rv_err *err);
 int rv_xml_read_memory(const char *name, const char *data, size_t len,
 		       xmlDoc **doc_r, struct rv_err *err);
 
+/* Loads one document; expect_lang is the LANG of a LANG.xml file, or NULL
+ * for a built-in one. */
+typedef int rv_xml_lang_fn(xmlDoc *doc, const char *expect_lang,
+			   struct rv_err *err);
+/* Calls fn for each built-in data file (rv-data.h) whose name starts with
+ * prefix ("locale/") and ends in ".xml"; stops at the first -1. */
+int rv_xml_each_builtin(const char *prefix, rv_xml_lang_fn *fn,
+			struct rv_err *err);
+/* Calls fn for each LANG.xml in dir, in name order (other files are
+ * ignored; a missing dir has none); what names the directory's purpose in
+ * an error. Stops at the first -1. */
+int rv_xml_each_lang_file(const char *dir, const char *what,
+			  rv_xml_lang_fn *fn, struct rv_err *err);
+
 /* The next element sibling (skips text, comments); NULL at the end.
  * Start with rv_xml_first(parent). */
 xmlNode *rv_xml_first(xmlNode *parent);

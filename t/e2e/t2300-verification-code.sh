@@ -1,6 +1,9 @@
 #!/bin/sh
 # t2300-verification-code: code step-up by e-mail and SMS through lighttpd + FastCGI and the outbox (logto-spec 2.2, 2.3, 3.5-3.7, 4, 5.3, 8.1.3, 8.1.8, 8.2)
-# shellcheck disable=SC2016 # the test bodies are strings, expanded by eval
+# The libraries are sourced from $top_srcdir (SC1091), which comes from the
+# environment (SC2154); the test bodies are strings for eval (SC2016), so the
+# variables set here for them look unused (SC2034).
+# shellcheck disable=SC1091,SC2016,SC2034,SC2154
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"
@@ -385,8 +388,9 @@ test_expect_success 'the records and codes are in the audit trail, which verifie
 '
 
 test_expect_success 'no code and no token reaches the log' '
-	test "$(wc -l <"$TRASH/seen-codes")" -ge 20 &&
-	! grep -F -f "$TRASH/seen-codes" "$TRASH/reverify.log" &&
+	test "$(wc -l <"$TRASH/seen-codes")" -ge 10 &&
+	codes=$(sort -u "$TRASH/seen-codes" | paste -sd "|" -) &&
+	! grep -E "(^|[^0-9A-Za-z])($codes)([^0-9A-Za-z]|$)" "$TRASH/reverify.log" &&
 	! grep -F "$tok" "$TRASH/reverify.log"
 '
 
