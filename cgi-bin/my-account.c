@@ -3,6 +3,7 @@
 #include "rv.h"
 #include "rv-account.h"
 #include "rv-auth.h"
+#include "rv-change.h"
 #include "rv-store.h"
 
 struct get_ctx {
@@ -39,16 +40,28 @@ get_my_account(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 	return rv_resp_json(resp, 200, g.profile);
 }
 
+/* PATCH name, avatar, username (logto-spec 6.7, 8.1.5) */
+static int
+patch_my_account(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
+{
+	json_t *profile;
+
+	if (rv_change_profile(req, &profile, err) < 0)
+		return -1;
+	return rv_resp_json(resp, 200, profile);
+}
+
 static const struct rv_route routes[] = {
 	{ "GET", "/api/my-account", get_my_account, 0 },
+	{ "PATCH", "/api/my-account", patch_my_account, RV_ROUTE_JSON },
 	{ NULL, NULL, NULL, 0 },
 };
 
 static const struct rv_endpoint ep = {
 	.name = "my-account",
 	.routes = routes,
-	.setup = rv_account_setup,
-	.teardown = rv_account_teardown,
+	.setup = rv_change_setup,
+	.teardown = rv_change_teardown,
 	.gate = rv_account_gate,
 };
 

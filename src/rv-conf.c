@@ -15,6 +15,9 @@
 #ifndef RV_SYSCONFDIR
 #define RV_SYSCONFDIR "/etc"
 #endif
+#ifndef RV_PKGDATADIR
+#define RV_PKGDATADIR "/usr/share/reverify"
+#endif
 #ifndef RV_LOCALSTATEDIR
 #define RV_LOCALSTATEDIR "/var"
 #endif
@@ -146,9 +149,39 @@ static const struct rv_conf_key keys[] = {
 	K("email-policy", "block", RV_CONF_LIST, ep_block, 0, 0, NULL,
 	  "", "addresses or @domains (* is a wildcard) that may not be added"),
 
+	/* new passwords (logto-spec 6.5.3: Logto's defaults) */
+	K("password-policy", "min-length", RV_CONF_UINT, pp_min_length, 1, 256, NULL,
+	  "8", "shortest new password, in characters"),
+	K("password-policy", "max-length", RV_CONF_UINT, pp_max_length, 8, 1024, NULL,
+	  "256", "longest new password, in characters"),
+	K("password-policy", "character-types", RV_CONF_UINT, pp_character_types, 1, 4, NULL,
+	  "1", "kinds of characters needed: lowercase, uppercase, digits, symbols"),
+	K("password-policy", "reject-pwned", RV_CONF_BOOL, pp_reject_pwned, 0, 0, NULL,
+	  "yes", "refuse passwords on the pwned list"),
+	K("password-policy", "pwned-list", RV_CONF_PATH, pp_pwned_list, 0, 0, NULL,
+	  "", "file of breached passwords, one per line or as SHA-1 hex; empty: the built-in sample"),
+	K("password-policy", "reject-repetition", RV_CONF_BOOL, pp_reject_repetition, 0, 0, NULL,
+	  "yes", "refuse passwords that are mostly repeated or sequential characters"),
+	K("password-policy", "reject-user-info", RV_CONF_BOOL, pp_reject_user_info, 0, 0, NULL,
+	  "yes", "refuse passwords that are mostly the user's name, username, e-mail or phone"),
+	K("password-policy", "reject-words", RV_CONF_LIST, pp_reject_words, 0, 0, NULL,
+	  "", "words a new password may not mostly consist of"),
+
 	/* 10 minutes for every record (logto-spec 3.4) */
 	K("verification", "record-ttl", RV_CONF_UINT, ver_record_ttl, 60, 86400, NULL,
 	  "600", "seconds a verification record lives"),
+	/* window: Logto's behaviour (logto-spec 3.6); single-use: deviation 4 */
+	K("verification", "step-up", RV_CONF_ENUM, ver_stepup, 0, 0, "window|single-use",
+	  "window", "window: a record allows any number of changes until it expires; "
+	  "single-use: the first change consumes it"),
+	K("verification", "revoke-on-password-change", RV_CONF_BOOL, ver_revoke_on_password,
+	  0, 0, NULL, "yes", "a password change revokes the user's other records"),
+
+	K("introspection", "clients", RV_CONF_LIST, intro_clients, 0, 0, NULL,
+	  "", "services allowed to introspect records: CLIENT_ID:SHA256_HEX_OF_SECRET ..."),
+
+	K("hooks", "on-change", RV_CONF_LIST, hook_on_change, 0, 0, NULL,
+	  "", "programs run after a password, e-mail or phone change (absolute paths)"),
 
 	/* 100 failures per rolling hour -> 60 minutes (logto-spec 5.1) */
 	K("lockout", "max-attempts", RV_CONF_UINT, lock_max_attempts, 1, 256, NULL,

@@ -38,6 +38,7 @@ struct rv_conf_key {
 enum rv_conf_log_target { RV_CONF_LOG_SYSLOG, RV_CONF_LOG_STDERR, RV_CONF_LOG_FILE };
 enum rv_conf_auth_mode { RV_CONF_AUTH_JWT, RV_CONF_AUTH_REMOTE_USER };
 enum rv_conf_remote_user { RV_CONF_REMOTE_USER_ID, RV_CONF_REMOTE_USER_USERNAME };
+enum rv_conf_stepup { RV_STEPUP_WINDOW, RV_STEPUP_SINGLE_USE };
 enum rv_conf_pw_scheme { RV_PW_ARGON2ID, RV_PW_BCRYPT, RV_PW_PBKDF2_SHA256 };
 /* account-center field permissions (logto-spec 6.2, 6.4) */
 enum rv_conf_field { RV_FIELD_OFF, RV_FIELD_READ_ONLY, RV_FIELD_EDIT };
@@ -104,8 +105,23 @@ struct rv_conf {
 	bool ep_block_subaddressing;
 	char *ep_allow;
 	char *ep_block;
+	/* <password-policy> */
+	long long pp_min_length;
+	long long pp_max_length;
+	long long pp_character_types;
+	bool pp_reject_pwned;
+	char *pp_pwned_list;
+	bool pp_reject_repetition;
+	bool pp_reject_user_info;
+	char *pp_reject_words;
 	/* <verification> */
 	long long ver_record_ttl;
+	int ver_stepup;
+	bool ver_revoke_on_password;
+	/* <introspection> */
+	char *intro_clients;
+	/* <hooks> */
+	char *hook_on_change;
 	/* <lockout> */
 	long long lock_max_attempts;
 	long long lock_window;

@@ -1,0 +1,42 @@
+/* my-account-primary-phone.c: POST and DELETE /api/my-account/primary-phone
+ * (logto-spec 6.6) */
+#include "config.h"
+#include "rv.h"
+#include "rv-account.h"
+#include "rv-change.h"
+
+static int
+post_primary(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
+{
+	if (rv_change_primary(req, false, err) < 0)
+		return -1;
+	return rv_resp_empty(resp, 204);
+}
+
+static int
+delete_primary(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
+{
+	if (rv_change_remove_primary(req, false, err) < 0)
+		return -1;
+	return rv_resp_empty(resp, 204);
+}
+
+static const struct rv_route routes[] = {
+	{ "POST", "/api/my-account/primary-phone", post_primary, RV_ROUTE_JSON },
+	{ "DELETE", "/api/my-account/primary-phone", delete_primary, 0 },
+	{ NULL, NULL, NULL, 0 },
+};
+
+static const struct rv_endpoint ep = {
+	.name = "my-account-primary-phone",
+	.routes = routes,
+	.setup = rv_change_setup,
+	.teardown = rv_change_teardown,
+	.gate = rv_account_gate,
+};
+
+int
+main(int argc, char **argv)
+{
+	return rv_main(argc, argv, &ep);
+}

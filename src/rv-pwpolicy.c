@@ -1,0 +1,617 @@
+/* rv-pwpolicy.c: the policy a new password must meet (logto-spec 6.5.3) */
+#include "config.h"
+#include "rv-pwpolicy.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "rv-conf.h"
+#include "rv-crypto.h"
+#include "rv-data.h"
+#include "rv-err.h"
+#include "rv-util.h"
+
+#define SHA1_LEN 20
+#define ISSUE "password_rejected."
+#define BUILTIN "pwned-passwords.txt"	/* in rv_data_files */
+
+/*
+ * A byte that does not start a valid UTF-8 sequence is kept as one
+ * "character" BAD_BYTE + byte: outside Unicode, so it equals no real
+ * character, has no class and no case.
+ */
+#define BAD_BYTE 0x110000u
+
+enum {
+	CLASS_LOWER = 1 << 0,
+	CLASS_UPPER = 1 << 1,
+	CLASS_DIGIT = 1 << 2,
+	CLASS_SYMBOL = 1 << 3,
+	CLASS_OTHER = 1 << 4,	/* unsupported */
+};
+
+/* Runs along these count as sequences, in either direction. */
+static const char *const sequences[] = {
+	"abcdefghijklmnopqrstuvwxyz",
+	"0123456789",
+	"1234567890",	/* the digits row of a keyboard */
+	"qwertyuiop",
+	"asdfghjkl",
+	"zxcvbnm",
+};
+
+/* The loaded list: sorted SHA-1 digests without duplicates. */
+static struct {
+	unsigned char (*sha1)[SHA1_LEN];
+	size_t n;
+	bool loaded;
+} pwned;
+
+/* ---- characters ------------------------------------------------------- */
+
+/*
+ * The code point at the start of s (len > 0) and its length in *n_r;
+ * -1 when s does not start with well-formed UTF-8 (overlong forms,
+ * surrogates and values above U+10FFFF included).
+ */
+static long
+utf8_one(const unsigned char *s, size_t len, size_t *n_r)
+{
+	unsigned long cp, min;
+	size_t k, i;
+
+	if (s[0] < 0x80) {
+		*n_r = 1;
+		return s[0];
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		k = 1, cp = s[0] & 0x1f, min = 0x80;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		k = 2, cp = s[0] & 0x0f, min = 0x800;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		k = 3, cp = s[0] & 0x07, min = 0x10000;
+	} else {
+		return -1;
+	}
+	if (len <= k)
+		return -1;
+	for (i = 1; i <= k; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*n_r = k + 1;
+	return (long)cp;
+}
+
+/* Decodes s into out (room for len characters); returns the count. */
+static size_t
+decode(const char *s, size_t len, uint32_t *out)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n = 0, k;
+	long cp;
+
+	while (i < len) {
+		if ((cp = utf8_one(p + i, len - i, &k)) < 0) {
+			out[n++] = BAD_BYTE + p[i];
+			i++;
+		} else {
+			out[n++] = (uint32_t)cp;
+			i += k;
+		}
+	}
+	return n;
+}
+
+static unsigned
+class_of(uint32_t c)
+{
+	if (c >= 'a' && c <= 'z')
+		return CLASS_LOWER;
+	if (c >= 'A' && c <= 'Z')
+		return CLASS_UPPER;
+	if (c >= '0' && c <= '9')
+		return CLASS_DIGIT;
+	if (c >= 0x20 && c <= 0x7e)
+		return CLASS_SYMBOL;
+	return CLASS_OTHER;
+}
+
+/* ASCII case folding only, as everywhere else in the checks. */
+static void
+fold(uint32_t *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (c[i] >= 'A' && c[i] <= 'Z')
+			c[i] += 'a' - 'A';
+}
+
+/* A folded copy of s[0..len) in a new array (caller must free()). With
+ * drop_space, ASCII white space is left out. */
+static uint32_t *
+folded(const char *s, size_t len, bool drop_space, size_t *n_r)
+{
+	uint32_t *c = rv_xcalloc(len + 1, sizeof(*c));
+	size_t i, j, n;
+
+	n = decode(s, len, c);
+	fold(c, n);
+	if (drop_space) {
+		for (i = j = 0; i < n; i++)
+			if (c[i] != ' ' && (c[i] < '\t' || c[i] > '\r'))
+				c[j++] = c[i];
+		n = j;
+	}
+	*n_r = n;
+	return c;
+}
+
+/* ---- coverage of the restricted.* issues ------------------------------ */
+
+static size_t
+count_marks(const bool *mark, size_t n)
+{
+	size_t i, count = 0;
+
+	for (i = 0; i < n; i++)
+		count += mark[i];
+	return count;
+}
+
+static void
+set_marks(bool *mark, size_t from, size_t to)
+{
+	while (from < to)
+		mark[from++] = true;
+}
+
+/* Characters in runs of three or more of the same character. */
+static size_t
+cover_repetition(const uint32_t *c, size_t n, bool *mark)
+{
+	size_t i, j;
+
+	memset(mark, 0, n * sizeof(*mark));
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && c[j] == c[i]; j++)
+			;
+		if (j - i >= 3)
+			set_marks(mark, i, j);
+	}
+	return count_marks(mark, n);
+}
+
+/* Is b the character after a (dir 1) or before it (dir -1) in seq? */
+static bool
+seq_step(const char *seq, uint32_t a, uint32_t b, int dir)
+{
+	const char *pa, *pb;
+
+	if (a == 0 || b == 0 || a > 0x7f || b > 0x7f)
+		return false;
+	pa = strchr(seq, (int)a);
+	pb = strchr(seq, (int)b);
+	return pa != NULL && pb != NULL && pb - pa == dir;
+}
+
+/* Characters in runs of three or more along one of the sequences. */
+static size_t
+cover_sequence(const uint32_t *c, size_t n, bool *mark)
+{
+	size_t s, i, j;
+	int dir;
+
+	memset(mark, 0, n * sizeof(*mark));
+	for (s = 0; s < sizeof(sequences) / sizeof(sequences[0]); s++) {
+		for (dir = -1; dir <= 1; dir += 2) {
+			for (i = 0; i < n; i = j) {
+				for (j = i + 1; j < n &&
+				     seq_step(sequences[s], c[j - 1], c[j], dir); j++)
+					;
+				if (j - i >= 3)
+					set_marks(mark, i, j);
+			}
+		}
+	}
+	return count_marks(mark, n);
+}
+
+struct text {
+	uint32_t *c;
+	size_t n;
+};
+
+static void
+text_add(struct text *t, size_t *nt, const char *s, size_t len, bool drop_space)
+{
+	t[*nt].c = folded(s, len, drop_space, &t[*nt].n);
+	(*nt)++;
+}
+
+/* Does t contain the three characters at c? */
+static bool
+text_has3(const struct text *t, const uint32_t *c)
+{
+	size_t j;
+
+	for (j = 0; j + 3 <= t->n; j++)
+		if (t->c[j] == c[0] && t->c[j + 1] == c[1] && t->c[j + 2] == c[2])
+			return true;
+	return false;
+}
+
+/*
+ * Characters in pieces of three or more that also occur in the user's
+ * name, username, e-mail local part or phone: the union of every window of
+ * three characters found in one of them.
+ */
+static size_t
+cover_user_info(const uint32_t *c, size_t n, const struct rv_pw_userinfo *ui,
+		bool *mark)
+{
+	struct text t[5];
+	size_t nt = 0, i, k;
+	const char *at;
+
+	if (ui->name != NULL) {
+		text_add(t, &nt, ui->name, strlen(ui->name), false);
+		text_add(t, &nt, ui->name, strlen(ui->name), true);
+	}
+	if (ui->username != NULL)
+		text_add(t, &nt, ui->username, strlen(ui->username), false);
+	if (ui->email != NULL) {
+		at = strrchr(ui->email, '@');
+		text_add(t, &nt, ui->email,
+			 at != NULL ? (size_t)(at - ui->email) : strlen(ui->email),
+			 false);
+	}
+	if (ui->phone != NULL)
+		text_add(t, &nt, ui->phone, strlen(ui->phone), false);
+
+	memset(mark, 0, n * sizeof(*mark));
+	for (i = 0; i + 3 <= n; i++)
+		for (k = 0; k < nt; k++)
+			if (text_has3(&t[k], c + i)) {
+				set_marks(mark, i, i + 3);
+				break;
+			}
+	for (k = 0; k < nt; k++)
+		free(t[k].c);
+	return count_marks(mark, n);
+}
+
+/* Characters in occurrences of the words of list (space-separated). */
+static size_t
+cover_words(const uint32_t *c, size_t n, const char *list, bool *mark)
+{
+	const char *p, *end;
+	uint32_t *w;
+	size_t m, i;
+
+	memset(mark, 0, n * sizeof(*mark));
+	for (p = list; p != NULL && *p != '\0'; p = end) {
+		while (*p == ' ')
+			p++;
+		end = p + strcspn(p, " ");
+		if (end == p)
+			continue;
+		w = folded(p, (size_t)(end - p), false, &m);
+		for (i = 0; m > 0 && i + m <= n; i++)
+			if (memcmp(c + i, w, m * sizeof(*w)) == 0)
+				set_marks(mark, i, i + m);
+		free(w);
+	}
+	return count_marks(mark, n);
+}
+
+/* ---- the pwned list --------------------------------------------------- */
+
+static void
+sha1(const void *data, size_t n, unsigned char out[SHA1_LEN])
+{
+	unsigned int len = 0;
+
+	if (EVP_Digest(data, n, out, &len, EVP_sha1(), NULL) != 1 ||
+	    len != SHA1_LEN)
+		rv_bug(__FILE__, __LINE__, "SHA-1 failed");
+}
+
+static int
+cmp_sha1(const void *a, const void *b)
+{
+	return memcmp(a, b, SHA1_LEN);
+}
+
+/* 40 hex digits, alone or followed by ":count"? */
+static bool
+is_sha1_line(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len < 40)
+		return false;
+	for (i = 0; i < 40; i++)
+		if (rv_hexdigit(s[i]) < 0)
+			return false;
+	if (len == 40)
+		return true;
+	if (s[40] != ':' || len == 41)
+		return false;
+	for (i = 41; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/* One line (its end included): 1 with the digest in out, 0 to skip it,
+ * -1 when it holds a NUL byte. */
+static int
+parse_line(const char *s, size_t len, bool first, unsigned char out[SHA1_LEN])
+{
+	char hex[41];
+
+	if (first && len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+		s += 3, len -= 3;
+	if (memchr(s, '\0', len) != NULL)
+		return -1;
+	if (len > 0 && s[len - 1] == '\n')
+		len--;
+	if (len > 0 && s[len - 1] == '\r')
+		len--;
+	if (len == 0 || s[0] == '#')
+		return 0;
+	if (is_sha1_line(s, len)) {
+		memcpy(hex, s, 40);
+		hex[40] = '\0';
+		if (rv_unhex(hex, out, SHA1_LEN) < 0)
+			rv_bug(__FILE__, __LINE__, "hex digits did not decode");
+		return 1;
+	}
+	sha1(s, len, out);
+	return 1;
+}
+
+void
+rv_pwpolicy_release(void)
+{
+	free(pwned.sha1);
+	memset(&pwned, 0, sizeof(pwned));
+}
+
+/* The list being loaded. */
+struct list {
+	unsigned char (*v)[SHA1_LEN];
+	size_t n, alloc;
+};
+
+/* Adds the entry of one line (its end included), if any; -1 with err on a
+ * NUL byte. name is the file, for the message. */
+static int
+list_add(struct list *l, const char *s, size_t len, const char *name,
+	 unsigned long lineno, struct rv_err *err)
+{
+	int r;
+
+	if (l->n == l->alloc) {
+		RV_ASSERT(l->alloc < SIZE_MAX / 2 / sizeof(*l->v));
+		l->alloc = l->alloc ? 2 * l->alloc : 1024;
+		l->v = rv_xrealloc(l->v, l->alloc * sizeof(*l->v));
+	}
+	if ((r = parse_line(s, len, lineno == 1, l->v[l->n])) < 0)
+		return rv_err_set(err, 500, RV_E_INTERNAL, "%s:%lu: NUL byte in line",
+				  name, lineno);
+	l->n += (size_t)r;
+	return 0;
+}
+
+static int
+load_file(struct list *l, const char *path, struct rv_err *err)
+{
+	unsigned long lineno = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t got;
+	FILE *fp;
+	int rc = -1;
+
+	if ((fp = fopen(path, "re")) == NULL)
+		return rv_err_set(err, 500, RV_E_INTERNAL, "cannot read '%s': %s",
+				  path, strerror(errno));
+	while ((got = getline(&line, &cap, fp)) != -1)
+		if (list_add(l, line, (size_t)got, path, ++lineno, err) < 0)
+			goto out;
+	if (ferror(fp)) {
+		rv_err_set(err, 500, RV_E_INTERNAL, "cannot read '%s': %s", path,
+			   strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(line);
+	fclose(fp);
+	return rc;
+}
+
+/* The sample conf/pwned-passwords.txt compiled into the programs. */
+static int
+load_builtin(struct list *l, struct rv_err *err)
+{
+	const struct rv_data_file *f;
+	unsigned long lineno = 0;
+	const char *p, *end, *nl;
+
+	for (f = rv_data_files; f->name != NULL; f++)
+		if (strcmp(f->name, BUILTIN) == 0)
+			break;
+	if (f->name == NULL)
+		return rv_err_set(err, 500, RV_E_INTERNAL,
+				  "no built-in '%s'", BUILTIN);
+	for (p = f->data, end = f->data + f->len; p < end; p = nl) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		nl = nl != NULL ? nl + 1 : end;
+		if (list_add(l, p, (size_t)(nl - p), "built-in " BUILTIN, ++lineno,
+			     err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+rv_pwpolicy_init(const struct rv_conf *conf, struct rv_err *err)
+{
+	const char *path = conf->pp_pwned_list;
+	struct list l = { NULL, 0, 0 };
+	size_t i, j;
+	int rc;
+
+	rv_pwpolicy_release();
+	if (!conf->pp_reject_pwned)
+		return 0;
+	if (path == NULL || *path == '\0')
+		rc = load_builtin(&l, err);
+	else
+		rc = load_file(&l, path, err);
+	if (rc < 0) {
+		free(l.v);
+		return -1;
+	}
+	if (l.n > 0) {
+		qsort(l.v, l.n, sizeof(*l.v), cmp_sha1);
+		for (i = j = 1; i < l.n; i++)
+			if (memcmp(l.v[i], l.v[j - 1], SHA1_LEN) != 0)
+				memcpy(l.v[j++], l.v[i], SHA1_LEN);
+		l.n = j;
+	}
+	pwned.sha1 = l.v;
+	pwned.n = l.n;
+	pwned.loaded = true;
+	return 0;
+}
+
+static bool
+is_pwned(const char *password, size_t len)
+{
+	unsigned char d[SHA1_LEN];
+	bool found;
+
+	if (pwned.n == 0)
+		return false;
+	sha1(password, len, d);
+	found = bsearch(d, pwned.sha1, pwned.n, SHA1_LEN, cmp_sha1) != NULL;
+	rv_wipe(d, sizeof(d));
+	return found;
+}
+
+/* ---- the check -------------------------------------------------------- */
+
+static void
+issue(json_t *issues, const char *code, const char *key, long long value)
+{
+	json_t *o;
+
+	if (key != NULL)
+		o = json_pack("{s:s, s:{s:I}}", "code", code, "interpolation",
+			      key, (json_int_t)value);
+	else
+		o = json_pack("{s:s}", "code", code);
+	RV_ASSERT(o != NULL);
+	json_array_append_new(issues, o);
+}
+
+int
+rv_pwpolicy_check(const struct rv_conf *conf, const char *password,
+		  size_t len, const struct rv_pw_userinfo *ui,
+		  struct rv_err *err)
+{
+	char codes[160];	/* the eight codes take 134 */
+	unsigned classes = 0, ntypes = 0;
+	size_t n, i, limit, off;
+	json_t *issues, *o;
+	uint32_t *c;
+	bool *mark;
+
+	if (conf->pp_reject_pwned && !pwned.loaded)
+		return rv_err_set(err, 500, RV_E_INTERNAL,
+				  "the pwned list is not loaded");
+
+	c = rv_xcalloc(len + 1, sizeof(*c));
+	mark = rv_xcalloc(len + 1, sizeof(*mark));
+	n = decode(password, len, c);
+	for (i = 0; i < n; i++)
+		classes |= class_of(c[i]);
+	for (i = 0; i < 4; i++)
+		ntypes += (classes >> i) & 1;
+	/* restricted.* issues need more than this many characters covered */
+	limit = n > 4 ? n - 3 : 1;
+
+	issues = json_array();
+	RV_ASSERT(issues != NULL);
+	if ((long long)n < conf->pp_min_length)
+		issue(issues, ISSUE "too_short", "min", conf->pp_min_length);
+	else if ((long long)n > conf->pp_max_length)
+		issue(issues, ISSUE "too_long", "max", conf->pp_max_length);
+	if ((long long)ntypes < conf->pp_character_types)
+		issue(issues, ISSUE "character_types", "min",
+		      conf->pp_character_types);
+	if (classes & CLASS_OTHER)
+		issue(issues, ISSUE "unsupported_characters", NULL, 0);
+	if (conf->pp_reject_pwned && is_pwned(password, len))
+		issue(issues, ISSUE "pwned", NULL, 0);
+
+	fold(c, n);
+	if (conf->pp_reject_repetition) {
+		if (cover_repetition(c, n, mark) > limit)
+			issue(issues, ISSUE "restricted.repetition", NULL, 0);
+		if (cover_sequence(c, n, mark) > limit)
+			issue(issues, ISSUE "restricted.sequence", NULL, 0);
+	}
+	if (conf->pp_reject_user_info && ui != NULL &&
+	    cover_user_info(c, n, ui, mark) > limit)
+		issue(issues, ISSUE "restricted.user_info", NULL, 0);
+	if (cover_words(c, n, conf->pp_reject_words, mark) > limit)
+		issue(issues, ISSUE "restricted.words", NULL, 0);
+
+	rv_wipe(c, (len + 1) * sizeof(*c));
+	rv_wipe(mark, (len + 1) * sizeof(*mark));
+	free(c);
+	free(mark);
+
+	if (json_array_size(issues) == 0) {
+		json_decref(issues);
+		return 0;
+	}
+	/* the log line names the issues, never the password */
+	off = 0;
+	codes[0] = '\0';
+	json_array_foreach(issues, i, o) {
+		const char *code = json_string_value(json_object_get(o, "code"));
+
+		off += (size_t)snprintf(codes + off, sizeof(codes) - off, "%s%s",
+					i ? " " : "", code + strlen(ISSUE));
+		if (off >= sizeof(codes))
+			break;
+	}
+	rv_err_set(err, 422, "password.rejected",
+		   "new password rejected by the policy: %s", codes);
+	if (err == NULL) {
+		json_decref(issues);
+		return -1;
+	}
+	if (err->data != NULL)
+		json_decref(err->data);
+	err->data = issues;
+	return -1;
+}

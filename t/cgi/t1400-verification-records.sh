@@ -1,0 +1,240 @@
+#!/bin/sh
+# t1400-verification-records: GET /api/verifications and
+# DELETE /api/verifications/:id as plain CGI: list and revoke, and every
+# error (DESIGN.md deviation 7)
+# The libraries are sourced from $top_srcdir (SC1091), which comes from the
+# environment (SC2154); the test bodies are strings for eval (SC2016), so the
+# variables set here for them look unused (SC2034).
+# shellcheck disable=SC1091,SC2016,SC2034,SC2154
+. "$top_srcdir/t/lib/test-lib.sh"
+. "$top_srcdir/t/lib/instance.sh"
+
+setup_instance || bail_out "cannot set up the instance"
+PW='correct horse battery staple'
+alice=$(printf '%s\n' "$PW" | add_user --username alice --email alice@example.com --password-stdin) ||
+	bail_out "no user"
+bob=$(printf '%s\n' "$PW" | add_user --username bob --email bob@example.com --password-stdin) ||
+	bail_out "no user"
+carol=$(add_user --username carol) || bail_out "no user"
+tok=$(mint "$alice")
+btok=$(mint "$bob")
+ctok=$(mint "$carol")
+STEPUP=$top_builddir/t/helper/stepup-check
+R=verification-records
+NOT_FOUND='{"code":"verification_record.not_found","message":"Verification record not found."}'
+UNAUTHORIZED='Unauthorized. Please check the credentials and their scope.'
+
+# stepup USER RECORD: verified or denied, as the sensitive endpoints see it
+stepup () {
+	"$STEPUP" "$1" "$2"
+	test "$?" -le 1
+}
+
+# password TOKEN: a Password record through the real program; prints its
+# id and keeps its expiresAt in $TRASH/exp.<id>
+password () {
+	jq -cn --arg p "$PW" '{password: $p}' >"$TRASH/pw.json" &&
+	run_cgi verification-password POST /api/verifications/password "$TRASH/pw.json" \
+		"HTTP_AUTHORIZATION=Bearer $1" >/dev/null &&
+	check_status 201 >&2 &&
+	pw_id_=$(json_get "$TRASH/body" .verificationRecordId) &&
+	json_get "$TRASH/body" .expiresAt >"$TRASH/exp.$pw_id_" &&
+	echo "$pw_id_"
+}
+
+# list TOKEN / revoke TOKEN ID: the two routes, as CGI
+list () {
+	run_cgi $R GET /api/verifications "HTTP_AUTHORIZATION=Bearer $1"
+}
+revoke () {
+	run_cgi $R DELETE "/api/verifications/$2" "HTTP_AUTHORIZATION=Bearer $1"
+}
+
+# check_body JSON: the body of the last response is exactly JSON (compared
+# as canonical JSON: same members, values and array order)
+check_body () {
+	printf '%s' "$1" | jq -S . >"$TRASH/want.json" &&
+	jq -S . "$TRASH/body" >"$TRASH/got.json" &&
+	test_cmp "$TRASH/want.json" "$TRASH/got.json"
+}
+
+# check_error STATUS CODE MESSAGE: the last response was exactly that error
+check_error () {
+	check_status "$1" &&
+	check_body "$(jq -cn --arg c "$2" --arg m "$3" '{code: $c, message: $m}')"
+}
+
+# expected_password ID...: the list of these Password records, in that order
+expected_password () {
+	for ep_id_ in "$@"; do
+		ep_exp_=$(cat "$TRASH/exp.$ep_id_") &&
+		# created = expires - record-ttl (600 s, logto-spec 3.4)
+		ep_ms_=$(( $(date -u -d "$ep_exp_" +%s%3N) - 600000 )) &&
+		ep_created_=$(date -u -d "@$((ep_ms_ / 1000))" +%Y-%m-%dT%H:%M:%S).$(printf %03d $((ep_ms_ % 1000)))Z &&
+		jq -cn --arg id "$ep_id_" --arg c "$ep_created_" --arg e "$ep_exp_" \
+			'{id: $id, type: "Password", verified: true, identifier: null,
+			  templateType: null, createdAt: $c, expiresAt: $e}' || return 1
+	done | jq -cs '{records: .}'
+}
+
+test_expect_success 'no records yet: 200 {"records":[]}' '
+	list "$tok" &&
+	check_status 200 &&
+	check_body "{\"records\":[]}" &&
+	grep -x "Content-Type: application/json; charset=utf-8" "$TRASH/headers" &&
+	grep -x "Cache-Control: no-store" "$TRASH/headers"
+'
+
+test_expect_success 'setup: two Password records for alice, one for bob' '
+	a1=$(password "$tok") && sleep 0.01 &&
+	a2=$(password "$tok") &&
+	b1=$(password "$btok") &&
+	test "$a1" != "$a2"
+'
+
+test_expect_success 'the list: the caller'\''s records only, newest first, exact members' '
+	list "$tok" &&
+	check_status 200 &&
+	check_body "$(expected_password "$a2" "$a1")"
+'
+
+test_expect_success 'bob sees his own record only' '
+	list "$btok" &&
+	check_status 200 &&
+	check_body "$(expected_password "$b1")"
+'
+
+test_expect_success 'no code hash, tries, owner or creator in the list' '
+	list "$tok" &&
+	! grep -E "code|tries|owner|creator|usesLeft|clientId|$alice" "$TRASH/body"
+'
+
+test_expect_success 'HEAD on the list: 200, no body' '
+	run_cgi $R HEAD /api/verifications "HTTP_AUTHORIZATION=Bearer $tok" &&
+	check_status 200 &&
+	test ! -s "$TRASH/body"
+'
+
+test_expect_success 'no token: 401 auth.authorization_header_missing, for GET and DELETE' '
+	run_cgi $R GET /api/verifications &&
+	check_error 401 auth.authorization_header_missing "Authorization header is missing." &&
+	run_cgi $R DELETE "/api/verifications/$a1" &&
+	check_error 401 auth.authorization_header_missing "Authorization header is missing." &&
+	test "$(stepup "$alice" "$a1")" = verified
+'
+
+test_expect_success 'a bad token: 401 auth.unauthorized' '
+	list "not.a.token" &&
+	check_error 401 auth.unauthorized "$UNAUTHORIZED" &&
+	revoke "not.a.token" "$a1" &&
+	check_error 401 auth.unauthorized "$UNAUTHORIZED"
+'
+
+test_expect_success 'a third-party token: GET 200 (a read), DELETE 403' '
+	t3=$(mint "$alice" --client-id other-app) &&
+	list "$t3" &&
+	check_status 200 &&
+	check_body "$(expected_password "$a2" "$a1")" &&
+	revoke "$t3" "$a1" &&
+	check_error 403 auth.third_party_application_forbidden \
+		"Third-party applications may not use this API."
+'
+
+test_expect_success 'the 403 revoked nothing' '
+	test "$(stepup "$alice" "$a1")" = verified
+'
+
+test_expect_success 'another user'\''s record: 404 verification_record.not_found, and it stays' '
+	revoke "$tok" "$b1" &&
+	check_status 404 && check_body "$NOT_FOUND" &&
+	test "$(stepup "$bob" "$b1")" = verified &&
+	list "$btok" && check_body "$(expected_password "$b1")"
+'
+
+test_expect_success 'an unknown well-formed id: the same 404' '
+	revoke "$tok" 0123456789abcdefghijk &&
+	check_status 404 && check_body "$NOT_FOUND"
+'
+
+test_expect_success 'revoke an own record: 204, no body; no longer proof, no longer listed' '
+	revoke "$tok" "$a1" &&
+	check_status 204 &&
+	test ! -s "$TRASH/body" &&
+	! grep -i "^Content-Type:" "$TRASH/headers" &&
+	test "$(stepup "$alice" "$a1")" = denied &&
+	test "$(stepup "$alice" "$a2")" = verified &&
+	list "$tok" &&
+	check_body "$(expected_password "$a2")"
+'
+
+test_expect_success 'revoke it twice: the same 404' '
+	revoke "$tok" "$a1" &&
+	check_status 404 && check_body "$NOT_FOUND"
+'
+
+test_expect_success 'an id the route takes but no record id can be (ABC_def-1): the same 404' '
+	revoke "$tok" ABC_def-1 &&
+	check_status 404 && check_body "$NOT_FOUND" &&
+	revoke "$tok" "$(echo "$a2" | tr a-z A-Z)" &&
+	check_status 404 && check_body "$NOT_FOUND" &&
+	test "$(stepup "$alice" "$a2")" = verified
+'
+
+test_expect_success 'an id the route refuses (a dot, 65 characters): 404 request.not_found' '
+	revoke "$tok" "a.b" &&
+	check_error 404 request.not_found "There is no such API endpoint." &&
+	revoke "$tok" "$(printf "%065d" 0)" &&
+	check_error 404 request.not_found "There is no such API endpoint." &&
+	revoke "$tok" "$a2/x" &&
+	check_error 404 request.not_found "There is no such API endpoint." &&
+	test "$(stepup "$alice" "$a2")" = verified
+'
+
+test_expect_success 'DELETE on the list: 405, Allow: GET, HEAD, OPTIONS' '
+	run_cgi $R DELETE /api/verifications "HTTP_AUTHORIZATION=Bearer $tok" &&
+	check_error 405 request.method_not_allowed \
+		"This method is not allowed here; use GET, HEAD, OPTIONS." &&
+	grep -x "Allow: GET, HEAD, OPTIONS" "$TRASH/headers"
+'
+
+test_expect_success 'GET on a record: 405, Allow: DELETE, OPTIONS' '
+	run_cgi $R GET "/api/verifications/$a2" "HTTP_AUTHORIZATION=Bearer $tok" &&
+	check_error 405 request.method_not_allowed \
+		"This method is not allowed here; use DELETE, OPTIONS." &&
+	grep -x "Allow: DELETE, OPTIONS" "$TRASH/headers"
+'
+
+test_expect_success 'a user with no records: an empty list; revoking: 404' '
+	list "$ctok" &&
+	check_status 200 && check_body "{\"records\":[]}" &&
+	revoke "$ctok" "$a2" &&
+	check_status 404 && check_body "$NOT_FOUND"
+'
+
+test_expect_success 'a deleted user: 404 entity.not_found (logto-spec 1.4)' '
+	gone=$(add_user --username gone) &&
+	gtok=$(mint "$gone") &&
+	"$ADMIN" -q user del "$gone" &&
+	list "$gtok" &&
+	check_error 404 entity.not_found "The requested entity does not exist." &&
+	revoke "$gtok" "$a2" &&
+	check_error 404 entity.not_found "The requested entity does not exist."
+'
+
+test_expect_success 'a disabled account center: 400 account_center.not_enabled' '
+	setup_instance "<account-center enabled=\"no\"/>" &&
+	list "$tok" &&
+	check_error 400 account_center.not_enabled "The account center is not enabled." &&
+	revoke "$tok" "$a2" &&
+	check_error 400 account_center.not_enabled "The account center is not enabled." &&
+	setup_instance
+'
+
+test_expect_success 'the revocation is audited with the record id, and the trail verifies' '
+	"$ADMIN" audit show >audit.jsonl &&
+	test "$(jq -c "select(.event == \"record.revoked\") | [.user, .record, .client]" audit.jsonl)" = \
+		"[\"$alice\",\"$a1\",\"demo-app\"]" &&
+	"$ADMIN" audit verify
+'
+
+test_done
