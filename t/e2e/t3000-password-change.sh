@@ -8,7 +8,14 @@
 export REVERIFY_OUTBOX="$TRASH/outbox"
 mkdir -p "$REVERIFY_OUTBOX"
 DELIVERY="<delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"reverify@example.org\"/>"
-setup_instance "$DELIVERY" || bail_out "cannot set up the instance"
+# an on-change program that records what it is given
+cat >"$TRASH/hook.sh" <<'EOF'
+#!/bin/sh
+{ echo "args: $*"; cat; echo; } >>"$REVERIFY_OUTBOX/hook.log"
+EOF
+chmod +x "$TRASH/hook.sh"
+setup_instance "$DELIVERY" "<hooks on-change=\"$TRASH/hook.sh\"/>" ||
+	bail_out "cannot set up the instance"
 OLD='first Password 1'
 NEW='brand new Pa55word!'
 uid=$(printf '%s\n' "$OLD" | add_user --username alice --email alice@example.com --password-stdin) ||
@@ -71,6 +78,12 @@ test_expect_success 'a strong password: 204, and the new one steps up (PU-5)' '
 test_expect_success 'GET /api/my-account: hasPassword true (PU-5)' '
 	http GET /api/my-account -H "Authorization: Bearer $tok" &&
 	test "$(json_get "$TRASH/body" .hasPassword)" = true
+'
+
+test_expect_success 'the on-change program ran with the event, the user and JSON' '
+	grep -x "args: password.changed $uid" "$REVERIFY_OUTBOX/hook.log" &&
+	grep "\"event\":\"password.changed\"" "$REVERIFY_OUTBOX/hook.log" &&
+	! grep -F "$NEW" "$REVERIFY_OUTBOX/hook.log"
 '
 
 test_expect_success 'a notice went to the old address, with no code in it' '

@@ -92,6 +92,13 @@ test_expect_success 'step-up by a code to the current e-mail, then a new one (EP
 	check_status 204
 '
 
+test_expect_success 'step-up by an SMS code to the current phone, then a new e-mail' '
+	s1=$(code_for "$tok" phone 4915112345678) &&
+	b6=$(code_for "$tok" email sms-proven@example.com) &&
+	set_primary "$tok" email sms-proven@example.com "$s1" "$b6" &&
+	check_status 204
+'
+
 test_expect_success 'a BindNewIdentifier record is no step-up proof (3.7)' '
 	b3=$(code_for "$tok" email third@example.com) &&
 	set_primary "$tok" email third@example.com "$b3" "$b3" &&
