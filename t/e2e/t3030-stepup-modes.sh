@@ -5,12 +5,16 @@
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"
 
-setup_instance || bail_out "cannot set up the instance"
+export REVERIFY_OUTBOX="$TRASH/outbox"
+mkdir -p "$REVERIFY_OUTBOX"
+setup_instance "<delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"r@example.org\"/>" ||
+	bail_out "cannot set up the instance"
 PW='my Password 123'
 uid=$(printf '%s\n' "$PW" | add_user --username alice --email alice@example.com --password-stdin) ||
 	bail_out "no user"
 bob=$(printf '%s\n' "$PW" | add_user --username bob --password-stdin) || bail_out "no user"
-start_lighttpd verification-password my-account || bail_out "lighttpd did not start"
+start_lighttpd verification-password verification-code my-account ||
+	bail_out "lighttpd did not start"
 tok=$(mint "$uid")
 
 step_up () {
@@ -32,16 +36,26 @@ test_expect_success 'window mode: one record allows several changes (3.6)' '
 	rename "$tok" alice3 "$r" && check_status 200
 '
 
+test_expect_success 'an unverified code record of the caller is refused (D-25)' '
+	printf "{\"identifier\":{\"type\":\"email\",\"value\":\"alice@example.com\"}}" >send.json &&
+	http POST /api/verifications/verification-code send.json -H "Authorization: Bearer $tok" &&
+	check_status 201 &&
+	u=$(json_get "$TRASH/body" .verificationRecordId) &&
+	rename "$tok" alice_unverified "$u" &&
+	check_status 401 && check_code verification_record.permission_denied
+'
+
 test_expect_success 'another user'"'"'s record is refused (D-22)' '
 	br=$(step_up "$(mint "$bob")") &&
 	rename "$tok" alice4 "$br" &&
 	check_status 401 && check_code verification_record.permission_denied
 '
 
-test_expect_success 'a revoked-by-password-change record is refused' '
+test_expect_success 'the record of a deleted user is gone with the user' '
 	"$ADMIN" -q user del "$bob" &&
 	rename "$tok" alice5 "$br" &&
-	check_status 401
+	check_status 401 &&
+	test "$("$top_builddir/t/helper/stepup-check" "$bob" "$br")" = denied
 '
 
 test_expect_success 'single-use mode: the second change with one record is refused' '
