@@ -119,13 +119,27 @@ rv_account_stepup(struct rv_txn *txn, struct rv_req *req, const char *user,
 		return false;
 	rv_err_init(&err);
 	ok = rv_store_record_get(txn, id, false, &r, &err) == 1 &&
-	     r.owner[0] != '\0' && strcmp(r.owner, user) == 0 && r.verified &&
-	     (r.type == RV_RECORD_PASSWORD ||
-	      strcmp(r.template_type, "UserPermissionValidation") == 0);
+	     rv_account_proves(&r, user);
 	rv_err_release(&err);
 	if (ok && rec_r != NULL)
 		*rec_r = r;
 	return ok;
+}
+
+bool
+rv_account_proves(const struct rv_record *r, const char *user)
+{
+	return r->owner[0] != '\0' && strcmp(r->owner, user) == 0 && r->verified &&
+	       (r->type == RV_RECORD_PASSWORD ||
+		strcmp(r->template_type, "UserPermissionValidation") == 0);
+}
+
+bool
+rv_account_owns(const struct rv_record *r, const char *user)
+{
+	if (r->owner[0] != '\0')
+		return strcmp(r->owner, user) == 0;
+	return strcmp(r->creator, user) == 0;
 }
 
 int

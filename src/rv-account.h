@@ -56,6 +56,14 @@ int rv_account_user(struct rv_txn *txn, const struct rv_caller *c,
 bool rv_account_stepup(struct rv_txn *txn, struct rv_req *req,
 		       const char *user, struct rv_record *rec_r);
 
+/* Does record r prove user's identity (logto-spec 3.7, 6.1): owned by
+ * user, verified, and a Password record or a code record with template
+ * UserPermissionValidation? (Liveness is the lookup's business.) */
+bool rv_account_proves(const struct rv_record *r, const char *user);
+/* Is r user's: owned by user, or unowned (a new identifier) and created by
+ * user (DESIGN.md deviation 1)? */
+bool rv_account_owns(const struct rv_record *r, const char *user);
+
 /* Fills err with 401 verification_record.permission_denied and the RFC 9470
  * challenge (WWW-Authenticate: Bearer error="insufficient_user_authentication"). */
 int rv_account_stepup_denied(struct rv_err *err);

@@ -52,28 +52,6 @@ rv_records_mask_phone(const char *phone, char *out, size_t size)
 	rv_strlcpy(out + i, phone + (n - keep), size - i);
 }
 
-/*
- * A record that proves user's identity for a sensitive call: the same
- * test as rv_account_stepup() (logto-spec 3.7, 6.1).
- */
-static bool
-stepup_proof(const struct rv_record *r, const char *user)
-{
-	return r->owner[0] != '\0' && strcmp(r->owner, user) == 0 &&
-	       r->verified &&
-	       (r->type == RV_RECORD_PASSWORD ||
-		strcmp(r->template_type, "UserPermissionValidation") == 0);
-}
-
-/* Owned by user, or unowned (a new identifier) and created by user. */
-static bool
-callers_own(const struct rv_record *r, const char *user)
-{
-	if (r->owner[0] != '\0')
-		return strcmp(r->owner, user) == 0;
-	return strcmp(r->creator, user) == 0;
-}
-
 /* ---- GET /api/verifications ---------------------------------------------- */
 
 struct list_ctx {
@@ -206,7 +184,7 @@ revoke_body(struct rv_store *st, struct rv_txn *txn, void *vctx,
 	if (rc < 0)
 		goto out;
 	/* missing, expired and someone else's look the same */
-	if (rc == 0 || !callers_own(&r, u.id)) {
+	if (rc == 0 || !rv_account_owns(&r, u.id)) {
 		rc = rv_err_set(err, 404, "verification_record.not_found",
 				"no record of user '%s' to revoke", u.id);
 		goto out;
@@ -516,7 +494,7 @@ intro_body(struct rv_store *st, struct rv_txn *txn, void *vctx,
 	rc = rv_store_record_get(txn, x->q->record_id, x->consume, &x->rec, err);
 	if (rc < 0)
 		return -1;
-	x->active = rc == 1 && stepup_proof(&x->rec, x->q->user_id);
+	x->active = rc == 1 && rv_account_proves(&x->rec, x->q->user_id);
 	if (x->active && x->consume) {
 		if (rv_store_record_del(txn, x->rec.id, err) < 0)
 			return -1;
