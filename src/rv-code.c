@@ -38,11 +38,13 @@ rv_code_identifier(json_t *body, bool *email_r, const char **value_r,
 		return rv_json_invalid(err, "identifier.type", "invalid_union_discriminator",
 				       "Invalid discriminator value. Expected 'email' | 'phone'");
 	*email_r = type[0] == 'e';
-	if (rv_json_str(id, "value", true, 1, 256, &value, err) < 0) {
-		/* name the full key path */
-		rv_err_details(err, "Error in key path \"identifier.value\": (invalid_type) Expected string.");
-		return -1;
-	}
+	/* checked in place, so that errors name identifier.value */
+	value = json_string_value(json_object_get(id, "value"));
+	if (value == NULL)
+		return rv_json_invalid(err, "identifier.value", "invalid_type",
+				       "Expected string, received %s",
+				       json_object_get(id, "value") ?
+				       rv_json_type_name(json_object_get(id, "value")) : "undefined");
 	if (*email_r ? !rv_ident_email_ok(value) : !rv_ident_phone_ok(value))
 		return rv_json_invalid(err, "identifier.value", "invalid_string",
 				       *email_r ? "Invalid email" : "Invalid phone number");
@@ -227,7 +229,8 @@ send_store(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *e
 	 * the older unverified one (DESIGN.md deviation 2) */
 	memset(&sc, 0, sizeof(sc));
 	sc.fresh = s->rec;
-	if (rv_store_record_each_user(txn, s->c->user, find_stale, &sc, err) < 0)
+	/* the user id: c->user is a username in remote-user="username" mode */
+	if (rv_store_record_each_user(txn, s->user.id, find_stale, &sc, err) < 0)
 		return -1;
 	for (i = 0; i < sc.n; i++)
 		if (rv_store_record_del(txn, sc.ids[i], err) < 0)
@@ -364,20 +367,35 @@ struct verify_ctx {
 	const struct rv_caller *c;
 	bool email;
 	const char *value, *record_id, *code;
+	const char *me;		/* the caller's user id */
+	char me_buf[RV_ID_MAX + 1];
 	const char *fail;	/* the code's error, or NULL on success */
 	bool missing;		/* record check failed: not counted */
 	long long blocked_until;
 	bool blocked;
 };
 
-static bool
-owned_by_caller(const struct rv_record *r, const struct rv_caller *c)
+/* v->me: the caller's user id; in remote-user="username" mode c->user is
+ * a username, resolved here (404 entity.not_found when unknown, as on send) */
+static int
+caller_id(struct rv_txn *txn, struct verify_ctx *v, struct rv_err *err)
 {
-	/* deviation 1: the caller's own record, or one they created for a
-	 * new identifier (Logto checks no owner here) */
-	if (r->owner[0] != '\0')
-		return strcmp(r->owner, c->user) == 0;
-	return strcmp(r->creator, c->user) == 0;
+	struct rv_user u;
+	int rc;
+
+	if (!v->c->user_is_username) {
+		v->me = v->c->user;
+		return 0;
+	}
+	rv_user_init(&u);
+	rc = rv_account_user(txn, v->c, false, &u, err);
+	if (rc > 0)
+		rv_strlcpy(v->me_buf, u.id, sizeof(v->me_buf));
+	rv_user_release(&u);
+	if (rc < 0)
+		return -1;
+	v->me = v->me_buf;
+	return 0;
 }
 
 static const char *
@@ -417,10 +435,14 @@ verify_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *
 
 	v->fail = NULL;
 	v->missing = v->blocked = false;
+	if (caller_id(txn, v, err) < 0)
+		return -1;
 	rc = rv_store_record_get(txn, v->record_id, true, &r, err);
 	if (rc < 0)
 		return -1;
-	if (rc == 0 || r.type != want || !owned_by_caller(&r, v->c)) {
+	/* deviation 1: the caller's own record, or one they created for a
+	 * new identifier (Logto checks no owner here) */
+	if (rc == 0 || r.type != want || !rv_account_owns(&r, v->me)) {
 		v->missing = true;
 		return 0;
 	}
@@ -452,7 +474,7 @@ verify_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *
 		json_object_set_new(f, "reason", json_string(v->fail));
 	rc = rv_store_audit(txn, v->fail == NULL ? "verify.code.ok" :
 			    v->blocked ? "lockout.started" : "verify.code.failed",
-			    v->c->user, f, err);
+			    v->me, f, err);
 	json_decref(f);
 	return rc;
 }

@@ -566,6 +566,21 @@ keep_stderr(char *errbuf, size_t errlen, size_t *got, const char *data,
 	errbuf[*got] = '\0';
 }
 
+/* Replaces every run of 4 or more digits with '#'. */
+static void
+mask_digits(char *s)
+{
+	size_t i = 0, j;
+
+	while (s[i]) {
+		for (j = i; s[j] >= '0' && s[j] <= '9'; j++)
+			;
+		if (j - i >= 4)
+			memset(s + i, '#', j - i);
+		i = j > i ? j : i + 1;
+	}
+}
+
 /* Reads what the program wrote to stderr; 0 at EOF or on an error. */
 static ssize_t
 read_stderr(int fd, char *errbuf, size_t errlen, size_t *got)
@@ -803,11 +818,16 @@ deliver(const struct rv_conf *conf, const char *channel, const char *cmd,
 		unavailable(err, "%s", rerr.msg);
 		goto out;
 	}
-	if (errbuf[0] != '\0')
-		rv_log_warnx("%s: '%s' wrote: %s", channel, argv[0], errbuf);
 	if (status == 0) {
 		rc = 0;
 		goto out;
+	}
+	/* what a failing program said helps the admin; it may echo its input,
+	 * and the input holds the code, so runs of digits are masked (a code
+	 * never reaches the log, DESIGN.md) */
+	if (errbuf[0] != '\0') {
+		mask_digits(errbuf);
+		rv_log_warnx("%s: '%s' wrote: %s", channel, argv[0], errbuf);
 	}
 	if (status == -1)
 		snprintf(msg, sizeof(msg), "%s program '%s' timed out after %lld s",

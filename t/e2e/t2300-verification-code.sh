@@ -189,14 +189,29 @@ test_expect_success 'Accept-Language: de for an SMS: German text' '
 
 test_expect_success '?locale=ja: a Japanese e-mail, Content-Language: ja' '
 	outbox_clear &&
-	SEND_CODE_QUERY="?locale=ja" send_code "$tok" email alice@example.com "" \
-		-H "Accept-Language: de" &&
+	SEND_CODE_QUERY="?locale=ja" &&
+	{ send_code "$tok" email alice@example.com "" -H "Accept-Language: de"; rc=$?; } &&
+	unset SEND_CODE_QUERY &&
+	test "$rc" = 0 &&
 	sent mail &&
 	test "$(outbox_header "$msg" Content-Language)" = ja &&
 	outbox_text "$msg" >text &&
 	grep -x "alice 様" text &&
 	grep -F "次の認証コードを入力してください。" text &&
 	grep -x "$code" text
+'
+
+test_expect_success 'Accept-Language: es (no templates) and de-CH: English and German (4.7)' '
+	outbox_clear &&
+	send_code "$tok" email alice@example.com "" -H "Accept-Language: es" &&
+	sent mail &&
+	test "$(outbox_header "$msg" Content-Language)" = en &&
+	outbox_text "$msg" | grep -x "Hello alice," &&
+	outbox_clear &&
+	send_code "$tok" email alice@example.com "" -H "Accept-Language: es, de-CH;q=0.8, en;q=0.5" &&
+	sent mail &&
+	test "$(outbox_header "$msg" Content-Language)" = de &&
+	outbox_text "$msg" | grep -x "Hallo alice,"
 '
 
 test_expect_success 'another user cannot verify the record, even with the code: 400 verification_record.not_found (deviation 1, D-21)' '
@@ -233,9 +248,9 @@ test_expect_success 'its creator verifies it: 200, but it is no step-up proof (D
 	test "$(stepup "$bob" "$rec")" = denied
 '
 
-test_expect_success 'a new phone number: BindNewIdentifier SMS; verified, no proof' '
+test_expect_success 'a new phone number, even with templateType BindMfa: BindNewIdentifier SMS; verified, no proof' '
 	outbox_clear &&
-	send_code "$tok" phone 64215550100 &&
+	send_code "$tok" phone 64215550100 BindMfa &&
 	sent sms &&
 	test "$(head -n 1 "$msg")" = "To: 64215550100" &&
 	outbox_text "$msg" | grep -F "code to add this phone number to your account" &&
@@ -291,6 +306,19 @@ test_expect_success 'a new code for the same address and template replaces the o
 	verify_code "$tok" email alice@example.com "$rec1" "$code1" &&
 	check_status 400 && check_code verification_record.not_found &&
 	verify_code "$tok" email alice@example.com "$rec" "$code" &&
+	check_status 200
+'
+
+test_expect_success 'the same for a new address (deviation 2)' '
+	outbox_clear &&
+	send_code "$tok" email alice.newer@example.org &&
+	sent mail && rec1=$rec code1=$code &&
+	outbox_clear &&
+	send_code "$tok" email alice.newer@example.org &&
+	sent mail &&
+	verify_code "$tok" email alice.newer@example.org "$rec1" "$code1" &&
+	check_status 400 && check_code verification_record.not_found &&
+	verify_code "$tok" email alice.newer@example.org "$rec" "$code" &&
 	check_status 200
 '
 
@@ -398,7 +426,7 @@ test_expect_success 'no code and no token reaches the log' '
 if test "${REVERIFY_TEST_SLOW-}" = 1; then
 	test_expect_success 'expiry: a code after <codes ttl="60"/> (D-15), a record after record-ttl="60" (D-16)' '
 		stop_lighttpd &&
-		setup_instance "$DELIVERY" "<verification record-ttl=\"60\"/>" &&
+		setup_instance "$DELIVERY" "$CODES" "<verification record-ttl=\"60\"/>" &&
 		start_lighttpd verification-code verification-code-verify &&
 		outbox_clear &&
 		send_code "$btok" email bob@example.com &&
@@ -407,7 +435,7 @@ if test "${REVERIFY_TEST_SLOW-}" = 1; then
 		left=$(( $(date -d "$exp" +%s) - $(date +%s) )) &&
 		test "$left" -ge 50 && test "$left" -le 61 &&
 		stop_lighttpd &&
-		setup_instance "$DELIVERY" "<codes ttl=\"60\"/>" "<verification record-ttl=\"600\"/>" &&
+		setup_instance "$DELIVERY" "<codes ttl=\"60\" send-max=\"100\"/>" "<verification record-ttl=\"600\"/>" &&
 		start_lighttpd verification-code verification-code-verify &&
 		outbox_clear &&
 		send_code "$tok" email alice@example.com &&

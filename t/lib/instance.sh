@@ -146,21 +146,6 @@ outbox_code () {
 		grep -oE '[0-9]{6}'
 }
 
-# code_body_ FILE TYPE VALUE [KEY VALUE...]: the JSON body
-# {identifier: {type, value}, KEY: VALUE...} (string values) into FILE
-code_body_ () {
-	cb_file_=$1 cb_type_=$2 cb_value_=$3
-	shift 3
-	cb_extra_='{}'
-	while test "$#" -ge 2; do
-		cb_extra_=$(jq -cn --argjson o "$cb_extra_" --arg k "$1" --arg v "$2" \
-			'$o + {($k): $v}') || return 1
-		shift 2
-	done
-	jq -cn --arg t "$cb_type_" --arg v "$cb_value_" --argjson o "$cb_extra_" \
-		'{identifier: {type: $t, value: $v}} + $o' >"$cb_file_"
-}
-
 # send_code TOKEN TYPE VALUE [TEMPLATE [CURL ARGS...]]: POST
 # /api/verifications/verification-code (http of lighttpd.sh) to the email
 # or phone VALUE, with templateType TEMPLATE unless it is empty.
@@ -169,11 +154,10 @@ send_code () {
 	sc_tok_=$1 sc_type_=$2 sc_value_=$3 sc_tpl_=${4-}
 	shift 3
 	test "$#" -gt 0 && shift
-	if test -n "$sc_tpl_"; then
-		code_body_ "$TRASH/send-code.json" "$sc_type_" "$sc_value_" templateType "$sc_tpl_"
-	else
-		code_body_ "$TRASH/send-code.json" "$sc_type_" "$sc_value_"
-	fi || return 1
+	jq -cn --arg t "$sc_type_" --arg v "$sc_value_" --arg tpl "$sc_tpl_" \
+		'{identifier: {type: $t, value: $v}} +
+		 (if $tpl == "" then {} else {templateType: $tpl} end)' \
+		>"$TRASH/send-code.json" || return 1
 	http POST "/api/verifications/verification-code${SEND_CODE_QUERY-}" \
 		"$TRASH/send-code.json" -H "Authorization: Bearer $sc_tok_" "$@"
 }
@@ -182,8 +166,9 @@ send_code () {
 # /api/verifications/verification-code/verify
 verify_code () {
 	vc_tok_=$1
-	code_body_ "$TRASH/verify-code.json" "$2" "$3" verificationId "$4" code "$5" ||
-		return 1
+	jq -cn --arg t "$2" --arg v "$3" --arg id "$4" --arg code "$5" \
+		'{identifier: {type: $t, value: $v}, verificationId: $id, code: $code}' \
+		>"$TRASH/verify-code.json" || return 1
 	shift 5
 	http POST /api/verifications/verification-code/verify \
 		"$TRASH/verify-code.json" -H "Authorization: Bearer $vc_tok_" "$@"
