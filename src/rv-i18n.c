@@ -43,10 +43,8 @@ rv_i18n_lang(size_t i)
 	return i < ncatalogs ? catalogs[i].lang : NULL;
 }
 
-/* A language tag as we accept it in a catalog: 2-3 letters, optionally
- * "-" and 2-8 letters or digits; stored lowercased. */
-static bool
-valid_lang(const char *s)
+bool
+rv_i18n_lang_valid(const char *s)
 {
 	size_t i = 0, n;
 
@@ -134,7 +132,7 @@ load_doc(xmlDoc *doc, const char *expect_lang, struct rv_err *err)
 			return rv_xml_error(err, root, "unknown attribute '%s' of <catalog>",
 					    (const char *)a->name);
 	lang = xmlGetNoNsProp(root, (const xmlChar *)"lang");
-	if (lang == NULL || !valid_lang((const char *)lang)) {
+	if (lang == NULL || !rv_i18n_lang_valid((const char *)lang)) {
 		rv_xml_error(err, root,
 			     "<catalog> needs lang=\"xx\" (a language tag like en or pt-br)");
 		goto out;

@@ -2,6 +2,7 @@
 #ifndef RV_I18N_H
 #define RV_I18N_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct rv_err;
@@ -18,6 +19,10 @@ struct rv_buf;
  */
 int rv_i18n_init(const char *overrides_dir, struct rv_err *err);
 void rv_i18n_release(void);
+
+/* A language tag as catalogs and templates name their language: 2-3
+ * lowercase letters, optionally "-" and 2-8 letters or digits. */
+bool rv_i18n_lang_valid(const char *tag);
 
 /* Number of loaded languages and the tag of each ("en", "de"...). */
 size_t rv_i18n_count(void);

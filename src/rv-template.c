@@ -11,6 +11,7 @@
 #include <libxml/tree.h>
 
 #include "rv-err.h"
+#include "rv-i18n.h"
 #include "rv-util.h"
 #include "rv-xml.h"
 
@@ -63,27 +64,6 @@ part_index(const xmlNode *n)
 		if (rv_xml_is(n, part_names[i]))
 			return i;
 	return -1;
-}
-
-/* A language tag as in the catalogs (rv-i18n.c): 2-3 lowercase letters,
- * optionally "-" and 2-8 letters or digits. */
-static bool
-valid_lang(const char *s)
-{
-	size_t i = 0, n;
-
-	for (n = 0; s[i] >= 'a' && s[i] <= 'z'; i++, n++)
-		;
-	if (n < 2 || n > 3)
-		return false;
-	if (s[i] == '\0')
-		return true;
-	if (s[i++] != '-')
-		return false;
-	for (n = 0; (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'A' && s[i] <= 'Z'); i++, n++)
-		;
-	return n >= 2 && n <= 8 && s[i] == '\0';
 }
 
 static struct tset *
@@ -256,7 +236,7 @@ load_doc(xmlDoc *doc, const char *expect_lang, struct rv_err *err)
 			return rv_xml_error(err, root, "unknown attribute '%s' of <templates>",
 					    (const char *)a->name);
 	lang = xmlGetNoNsProp(root, (const xmlChar *)"lang");
-	if (lang == NULL || !valid_lang((const char *)lang)) {
+	if (lang == NULL || !rv_i18n_lang_valid((const char *)lang)) {
 		rv_xml_error(err, root,
 			     "<templates> needs lang=\"xx\" (a language tag like en or pt-br)");
 		goto out;

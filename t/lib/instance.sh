@@ -25,11 +25,11 @@ instance_auth_ () {
 # given lines, which must not repeat <store> or <auth>) and initialise the
 # store and the local key with reverify-admin init.
 setup_instance () {
-	write_config "<store home=\"$TRASH/store\"/>" "$(instance_auth_ "${INSTANCE_AUTH-}")" "$@" &&
-	"$ADMIN" -q init >"$TRASH/init.out" 2>&1 || {
+	write_config "<store home=\"$TRASH/store\"/>" "$(instance_auth_ "${INSTANCE_AUTH-}")" "$@"
+	if ! "$ADMIN" -q init >"$TRASH/init.out" 2>&1; then
 		cat "$TRASH/init.out" >&2
 		return 1
-	}
+	fi
 }
 
 # add_user ARGS...: reverify-admin user add ARGS, printing the new id
