@@ -548,13 +548,23 @@ gone(pid_t pid)
 {
 	char path[64];
 	struct rv_buf stat = RV_BUF_INIT;
+	struct timespec pause = { 0, 50 * 1000000L };
 	const char *p;
-	bool dead;
+	bool dead = false;
+	int i;
 
+	/* SIGKILL is delivered asynchronously: on a loaded machine the
+	 * process may take a moment to go; wait up to 3 s */
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if (!read_path(path, &stat))
-		return true;
-	dead = (p = strrchr(stat.buf, ')')) != NULL && p[1] == ' ' && p[2] == 'Z';
+	for (i = 0; i < 60 && !dead; i++) {
+		if (i > 0)
+			nanosleep(&pause, NULL);
+		if (!read_path(path, &stat)) {
+			dead = true;
+			break;
+		}
+		dead = (p = strrchr(stat.buf, ')')) != NULL && p[1] == ' ' && p[2] == 'Z';
+	}
 	rv_buf_release(&stat);
 	return dead;
 }
