@@ -3,6 +3,7 @@
 #include "rv-crypto.h"
 
 #include <string.h>
+#include <sys/random.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -52,6 +53,31 @@ rv_random_id(char *out, size_t len, struct rv_err *err)
 	out[len] = '\0';
 	rv_wipe(pool, sizeof(pool));
 	return 0;
+}
+
+void
+rv_random_id_light(char *out, size_t len)
+{
+	unsigned char pool[64];
+	size_t have = 0, used = 0, i = 0;
+
+	while (i < len) {
+		if (used == have) {
+			ssize_t n = getrandom(pool, sizeof(pool), GRND_NONBLOCK);
+
+			if (n <= 0) {
+				if (rv_random_id(out, len, NULL) < 0)
+					out[0] = '\0';
+				return;
+			}
+			have = (size_t)n;
+			used = 0;
+		}
+		if (pool[used] < 252)
+			out[i++] = id_alphabet[pool[used] % 36];
+		used++;
+	}
+	out[len] = '\0';
 }
 
 bool

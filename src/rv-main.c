@@ -243,8 +243,7 @@ rv_main_serve(const struct rv_endpoint *ep, struct rv_req *req,
 		req->id = hdr_id;
 	} else {
 		id = rv_arena_alloc(req->arena, 17);
-		if (rv_random_id(id, 16, NULL) < 0)
-			strcpy(id, "-");
+		rv_random_id_light(id, 16);
 		req->id = id;
 	}
 	rv_log_set_request_id(req->id);

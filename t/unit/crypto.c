@@ -37,6 +37,11 @@ main(void)
 		if (counts[i] < 9500 || counts[i] > 10500)
 			j = 0;
 	ok(j, "each symbol within 5%% of its expected 10000 (no modulo bias)");
+	rv_random_id_light(id, 16);
+	ok(strlen(id) == 16 && strspn(id, "0123456789abcdefghijklmnopqrstuvwxyz") == 16,
+	   "a light id: 16 of [0-9a-z] from getrandom");
+	rv_random_id_light(id2, 16);
+	ok(strcmp(id, id2) != 0, "two light ids differ");
 	ok(rv_memeq_secret("abcdef", "abcdef", 6), "memeq_secret equal");
 	ok(!rv_memeq_secret("abcdef", "abcdeg", 6), "memeq_secret differs");
 	return done_testing();
