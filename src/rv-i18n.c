@@ -62,6 +62,40 @@ rv_i18n_lang_valid(const char *s)
 	return n >= 2 && n <= 8 && s[i] == '\0';
 }
 
+int
+rv_i18n_check_root(xmlNode *root, const char *root_name, const char *child_name,
+		   const char *expect_lang, char *lang_r, size_t size,
+		   struct rv_err *err)
+{
+	xmlChar *lang;
+	xmlAttr *a;
+	int rc = -1;
+
+	if (!rv_xml_is(root, root_name))
+		return rv_xml_error(err, root, "the root element must be <%s>", root_name);
+	for (a = root->properties; a != NULL; a = a->next)
+		if (strcmp((const char *)a->name, "lang") != 0)
+			return rv_xml_error(err, root, "unknown attribute '%s' of <%s>",
+					    (const char *)a->name, root_name);
+	lang = xmlGetNoNsProp(root, (const xmlChar *)"lang");
+	if (lang == NULL || !rv_i18n_lang_valid((const char *)lang) ||
+	    strlen((const char *)lang) >= size)
+		rv_xml_error(err, root,
+			     "<%s> needs lang=\"xx\" (a language tag like en or pt-br)",
+			     root_name);
+	else if (expect_lang != NULL && !rv_str_ieq((const char *)lang, expect_lang))
+		rv_xml_error(err, root, "lang=\"%s\" does not match the file name",
+			     (const char *)lang);
+	else if (rv_xml_has_stray_text(root))
+		rv_xml_error(err, root, "text outside <%s> elements", child_name);
+	else {
+		rv_strlcpy(lang_r, (const char *)lang, size);
+		rc = 0;
+	}
+	xmlFree(lang);
+	return rc;
+}
+
 static struct catalog *
 find_catalog(const char *lang)
 {
@@ -120,33 +154,15 @@ static int
 load_doc(xmlDoc *doc, const char *expect_lang, struct rv_err *err)
 {
 	xmlNode *root = xmlDocGetRootElement(doc), *n;
-	xmlChar *lang = NULL;
-	struct catalog *c;
+	char lang[16];
 	xmlAttr *a;
+	struct catalog *c;
 	int rc = -1;
 
-	if (!rv_xml_is(root, "catalog"))
-		return rv_xml_error(err, root, "the root element must be <catalog>");
-	for (a = root->properties; a != NULL; a = a->next)
-		if (strcmp((const char *)a->name, "lang") != 0)
-			return rv_xml_error(err, root, "unknown attribute '%s' of <catalog>",
-					    (const char *)a->name);
-	lang = xmlGetNoNsProp(root, (const xmlChar *)"lang");
-	if (lang == NULL || !rv_i18n_lang_valid((const char *)lang)) {
-		rv_xml_error(err, root,
-			     "<catalog> needs lang=\"xx\" (a language tag like en or pt-br)");
-		goto out;
-	}
-	if (expect_lang != NULL && !rv_str_ieq((const char *)lang, expect_lang)) {
-		rv_xml_error(err, root, "lang=\"%s\" does not match the file name",
-			     (const char *)lang);
-		goto out;
-	}
-	if (rv_xml_has_stray_text(root)) {
-		rv_xml_error(err, root, "text outside <message> elements");
-		goto out;
-	}
-	if ((c = find_catalog((const char *)lang)) == NULL) {
+	if (rv_i18n_check_root(root, "catalog", "message", expect_lang, lang,
+			       sizeof(lang), err) < 0)
+		return -1;
+	if ((c = find_catalog(lang)) == NULL) {
 		if (ncatalogs == MAX_LANGS) {
 			rv_xml_error(err, root, "too many languages (at most %d)",
 				     MAX_LANGS);
@@ -154,7 +170,7 @@ load_doc(xmlDoc *doc, const char *expect_lang, struct rv_err *err)
 		}
 		c = &catalogs[ncatalogs++];
 		memset(c, 0, sizeof(*c));
-		rv_strlcpy(c->lang, (const char *)lang, sizeof(c->lang));
+		rv_strlcpy(c->lang, lang, sizeof(c->lang));
 		for (char *p = c->lang; *p; p++)
 			*p = rv_ascii_lower(*p);
 	}
@@ -216,7 +232,6 @@ load_doc(xmlDoc *doc, const char *expect_lang, struct rv_err *err)
 	}
 	rc = 0;
 out:
-	xmlFree(lang);
 	return rc;
 }
 

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <libxml/tree.h>
+
 struct rv_err;
 struct rv_buf;
 
@@ -23,6 +25,16 @@ void rv_i18n_release(void);
 /* A language tag as catalogs and templates name their language: 2-3
  * lowercase letters, optionally "-" and 2-8 letters or digits. */
 bool rv_i18n_lang_valid(const char *tag);
+
+/*
+ * Checks the root of a catalog or template file: element root_name whose
+ * only attribute is lang="xx" (a valid tag, equal to expect_lang when that
+ * is not NULL), with no text outside its child_name elements. Copies the
+ * tag into lang_r (size >= 16). 0, or -1 with "file:line: what".
+ */
+int rv_i18n_check_root(xmlNode *root, const char *root_name,
+		       const char *child_name, const char *expect_lang,
+		       char *lang_r, size_t size, struct rv_err *err);
 
 /* Number of loaded languages and the tag of each ("en", "de"...). */
 size_t rv_i18n_count(void);

@@ -224,32 +224,14 @@ load_doc(xmlDoc *doc, const char *expect_lang, struct rv_err *err)
 {
 	xmlNode *root = xmlDocGetRootElement(doc), *n;
 	char *parts[NTYPES][NPARTS] = { { NULL } };
-	xmlChar *lang = NULL;
+	char lang[16];
 	struct tset *s;
 	xmlAttr *a;
 	int rc = -1, t, i;
 
-	if (!rv_xml_is(root, "templates"))
-		return rv_xml_error(err, root, "the root element must be <templates>");
-	for (a = root->properties; a != NULL; a = a->next)
-		if (strcmp((const char *)a->name, "lang") != 0)
-			return rv_xml_error(err, root, "unknown attribute '%s' of <templates>",
-					    (const char *)a->name);
-	lang = xmlGetNoNsProp(root, (const xmlChar *)"lang");
-	if (lang == NULL || !rv_i18n_lang_valid((const char *)lang)) {
-		rv_xml_error(err, root,
-			     "<templates> needs lang=\"xx\" (a language tag like en or pt-br)");
-		goto out;
-	}
-	if (expect_lang != NULL && !rv_str_ieq((const char *)lang, expect_lang)) {
-		rv_xml_error(err, root, "lang=\"%s\" does not match the file name",
-			     (const char *)lang);
-		goto out;
-	}
-	if (rv_xml_has_stray_text(root)) {
-		rv_xml_error(err, root, "text outside <template> elements");
-		goto out;
-	}
+	if (rv_i18n_check_root(root, "templates", "template", expect_lang, lang,
+			       sizeof(lang), err) < 0)
+		return -1;
 	for (n = rv_xml_first(root); n != NULL; n = rv_xml_next(n->next)) {
 		xmlChar *type;
 
@@ -283,7 +265,7 @@ load_doc(xmlDoc *doc, const char *expect_lang, struct rv_err *err)
 		if (load_template(n, type_names[t], parts[t], err) < 0)
 			goto out;
 	}
-	if ((s = find_set((const char *)lang)) == NULL) {
+	if ((s = find_set(lang)) == NULL) {
 		if (nsets == MAX_LANGS) {
 			rv_xml_error(err, root, "too many languages (at most %d)",
 				     MAX_LANGS);
@@ -291,7 +273,7 @@ load_doc(xmlDoc *doc, const char *expect_lang, struct rv_err *err)
 		}
 		s = &sets[nsets++];
 		memset(s, 0, sizeof(*s));
-		rv_strlcpy(s->lang, (const char *)lang, sizeof(s->lang));
+		rv_strlcpy(s->lang, lang, sizeof(s->lang));
 		for (char *p = s->lang; *p; p++)
 			*p = rv_ascii_lower(*p);
 	}
@@ -307,7 +289,6 @@ load_doc(xmlDoc *doc, const char *expect_lang, struct rv_err *err)
 	rc = 0;
 out:
 	free_parts(parts);
-	xmlFree(lang);
 	return rc;
 }
 
