@@ -90,11 +90,15 @@ void
 rv_hmac_sha256(const void *key, size_t klen, const void *a, size_t alen,
 	       const void *b, size_t blen, unsigned char out[32])
 {
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	/* fetched once per process: a fetch is a provider lookup, and this
+	 * runs several times per request (codes, lockout and send keys) */
+	static EVP_MAC *mac;
 	EVP_MAC_CTX *ctx;
 	OSSL_PARAM params[2];
 	size_t outlen = 0;
 
+	if (mac == NULL)
+		mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	RV_ASSERT(mac != NULL);
 	ctx = EVP_MAC_CTX_new(mac);
 	RV_ASSERT(ctx != NULL);
@@ -106,7 +110,6 @@ rv_hmac_sha256(const void *key, size_t klen, const void *a, size_t alen,
 	    EVP_MAC_final(ctx, out, &outlen, 32) != 1 || outlen != 32)
 		rv_bug(__FILE__, __LINE__, "HMAC-SHA256 failed");
 	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
 }
 
 void
