@@ -42,16 +42,19 @@ rv_change_teardown(void)
 /* ---- shared pieces ---------------------------------------------------------- */
 
 /* The step-up of the request (6.1); in single-use mode consumed now, in
- * the change's own transaction. false: not proven. */
+ * the change's own transaction. false: not proven. id_r (may be NULL)
+ * gets the record's id. */
 static bool
 stepup(struct rv_txn *txn, struct rv_req *req, const char *user,
-       struct rv_err *err, int *rc_r)
+       char *id_r, struct rv_err *err, int *rc_r)
 {
 	struct rv_record rec;
 
 	*rc_r = 0;
 	if (!rv_account_stepup(txn, req, user, &rec))
 		return false;
+	if (id_r != NULL)
+		memcpy(id_r, rec.id, sizeof(rec.id));
 	if (req->conf->ver_stepup == RV_STEPUP_SINGLE_USE &&
 	    rv_store_record_del(txn, rec.id, err) < 0)
 		*rc_r = -1;
@@ -225,8 +228,8 @@ static int
 pw_store(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 {
 	struct pw_change *p = vctx;
-	struct rv_record used;
-	int rc;
+	char used_id[RV_RECORD_ID_LEN + 1];
+	int used;
 
 	(void)st;
 	rv_user_release(&p->after);
@@ -234,12 +237,11 @@ pw_store(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err
 		return -1;
 	/* the step-up is checked again where it is consumed */
 	if (rv_account_has_method(&p->after)) {
-		if (!rv_account_stepup(txn, p->req, p->after.id, &used))
+		if (!stepup(txn, p->req, p->after.id, used_id, err, &used))
 			return rv_account_stepup_denied(err);
-		if (p->req->conf->ver_stepup == RV_STEPUP_SINGLE_USE &&
-		    rv_store_record_del(txn, used.id, err) < 0)
+		if (used < 0)
 			return -1;
-		p->record_kept = rv_arena_strdup(p->req->arena, used.id);
+		p->record_kept = rv_arena_strdup(p->req->arena, used_id);
 	}
 	set_field(&p->after.password_hash, p->new_hash);
 	p->after.password_updated_at = p->after.updated_at = rv_store_now();
@@ -254,7 +256,7 @@ pw_store(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err
 		if (rv_store_record_each_user(txn, p->after.id, collect_revoke, &rv, err) < 0)
 			return -1;
 		for (i = 0; i < rv.n; i++)
-			if ((rc = rv_store_record_del(txn, rv.ids[i], err)) < 0)
+			if (rv_store_record_del(txn, rv.ids[i], err) < 0)
 				return -1;
 	}
 	return audit(txn, "user.password_changed", p->after.id, p->req, err);
@@ -368,7 +370,7 @@ primary_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err 
 		return -1;
 	copy_user(&p->after, &p->before);
 	/* step-up, field, scope, first-party (6.6.1 steps 2-5, 6.6.2 1-4) */
-	if (!stepup(txn, p->req, p->after.id, err, &used))
+	if (!stepup(txn, p->req, p->after.id, NULL, err, &used))
 		return rv_account_stepup_denied(err);
 	if (used < 0 ||
 	    field_editable(p->email ? conf->ac_email : conf->ac_phone, err) < 0 ||
@@ -492,7 +494,7 @@ profile_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err 
 	if (rv_account_user(txn, p->req->caller, true, &u, err) < 0)
 		return -1;
 	if (p->username != NULL) {
-		if (!stepup(txn, p->req, u.id, err, &used)) {
+		if (!stepup(txn, p->req, u.id, NULL, err, &used)) {
 			rv_account_stepup_denied(err);
 			goto out;
 		}
