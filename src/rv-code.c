@@ -306,8 +306,10 @@ rv_code_send(struct rv_store *st, const struct rv_conf *conf,
 		goto out;
 	if (email && s.is_new && rv_ident_email_policy(conf, value, err) < 0)
 		goto out;
-	/* header values are checked before anything is reserved or sent */
-	if (email && rv_deliver_check_header("recipient", value, 256, err) < 0)
+	/* the address is checked whole before anything is reserved or sent:
+	 * one refused by rv_deliver_mail after send_reserve left an empty
+	 * send window behind */
+	if (email && rv_deliver_check_addr("recipient", value, err) < 0)
 		goto out;
 	rv_ident_normalise(value, norm, sizeof(norm));
 	rv_store_mac_hex(st, "send", norm, s.limit_key);

@@ -106,8 +106,8 @@ rv_deliver_check_header(const char *what, const char *value, size_t max,
 
 /* One bare address: sendmail -t takes the recipients from To, so a comma,
  * a group or a display name would add recipients of the client's choice. */
-static int
-check_addr(const char *what, const char *addr, struct rv_err *err)
+int
+rv_deliver_check_addr(const char *what, const char *addr, struct rv_err *err)
 {
 	const char *at;
 
@@ -136,7 +136,7 @@ check_lang(const char *lang, struct rv_err *err)
 static int
 check_mail(const struct rv_mail *m, struct rv_err *err)
 {
-	if (check_addr("to", m->to, err) < 0 ||
+	if (rv_deliver_check_addr("to", m->to, err) < 0 ||
 	    rv_deliver_check_header("subject", m->subject,
 				    RV_DELIVER_MAX_SUBJECT, err) < 0)
 		return -1;

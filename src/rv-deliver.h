@@ -65,6 +65,16 @@ int rv_deliver_check_header(const char *what, const char *value, size_t max,
 			    struct rv_err *err);
 
 /*
+ * Checks that addr is one bare address, as rv_deliver_mail needs its To:
+ * rv_deliver_check_header with RV_DELIVER_MAX_ADDR, one '@' with text on
+ * both sides, and none of " ,;:<>()[]\"\\" (sendmail -t takes the
+ * recipients from To, so a list, a group or a display name would add
+ * recipients). Returns 0, or -1 with err as rv_deliver_check_header.
+ */
+int rv_deliver_check_addr(const char *what, const char *addr,
+			  struct rv_err *err);
+
+/*
  * Appends to out the RFC 5322 message for m, ready for "sendmail -t -i" on
  * stdin, with LF line ends:
  *   From (<delivery mail-from>; a non-ASCII display name is RFC 2047

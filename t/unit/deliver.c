@@ -522,6 +522,35 @@ test_injection(struct rv_conf *conf)
 				   &err) == 0 &&
 	   rv_deliver_check_header("to", "abcde", 5, &err) == 0,
 	   "UTF-8 text and a value of exactly max bytes pass");
+	rv_err_release(&err);
+
+	/* the same address check that rv_deliver_mail makes, on its own, so
+	 * that a sender can refuse before it reserves anything */
+	ok(rv_deliver_check_addr("to", "a@example.com", &err) == 0 &&
+	   rv_deliver_check_addr("to", "a$|&`{x}~@example.com", &err) == 0,
+	   "check_addr: one bare address passes, shell characters included");
+	rc = rv_deliver_check_addr("to", "x@evil.example,a@example.com", &err);
+	ok(is_err(rc, &err, 400, "guard.invalid_input") &&
+	   strncmp(err.details, "to ", 3) == 0,
+	   "check_addr: a list is refused (400), the details name what");
+	rv_err_release(&err);
+	rc = 0;
+	{
+		static const char *const bad[] = {
+			"a;b@example.com", "$(id)@example.com", "Eve <e@example.com>",
+			"\"a b\"@example.com", "a\\b@example.com", "a@b@example.com",
+			"g:a@example.com;", "@example.com", "a@", "a@example.com\r\nBcc: x",
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			if (rv_deliver_check_addr("to", bad[i], &err) == 0)
+				rc = -1;
+			rv_err_release(&err);
+		}
+	}
+	ok(rc == 0, "check_addr: ; ( < \" \\ two @, a group, no local part or "
+	   "domain, CR LF: each refused");
 	rv_buf_release(&out);
 	rv_err_release(&err);
 }
