@@ -8,7 +8,9 @@
 # (most specific prefix first), with @PROGRAM@, @PREFIX@ (e.g.
 # /api/my-account) and @PATH@ (the prefix without its leading slash)
 # replaced; "@for-each-program@" blocks are repeated once per program with
-# @PROGRAM@ replaced. Everything else is copied; configure's directories
+# @PROGRAM@ replaced. On every line, @PROGRAMS_RE@ becomes the programs
+# as one alternation (status|my-account|...). Everything else is copied;
+# configure's directories
 # (@rvexecdir@ ...) are left for sed in Makefile.am.
 BEGIN {
 	if (routes == "") {
@@ -25,7 +27,11 @@ BEGIN {
 				w[++k] = f[i]
 		if (k < 2)
 			continue
-		prog[++np] = w[1]
+		if (!(w[1] in seen)) {
+			seen[w[1]] = 1
+			prog[++np] = w[1]
+			progs_re = progs_re (np > 1 ? "|" : "") w[1]
+		}
 		for (i = 2; i <= k; i++) {
 			n++
 			rprog[n] = w[1]
@@ -73,6 +79,8 @@ $0 == "@end@" {
 	mode = ""
 	next
 }
+
+{ gsub(/@PROGRAMS_RE@/, progs_re) }
 
 mode != "" { block[++nb] = $0; next }
 
