@@ -1,6 +1,6 @@
 # deploy-scenario.sh: one small scenario, run the same against every web
 # server setup that reverify ships a snippet for (t/e2e/t40*-deploy-*.sh)
-# shellcheck shell=sh disable=SC2154 # TRASH, top_* come from test-lib.sh
+# shellcheck shell=sh disable=SC2154,SC2016 # TRASH, top_* come from test-lib.sh; test bodies are strings for eval
 #
 # Sourced after test-lib.sh, lighttpd.sh (for http) and instance.sh:
 #	deploy_init || bail_out "..."	# install into a stage, make an instance
@@ -35,7 +35,7 @@ as_run_user () {
 
 # deploy_dirs_: RUN_USER, RUN_GROUP, DEPLOY_HOME and SOCKDIR
 deploy_dirs_ () {
-	RUN_USER= RUN_GROUP=
+	RUN_USER='' RUN_GROUP=''
 	if test "$(id -u)" = 0; then
 		for dd_u_ in ${REVERIFY_TEST_USER-} www-data nobody; do
 			if id "$dd_u_" >/dev/null 2>&1; then
@@ -124,6 +124,11 @@ EOF
 	if test -n "$RUN_USER"; then
 		chown -R "$RUN_USER:$RUN_GROUP" "$DEPLOY_HOME" "$SOCKDIR" || return 1
 	fi
+}
+
+# deploy_programs: the programs of conf/endpoints, one a line
+deploy_programs () {
+	awk '{ sub(/#.*/, "") } NF >= 2 { print $1 }' "$top_srcdir/conf/endpoints"
 }
 
 # deploy_port_: the first port to try for this test (30000 + 7 x its
@@ -285,4 +290,86 @@ deploy_scenario () {
 		check_status 404 && check_code request.not_found &&
 		grep -ix "Content-Type: application/json; charset=utf-8" "$TRASH/headers"
 	'
+}
+
+# ---- lighttpd with the installed snippets -------------------------------
+
+# lighttpd_deploy_conf_ PORT: lighttpd.conf for $LIGHTTPD_MODE (fastcgi or
+# cgi): the server's own lines, then the snippet lighttpd-MODE.conf with
+# only its var. lines (its settings) changed
+lighttpd_deploy_conf_ () {
+	ld_dir_=$DEPLOY_HOME/lighttpd
+	sed -e "s|^var\.reverify_libexecdir = .*|var.reverify_libexecdir = \"$RV_LIBEXECDIR\"|" \
+		-e "s|^var\.reverify_config = .*|var.reverify_config = \"$REVERIFY_CONFIG\"|" \
+		-e "s|^var\.reverify_sockdir = .*|var.reverify_sockdir = \"$SOCKDIR\"|" \
+		"$RV_DOCDIR/lighttpd-$LIGHTTPD_MODE.conf" >"$ld_dir_/reverify.conf" || return 1
+	ld_n_=$(diff "$RV_DOCDIR/lighttpd-$LIGHTTPD_MODE.conf" "$ld_dir_/reverify.conf" |
+		grep -c '^>')
+	ld_want_=$(grep -c '^var\.reverify_' "$RV_DOCDIR/lighttpd-$LIGHTTPD_MODE.conf")
+	if test "$ld_n_" != "$ld_want_"; then
+		echo "lighttpd: $ld_n_ lines of the snippet changed, not its $ld_want_ var. lines" >&2
+		return 1
+	fi
+	{
+		echo "# lighttpd.conf of $TEST_NAME, written by t/lib/deploy-scenario.sh"
+		echo "server.bind = \"127.0.0.1\""
+		echo "server.port = $1"
+		echo "server.document-root = \"$DEPLOY_HOME/www\""
+		echo "server.errorlog = \"$ld_dir_/error.log\""
+		echo "server.breakagelog = \"$ld_dir_/stderr.log\""
+		echo 'server.tag = "reverify-test"'
+		if test -n "${RUN_USER-}"; then
+			echo "server.username = \"$RUN_USER\""
+			echo "server.groupname = \"$RUN_GROUP\""
+		fi
+		echo "include \"$ld_dir_/reverify.conf\""
+	} >"$ld_dir_/lighttpd.conf" || return 1
+	# lighttpd opens its logs as the user it serves as
+	if test -n "${RUN_USER-}"; then
+		chown -R "$RUN_USER:$RUN_GROUP" "$ld_dir_" || return 1
+	fi
+}
+
+lighttpd_deploy_start_ () {
+	lighttpd_deploy_conf_ "$1" || return 1
+	if ! "$LIGHTTPD" -tt -f "$DEPLOY_HOME/lighttpd/lighttpd.conf" \
+		>"$DEPLOY_HOME/lighttpd/configtest.out" 2>&1; then
+		cat "$DEPLOY_HOME/lighttpd/configtest.out" >&2
+		return 1
+	fi
+	"$LIGHTTPD" -D -f "$DEPLOY_HOME/lighttpd/lighttpd.conf" \
+		</dev/null >"$DEPLOY_HOME/lighttpd/lighttpd.out" 2>&1 3>&- 7>&- &
+	SERVER_PID=$!
+}
+
+# start_lighttpd_deploy MODE: lighttpd with the installed snippet
+# lighttpd-MODE.conf (fastcgi or cgi) on 127.0.0.1; exports BASE,
+# SERVER_PID. As root it serves as RUN_USER (server.username). It stops at
+# the end of the script; its logs then go to $TRASH/backend-stderr.log.
+start_lighttpd_deploy () {
+	require_server lighttpd "${LIGHTTPD-}"
+	require_server curl "${CURL-}"
+	LIGHTTPD_MODE=$1
+	export LIGHTTPD_MODE
+	mkdir -p "$DEPLOY_HOME/lighttpd" || return 1
+	deploy_serve lighttpd_deploy_start_ stop_lighttpd_deploy \
+		"$DEPLOY_HOME/lighttpd/lighttpd.out" "$DEPLOY_HOME/lighttpd/error.log"
+}
+
+stop_lighttpd_deploy () {
+	test -n "${SERVER_PID-}" || return 0
+	deploy_stop_pid "$SERVER_PID"
+	SERVER_PID=
+	deploy_collect_stderr "$DEPLOY_HOME/lighttpd/stderr.log" \
+		"$DEPLOY_HOME/lighttpd/lighttpd.out" "$DEPLOY_HOME/lighttpd/error.log"
+}
+
+# check_run_user PROGRAM: the running PROGRAM (a FastCGI process) runs as
+# RUN_USER (as root) or as we do
+check_run_user () {
+	cru_want_=${RUN_USER:-$(id -un)}
+	cru_got_=$(ps -eo user:32=,args= | awk -v p="$RV_LIBEXECDIR/$1" '$2 == p { print $1 }' | sort -u)
+	test "$cru_got_" = "$cru_want_" && return 0
+	echo "check_run_user: $1 runs as '$cru_got_', want '$cru_want_'"
+	return 1
 }
