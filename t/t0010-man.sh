@@ -3,7 +3,8 @@
 # is named and installed as its .TH line says, and points at pages that exist
 . "$top_srcdir/t/lib/test-lib.sh"
 
-have_mandoc= have_groff=
+have_mandoc=
+have_groff=
 command -v mandoc >/dev/null 2>&1 && have_mandoc=1
 command -v groff >/dev/null 2>&1 && have_groff=1
 
