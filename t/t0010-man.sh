@@ -1,6 +1,7 @@
 #!/bin/sh
 # t0010-man: every man page in doc/ lints clean, renders without warnings,
-# is named and installed as its .TH line says, and points at pages that exist
+# is named and installed as its .TH line says and points at pages that exist;
+# reverify-admin(8) and reverify(7) cover every command, option and route
 . "$top_srcdir/t/lib/test-lib.sh"
 
 have_mandoc=
@@ -82,5 +83,69 @@ for page in $pages; do
 		test -z "$missing" || { echo "missing:$missing"; false; }
 	'
 done
+
+# plain: a man page with the escapes that matter here undone (\- and fonts)
+plain () {
+	sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\(aq/'"'"'/g' "$1"
+}
+
+admin=$top_builddir/src/reverify-admin
+if test -x "$admin"; then
+	test_expect_success 'reverify-admin(8) describes every command and option of --help' '
+		"$admin" --help >usage &&
+		plain "$top_srcdir/doc/reverify-admin.8" >page &&
+		awk "/^commands:/ { on = 1; next } on && /^  [a-z]/" usage >commands &&
+		test "$(wc -l <commands)" -ge 10 &&
+		missing= &&
+		while read -r cmd sub rest; do
+			case $sub in
+			[a-z]*) name="$cmd $sub" ;;
+			*) name=$cmd rest="$sub $rest" ;;
+			esac
+			grep -q "^\.[BITQRP]* .*\<$name\>" page ||
+				missing="$missing [$name]"
+			for opt in $(printf "%s\n" "$rest" | grep -o -- "--[a-z-]*"); do
+				grep -q -- "$opt\>" page || missing="$missing [$name $opt]"
+			done
+		done <commands &&
+		for opt in $(sed -n "s/^  \(-[a-zA-Z]\) .*/\1/p" usage); do
+			grep -q -- "^\.[BIR]* *\"*$opt\>" page || missing="$missing [$opt]"
+		done &&
+		test -z "$missing" || { echo "not in reverify-admin.8:$missing"; false; }
+	'
+else
+	test_skip 'reverify-admin(8) describes every command and option of --help' \
+		'src/reverify-admin is not built'
+fi
+
+status=$top_builddir/cgi-bin/status
+if test -x "$status"; then
+	test_expect_success 'reverify(7) describes every option of the programs' '
+		"$status" -h >usage 2>&1; test -s usage &&
+		plain "$top_srcdir/doc/reverify.7" >page &&
+		missing= &&
+		for opt in $(sed -n "s/^  \(-[a-zA-Z]\) .*/\1/p" usage); do
+			grep -q -- "^\.[BIR]* *\"*$opt\>" page || missing="$missing $opt"
+		done &&
+		test "$(sed -n "s/^  \(-[a-zA-Z]\) .*/\1/p" usage | wc -l)" -ge 4 &&
+		test -z "$missing" || { echo "not in reverify.7:$missing"; false; }
+	'
+else
+	test_skip 'reverify(7) describes every option of the programs' \
+		'cgi-bin/status is not built'
+fi
+
+test_expect_success 'reverify(7) names every route of cgi-bin/' '
+	plain "$top_srcdir/doc/reverify.7" >page &&
+	cat "$top_srcdir"/cgi-bin/*.c |
+		sed -n "s/^	{ \"[A-Z]*\", \"\(\/api\/[^\"]*\)\".*/\1/p" |
+		sed "s/:[a-z]*$//" | sort -u >routes &&
+	test "$(wc -l <routes)" -ge 10 &&
+	missing= &&
+	while read -r route; do
+		grep -q -- "$route" page || missing="$missing $route"
+	done <routes &&
+	test -z "$missing" || { echo "not in reverify.7:$missing"; false; }
+'
 
 test_done
