@@ -327,6 +327,31 @@ cgi_read(void *ctx, char *buf, size_t n)
 	return got;
 }
 
+/*
+ * The part of a CGI request body that nobody read (after a 413, a 404, a
+ * 405...) is read and thrown away before the program exits: Apache's
+ * mod_cgid writes the whole body before it reads the answer, and a closed
+ * pipe makes it reset the connection instead. At most CONTENT_LENGTH bytes,
+ * and no more than RV_CGI_DRAIN_MAX (web servers cap bodies far below).
+ */
+#define RV_CGI_DRAIN_MAX (16LL * 1024 * 1024)
+
+static void
+cgi_drain(void)
+{
+	const char *cl = getenv("CONTENT_LENGTH");
+	long long left;
+	char buf[16384];
+	ssize_t got;
+
+	if (cl == NULL || rv_parse_ll(cl, 1, 9223372036854775807LL, &left) < 0)
+		return;
+	if (left > RV_CGI_DRAIN_MAX)
+		left = RV_CGI_DRAIN_MAX;
+	while (left > 0 && (got = cgi_read(NULL, buf, sizeof(buf))) > 0)
+		left -= got;
+}
+
 static int
 cgi_write(void *ctx, const char *data, size_t len)
 {
@@ -547,6 +572,7 @@ rv_main(int argc, char **argv, const struct rv_endpoint *ep)
 			      cgi_write, NULL) < 0)
 			rc = 1;
 		close(1);	/* the web server has the whole answer now */
+		cgi_drain();
 		after_request();
 		goto out;
 	}
