@@ -1289,6 +1289,7 @@ check_jwk(const char *src, size_t i, json_t *jk)
 	static const char *const private_parts[] = {
 		"d", "p", "q", "dp", "dq", "qi", "oth", "k",
 	};
+	const char *bad;
 	cjose_jwk_t *jwk;
 	cjose_err cerr;
 	size_t j;
@@ -1299,6 +1300,9 @@ check_jwk(const char *src, size_t i, json_t *jk)
 		if (json_object_get(jk, private_parts[j]) != NULL)
 			return error("'%s': key %zu has the private part \"%s\"; "
 				     "import public keys only", src, i, private_parts[j]);
+	if ((bad = rv_auth_jwk_bad_member(jk)) != NULL)
+		return error("'%s': key %zu has a bad \"%s\" (misplaced \"=\" "
+			     "padding)", src, i, bad);
 	if ((jwk = cjose_jwk_import_json(jk, &cerr)) == NULL)
 		return error("'%s': key %zu cannot be imported: %s", src, i,
 			     cerr.message);
