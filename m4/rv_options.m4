@@ -42,6 +42,8 @@ AC_SUBST([COV_CFLAGS])
 ])
 
 AC_DEFUN([RV_FUZZERS], [
+FUZZ_CFLAGS=
+FUZZ_LDFLAGS=
 AC_ARG_ENABLE([fuzzers],
 	[AS_HELP_STRING([--enable-fuzzers], [build the libFuzzer targets in t/fuzz (needs CC=clang)])],
 	[], [enable_fuzzers=no])
@@ -52,8 +54,14 @@ AS_IF([test "x$enable_fuzzers" = xyes], [
 	AC_LINK_IFELSE([AC_LANG_PROGRAM([], [])], [AC_MSG_RESULT([yes])],
 		[AC_MSG_RESULT([no]); AC_MSG_ERROR([--enable-fuzzers needs clang with libFuzzer: install the Debian packages clang and libclang-rt-14-dev, then configure CC=clang])])
 	CFLAGS=$save_CFLAGS
+	dnl the whole tree gets coverage feedback and ASan+UBSan, so that a bug
+	dnl in the library is found, not only one in the target's own file
+	FUZZ_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+	FUZZ_LDFLAGS="-fsanitize=address,undefined"
 ])
 AM_CONDITIONAL([FUZZERS], [test "x$enable_fuzzers" = xyes])
+AC_SUBST([FUZZ_CFLAGS])
+AC_SUBST([FUZZ_LDFLAGS])
 ])
 
 AC_DEFUN([RV_VALGRIND], [

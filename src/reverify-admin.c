@@ -20,6 +20,7 @@
 #include "rv-conf.h"
 #include "rv-crypto.h"
 #include "rv-err.h"
+#include "rv-import.h"
 #include "rv-log.h"
 #include "rv-password.h"
 #include "rv-store.h"
@@ -39,7 +40,6 @@
 
 #define NEW_ID_LEN 21			/* like record ids (logto-spec 3.3) */
 #define PASSWORD_MAX 256		/* bytes */
-#define IMPORT_LINE_MAX ((size_t)64 * 1024)
 #define JWKS_FILE_MAX ((size_t)1024 * 1024)
 #define TTL_DEFAULT 3600
 #define TTL_MAX (366LL * 24 * 3600)
@@ -239,190 +239,28 @@ print_json(json_t *j)
 	free(s);
 }
 
-/* ---- text checks ------------------------------------------------------ */
+/* ---- user fields ------------------------------------------------------ */
 
-/* Decodes one strict UTF-8 sequence (no overlong forms, surrogates or
- * values past U+10FFFF) and advances *pp; -1 for bytes that are not. */
-static long
-utf8_next(const unsigned char **pp, const unsigned char *end)
-{
-	const unsigned char *p = *pp;
-	long cp;
-	int n, i;
-
-	if (p[0] < 0x80) {
-		*pp = p + 1;
-		return p[0];
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 1;
-	else if ((p[0] & 0xf0) == 0xe0)
-		n = 2;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 3;
-	else
-		return -1;
-	cp = p[0] & (0x3f >> n);
-	if (end - p <= n)
-		return -1;
-	for (i = 1; i <= n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return -1;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	*pp = p + n + 1;
-	return cp;
-}
-
-/* C0, DEL and C1 controls */
-static bool
-is_control(long cp)
-{
-	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
-}
-
-/* What JavaScript's \s matches (Logto's e-mail pattern uses \S). */
-static bool
-is_space(long cp)
-{
-	return cp == ' ' || (cp >= 0x09 && cp <= 0x0d) || cp == 0xa0 ||
-	       cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 ||
-	       cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000 ||
-	       cp == 0xfeff;
-}
-
-#define TEXT_NO_CONTROL 0x1
-#define TEXT_NO_SPACE 0x2
-
-/*
- * Checks n bytes of text: strict UTF-8 without NUL and, as flags ask, no
- * control characters and no white space. NULL when fine (*chars_r, if not
- * NULL, gets the number of characters), else what is wrong (static).
- */
-static const char *
-text_problem(const char *s, size_t n, unsigned flags, size_t *chars_r)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + n;
-	size_t chars = 0;
-	long cp;
-
-	while (p < end) {
-		if (*p == '\0')
-			return "contains a NUL byte";
-		if ((cp = utf8_next(&p, end)) < 0)
-			return "is not valid UTF-8";
-		if ((flags & TEXT_NO_CONTROL) && is_control(cp))
-			return "contains a control character";
-		if ((flags & TEXT_NO_SPACE) && is_space(cp))
-			return "must not contain spaces";
-		chars++;
-	}
-	if (chars_r != NULL)
-		*chars_r = chars;
-	return NULL;
-}
-
-/* Logto's ^\S+@\S+\.\S+$, on text already free of spaces. */
-static bool
-email_shaped(const char *s)
-{
-	size_t n = strlen(s), at, j;
-	const char *p;
-
-	/* the first '@' after the first character leaves the most room */
-	if (n < 5 || (p = strchr(s + 1, '@')) == NULL)
-		return false;
-	at = (size_t)(p - s);
-	for (j = at + 2; j + 1 < n; j++)
-		if (s[j] == '.')
-			return true;
-	return false;
-}
-
-enum field { F_ID, F_USERNAME, F_EMAIL, F_PHONE, F_NAME, F_AVATAR, F_HASH };
-
-/* NULL when v is a good value for the field, else what is wrong with it,
- * worded to follow the field's name. */
-static const char *
-field_problem(enum field f, const char *v)
-{
-	size_t len = strlen(v), chars = 0;
-	const char *why;
-
-	why = text_problem(v, len, TEXT_NO_CONTROL |
-			   (f == F_USERNAME || f == F_EMAIL || f == F_AVATAR ||
-			    f == F_HASH ? TEXT_NO_SPACE : 0), &chars);
-	if (why != NULL)
-		return why;
-	switch (f) {
-	case F_ID:
-		return rv_user_id_valid(v) ? NULL :
-		       "is not a user id (1 to 64 of A-Z, a-z, 0-9, _ and -)";
-	case F_USERNAME:
-		return chars >= 1 && chars <= 128 ? NULL :
-		       "must be 1 to 128 characters";
-	case F_EMAIL:
-		if (len > 256)
-			return "is longer than 256 bytes";
-		return email_shaped(v) ? NULL : "is not an e-mail address";
-	case F_PHONE:
-		return len >= 1 && len <= 32 && strspn(v, "0123456789") == len ?
-		       NULL : "must be 1 to 32 digits";
-	case F_NAME:
-		return chars <= 128 ? NULL : "is longer than 128 characters";
-	case F_AVATAR:
-		return len <= 2048 ? NULL : "is longer than 2048 bytes";
-	case F_HASH:
-		if (len > 1024)
-			return "is longer than 1024 bytes";
-		return rv_password_scheme(v) != NULL ? NULL : "of unknown format";
-	}
-	return "is unknown";
-}
+/* The fields of a user; the checks and the import line are in rv-import.c. */
+enum field {
+	F_ID = RV_IMPORT_ID, F_USERNAME = RV_IMPORT_USERNAME,
+	F_EMAIL = RV_IMPORT_EMAIL, F_PHONE = RV_IMPORT_PHONE,
+	F_NAME = RV_IMPORT_NAME, F_AVATAR = RV_IMPORT_AVATAR,
+	F_HASH = RV_IMPORT_HASH,
+};
 
 /* A new user as given on the command line or in an import line: borrowed
  * strings, NULL when absent; a new id is made in id_buf. */
 struct user_input {
-	const char *v[F_HASH + 1];
+	const char *v[RV_IMPORT_NFIELDS];
 	char id_buf[NEW_ID_LEN + 1];
 };
 
 /* The names the fields go by in messages. */
-static const char *const option_names[F_HASH + 1] = {
+static const char *const option_names[RV_IMPORT_NFIELDS] = {
 	"--id", "--username", "--email", "--phone", "--name", "--avatar",
 	"--password-hash",
 };
-static const char *const import_names[F_HASH + 1] = {
-	"id", "username", "primaryEmail", "primaryPhone", "name", "avatar",
-	"passwordHash",
-};
-
-/* 0 when in is a user we can create; else -1 with why filled. */
-static int
-check_input(const struct user_input *in, const char *const names[],
-	    char *why, size_t size)
-{
-	const char *p;
-	int f;
-
-	for (f = F_ID; f <= F_HASH; f++) {
-		if (in->v[f] == NULL)
-			continue;
-		if ((p = field_problem((enum field)f, in->v[f])) != NULL) {
-			snprintf(why, size, "%s %s", names[f], p);
-			return -1;
-		}
-	}
-	if (!in->v[F_USERNAME] && !in->v[F_EMAIL] && !in->v[F_PHONE]) {
-		snprintf(why, size, "a user needs at least one of %s, %s and %s",
-			 names[F_USERNAME], names[F_EMAIL], names[F_PHONE]);
-		return -1;
-	}
-	return 0;
-}
 
 /* Fills u (initialised) from a checked input; id must be set. */
 static void
@@ -619,7 +457,8 @@ password_from_stdin(struct admin *a, char **hash_r)
 		fail("the password on standard input is empty");
 		goto out;
 	}
-	if ((why = text_problem(buf, len, TEXT_NO_CONTROL, NULL)) != NULL) {
+	if ((why = rv_import_text_problem(buf, len, RV_IMPORT_TEXT_NO_CONTROL,
+					  NULL)) != NULL) {
 		fail("the password %s", why);
 		goto out;
 	}
@@ -944,7 +783,7 @@ cmd_user_add(struct admin *a, int argc, char **argv)
 	memset(&in, 0, sizeof(in));
 	if ((rc = user_add_opts(a, argc, argv, &in, &pw)) != EXIT_OK)
 		return rc;
-	if (check_input(&in, option_names, why, sizeof(why)) < 0)
+	if (rv_import_check(in.v, option_names, why, sizeof(why)) < 0)
 		return fail("%s", why);
 	if (open_store(a, false) < 0 || new_id(a, &in) < 0)
 		return EXIT_FAIL;
@@ -1140,54 +979,16 @@ read_line(FILE *f, size_t max, struct rv_buf *b)
 	return over ? 2 : 1;
 }
 
-/* Fills in from the keys of one line; 0, or -1 after a line error. */
-static int
-line_fields(struct import *im, json_t *root, struct user_input *in)
-{
-	const char *key;
-	json_t *v;
-	int f;
-
-	json_object_foreach(root, key, v) {
-		for (f = F_ID; f <= F_HASH; f++)
-			if (strcmp(key, import_names[f]) == 0)
-				break;
-		if (f > F_HASH)
-			return line_error(im, "unknown key \"%.64s\"", key);
-		if (!json_is_string(v) && !json_is_null(v))
-			return line_error(im, "%s must be a string or null", key);
-		in->v[f] = json_string_value(v);
-		/* Logto exports an unset name or avatar as "" */
-		if ((f == F_NAME || f == F_AVATAR) && in->v[f] && !*in->v[f])
-			in->v[f] = NULL;
-	}
-	return 0;
-}
-
 /* Parses and checks one non-blank line; *root_r holds the strings of in. */
 static int
 parse_line(struct import *im, const struct rv_buf *b, json_t **root_r,
 	   struct user_input *in)
 {
-	json_error_t je;
-	const char *why;
-	char what[200];
+	char why[300];
 
-	*root_r = NULL;
-	/* JSON itself keeps control characters out of strings */
-	if ((why = text_problem(b->buf, b->len, 0, NULL)) != NULL)
-		return line_error(im, "the text %s", why);
-	*root_r = json_loadb(b->buf, b->len, JSON_REJECT_DUPLICATES, &je);
-	if (*root_r == NULL && strstr(je.text, "JSON_ALLOW_NUL") != NULL)
-		return line_error(im, "a string contains a NUL character (\\u0000)");
-	if (*root_r == NULL)
-		return line_error(im, "not valid JSON: column %d: %s", je.column, je.text);
-	if (!json_is_object(*root_r))
-		return line_error(im, "not a JSON object");
-	if (line_fields(im, *root_r, in) < 0)
-		return -1;
-	if (check_input(in, import_names, what, sizeof(what)) < 0)
-		return line_error(im, "%s", what);
+	if (rv_import_parse_line(b->buf, b->len, root_r, in->v, why,
+				 sizeof(why)) < 0)
+		return line_error(im, "%s", why);
 	return 0;
 }
 
@@ -1285,10 +1086,10 @@ import_stream(struct import *im, FILE *f)
 	json_t *root;
 	int r;
 
-	while ((r = read_line(f, IMPORT_LINE_MAX, &b)) > 0) {
+	while ((r = read_line(f, RV_IMPORT_LINE_MAX, &b)) > 0) {
 		im->line++;
 		if (r == 2) {
-			line_error(im, "longer than %zu KiB", IMPORT_LINE_MAX / 1024);
+			line_error(im, "longer than %zu KiB", RV_IMPORT_LINE_MAX / 1024);
 			continue;
 		}
 		if (blank(&b))
@@ -1403,8 +1204,9 @@ token_subject(struct admin *a, const struct token_opts *o, const char *sub)
 	int rc;
 
 	if (o->any_user) {
-		why = text_problem(sub, strlen(sub), TEXT_NO_CONTROL | TEXT_NO_SPACE,
-				   NULL);
+		why = rv_import_text_problem(sub, strlen(sub),
+					     RV_IMPORT_TEXT_NO_CONTROL |
+					     RV_IMPORT_TEXT_NO_SPACE, NULL);
 		if (why == NULL && (*sub == '\0' || strlen(sub) > 255))
 			why = "must be 1 to 255 bytes";
 		return why == NULL ? 0 : error("the subject %s", why);
@@ -1487,6 +1289,7 @@ check_jwk(const char *src, size_t i, json_t *jk)
 	static const char *const private_parts[] = {
 		"d", "p", "q", "dp", "dq", "qi", "oth", "k",
 	};
+	const char *bad;
 	cjose_jwk_t *jwk;
 	cjose_err cerr;
 	size_t j;
@@ -1497,6 +1300,9 @@ check_jwk(const char *src, size_t i, json_t *jk)
 		if (json_object_get(jk, private_parts[j]) != NULL)
 			return error("'%s': key %zu has the private part \"%s\"; "
 				     "import public keys only", src, i, private_parts[j]);
+	if ((bad = rv_auth_jwk_bad_member(jk)) != NULL)
+		return error("'%s': key %zu has a bad \"%s\" (misplaced \"=\" "
+			     "padding)", src, i, bad);
 	if ((jwk = cjose_jwk_import_json(jk, &cerr)) == NULL)
 		return error("'%s': key %zu cannot be imported: %s", src, i,
 			     cerr.message);

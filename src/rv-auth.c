@@ -18,6 +18,7 @@
 #include "rv-conf.h"
 #include "rv-crypto.h"
 #include "rv-err.h"
+#include "rv-json.h"
 #include "rv-req.h"
 #include "rv-util.h"
 
@@ -278,6 +279,28 @@ key_error(struct rv_err *err, const char *path, size_t i, const char *fmt, ...)
 			  path, i, why);
 }
 
+const char *
+rv_auth_jwk_bad_member(json_t *jk)
+{
+	static const char *const members[] = {
+		"n", "e", "x", "y", "d", "p", "q", "dp", "dq", "qi", "k",
+	};
+	const char *s, *pad;
+	size_t i;
+
+	for (i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
+		if ((s = json_string_value(json_object_get(jk, members[i]))) == NULL ||
+		    (pad = strchr(s, '=')) == NULL)
+			continue;	/* cjose checks the rest itself */
+		/* cjose stops at the first '=' and asserts unless the
+		 * characters before it are 0, 2 or 3 modulo 4; it ignores
+		 * what follows */
+		if ((size_t)(pad - s) % 4 == 1 || pad[strspn(pad, "=")] != '\0')
+			return members[i];
+	}
+	return NULL;
+}
+
 /* Bits of an RSA modulus from the JWK's "n", or 0 when it is unreadable. */
 static size_t
 rsa_bits(json_t *jk)
@@ -316,7 +339,7 @@ load_key(const struct rv_conf *conf, size_t i, json_t *jk, struct key *k,
 	static const char *const private_parts[] = {
 		"d", "p", "q", "dp", "dq", "qi", "oth", "k",
 	};
-	const char *path = conf->auth_jwks, *kty, *kid = NULL;
+	const char *path = conf->auth_jwks, *kty, *kid = NULL, *bad;
 	const struct alg *a = NULL;
 	cjose_jwk_t *jwk;
 	cjose_err cerr;
@@ -374,6 +397,9 @@ load_key(const struct rv_conf *conf, size_t i, json_t *jk, struct key *k,
 			return 0;
 	}
 
+	if ((bad = rv_auth_jwk_bad_member(jk)) != NULL)
+		return key_error(err, path, i, "has a bad \"%s\" (misplaced \"=\" "
+				 "padding)", bad);
 	if ((jwk = cjose_jwk_import_json(jk, &cerr)) == NULL)
 		return key_error(err, path, i, "cannot be imported: %s",
 				 cerr.message);
@@ -1233,8 +1259,9 @@ rv_auth_mint(const char *key_path, const char *issuer, const char *audience,
 	cjose_jws_t *jws = NULL;
 	cjose_err cerr;
 	json_t *claims = NULL;
-	const char *alg, *kid, *ser;
+	const char *alg, *kid, *ser, *bad;
 	char *buf = NULL, *payload = NULL;
+	json_t *jk;
 	char jti[22];
 	size_t len = 0;
 	long long now;
@@ -1244,9 +1271,22 @@ rv_auth_mint(const char *key_path, const char *issuer, const char *audience,
 	*token_r = NULL;
 	if (read_small_file(key_path, KEYFILE_MAX, &buf, &len, err) < 0)
 		return -1;
-	jwk = cjose_jwk_import(buf, len, &cerr);
+	jk = json_loadb(buf, len, 0, NULL);
 	rv_wipe(buf, len);
 	free(buf);
+	if ((bad = rv_auth_jwk_bad_member(jk)) != NULL) {
+		rv_json_wipe_strings(jk);
+		json_decref(jk);
+		return rv_err_set(err, 500, RV_E_INTERNAL, "key file '%s' has "
+				  "a bad \"%s\" (misplaced \"=\" padding)",
+				  key_path, bad);
+	}
+	if (jk == NULL)
+		return rv_err_set(err, 500, RV_E_INTERNAL, "key file '%s' is "
+				  "not JSON", key_path);
+	jwk = cjose_jwk_import_json(jk, &cerr);
+	rv_json_wipe_strings(jk);
+	json_decref(jk);
 	if (jwk == NULL)
 		return rv_err_set(err, 500, RV_E_INTERNAL, "key file '%s' is "
 				  "not a JWK: %s", key_path, cerr.message);

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include <jansson.h>
+
 struct rv_conf;
 struct rv_err;
 struct rv_req;
@@ -102,6 +104,16 @@ int rv_auth_keygen(const char *key_path, const char *jwks_path, bool overwrite,
 int rv_auth_mint(const char *key_path, const char *issuer, const char *audience,
 		 const char *sub, const char *client_id, const char *scope,
 		 long ttl, char **token_r, struct rv_err *err);
+
+/*
+ * Call before any cjose_jwk_import*() of a JWK from a file: cjose 0.6
+ * aborts the process (an assertion in its base64url decoder) on a value
+ * with "=" after a number of characters that is 1 modulo 4 ("AAAAA==="),
+ * and ignores whatever follows a "=". NULL when no member cjose decodes
+ * ("n", "e", "x", "y", "d", "k"...) has such a "="; else the name of the
+ * first that has (a static string).
+ */
+const char *rv_auth_jwk_bad_member(json_t *jk);
 
 /* For tests: the clock used for exp/nbf checks and by rv_auth_mint();
  * NULL restores time(). Not thread-safe. */

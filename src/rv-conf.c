@@ -505,16 +505,18 @@ load_section(struct rv_conf *conf, xmlNode *sec, struct rv_err *err)
 	return 0;
 }
 
-int
-rv_conf_load(const char *path, struct rv_conf *conf, struct rv_err *err)
+/* Loads the parsed file path over the defaults; doc is freed, NULL when
+ * it could not be parsed (err says why). */
+static int
+load_doc(const char *path, xmlDoc *doc, struct rv_conf *conf,
+	 struct rv_err *err)
 {
-	xmlDoc *doc;
 	xmlNode *root, *sec, *prev;
 	int rc = -1;
 
 	rv_conf_defaults(conf);
 	conf->path = rv_xstrdup(path);
-	if (rv_xml_read_file(path, &doc, err) < 0)
+	if (doc == NULL)
 		goto fail;
 	root = xmlDocGetRootElement(doc);
 	if (!rv_xml_is(root, "reverify")) {
@@ -564,6 +566,25 @@ fail:
 		free(keep);
 	}
 	return rc;
+}
+
+int
+rv_conf_load(const char *path, struct rv_conf *conf, struct rv_err *err)
+{
+	xmlDoc *doc = NULL;
+
+	rv_xml_read_file(path, &doc, err);
+	return load_doc(path, doc, conf, err);
+}
+
+int
+rv_conf_load_memory(const char *path, const char *data, size_t len,
+		    struct rv_conf *conf, struct rv_err *err)
+{
+	xmlDoc *doc = NULL;
+
+	rv_xml_read_memory(path, data, len, &doc, err);
+	return load_doc(path, doc, conf, err);
 }
 
 static void

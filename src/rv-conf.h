@@ -151,6 +151,10 @@ void rv_conf_defaults(struct rv_conf *conf);
  * defaults.
  */
 int rv_conf_load(const char *path, struct rv_conf *conf, struct rv_err *err);
+/* The same for a file's contents already in memory (len bytes of data);
+ * path names it in messages and anchors relative paths. */
+int rv_conf_load_memory(const char *path, const char *data, size_t len,
+			struct rv_conf *conf, struct rv_err *err);
 void rv_conf_release(struct rv_conf *conf);
 /* Writes the effective configuration as a reverify.xml document. */
 void rv_conf_dump(const struct rv_conf *conf, struct rv_buf *out);

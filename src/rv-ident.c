@@ -32,7 +32,9 @@ rv_ident_email_ok(const char *s)
 	/* \S+@\S+\.\S+ : some @ with text before it, and after it a dot
 	 * with text on both sides */
 	for (at = strchr(s, '@'); at != NULL; at = strchr(at + 1, '@')) {
-		if (at == s)
+		/* a last '@' has nothing after it: at + 2 would be past the
+		 * end of the string */
+		if (at == s || at[1] == '\0')
 			continue;
 		for (dot = strchr(at + 2, '.'); dot != NULL; dot = strchr(dot + 1, '.'))
 			if (dot > at + 1 && dot[1] != '\0')

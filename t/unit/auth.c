@@ -709,6 +709,24 @@ main(void)
 	cjose_jwk_release(jwk_small);
 	write_jwks(bad, pub_es, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA\",\"y\":\"AA\"}");
 	setup_fails("cannot be imported", "setup refuses a broken EC key");
+	/* found by t/fuzz/fuzz-jwks: cjose 0.6 asserts (aborts the process)
+	 * on "=" after 1 mod 4 base64url characters */
+	write_jwks(bad, "{\"kty\":\"RSA\",\"e\":\"AQAB\",\"n\":\"AAAAA===\"}", NULL);
+	setup_fails("has a bad \"n\" (misplaced \"=\" padding)",
+		    "setup refuses an RSA n cjose would abort on");
+	write_jwks(bad, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA=A\",\"y\":\"AA\"}",
+		   NULL);
+	setup_fails("has a bad \"x\"", "setup refuses text after the padding");
+	{
+		json_t *jk = json_pack("{s:s, s:s, s:s}", "kty", "RSA", "e", "AQ==",
+				       "n", "AAAAAA");
+
+		ok(rv_auth_jwk_bad_member(jk) == NULL,
+		   "padding at the end of a value is let through");
+		json_object_set_new(jk, "e", json_string("AQ=B"));
+		is_str(rv_auth_jwk_bad_member(jk), "e", "the bad member is named");
+		json_decref(jk);
+	}
 	/* pub_p256 has a kid; make one without */
 	{
 		cjose_jwk_t *nokid = cjose_jwk_create_EC_random(CJOSE_JWK_EC_P_256, &cerr);

@@ -153,6 +153,32 @@ main(void)
 		rv_conf_release(&conf);
 	}
 
+	/* the same loader from memory (t/fuzz/fuzz-config): relative paths
+	 * are anchored at the name given, and errors name it */
+	{
+		static const char good[] =
+			"<reverify><auth jwks=\"keys/jwks.json\"/></reverify>\n";
+		static const char bad[] = "<reverify>\n<nope/>\n</reverify>\n";
+		struct rv_err err;
+
+		rv_err_init(&err);
+		ok(rv_conf_load_memory("/etc/rv/reverify.xml", good, sizeof(good) - 1,
+				       &conf, &err) == 0 &&
+		   strcmp(conf.auth_jwks, "/etc/rv/keys/jwks.json") == 0,
+		   "a file in memory loads, paths relative to its name");
+		rv_conf_release(&conf);
+		ok(rv_conf_load_memory("/etc/rv/reverify.xml", bad, sizeof(bad) - 1,
+				       &conf, &err) < 0 &&
+		   strstr(err.msg, "/etc/rv/reverify.xml:2:") != NULL,
+		   "an error in memory names the file and line");
+		rv_conf_release(&conf);
+		ok(rv_conf_load_memory("mem.xml", "<reverify", 9, &conf, &err) < 0 &&
+		   conf.path == NULL && conf.http_max_body > 0,
+		   "a document that does not parse leaves the defaults");
+		rv_conf_release(&conf);
+		rv_err_release(&err);
+	}
+
 	/* the schema is generated from the table */
 	rv_buf_reset(&out);
 	rv_conf_xsd(&out);

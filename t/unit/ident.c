@@ -62,6 +62,17 @@ main(void)
 	ok(!rv_ident_email_ok("a@b"), "no dot after the @");
 	ok(!rv_ident_email_ok("@b.co"), "nothing before the @");
 	ok(!rv_ident_email_ok("a@.co"), "nothing between @ and dot");
+	/* found by t/fuzz/fuzz-json: the search for the dot started one
+	 * byte past the end of the string after a last '@' */
+	{
+		char *tail = rv_xstrdup("a@");
+
+		ok(!rv_ident_email_ok(tail), "an @ at the very end (no read past it)");
+		free(tail);
+		tail = rv_xstrdup("foo@ex.ample@");
+		ok(rv_ident_email_ok(tail), "a last @ after a good one");
+		free(tail);
+	}
 	ok(!rv_ident_email_ok("a@b."), "nothing after the dot");
 	ok(!rv_ident_email_ok("a b@c.de"), "no space");
 	ok(!rv_ident_email_ok("a@example.com\r\nBcc: x@evil.example"), "no CR or LF");
