@@ -1454,24 +1454,32 @@ purge_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *e
 	return 0;
 }
 
+/* at most this many deletions per transaction: a purge of a large
+ * backlog (a million expired records) in one transaction ran out of
+ * Berkeley DB's lock table */
+#define PURGE_CHUNK 1000
+
 int
 rv_store_purge(struct rv_store *st, long max, long *purged_r, struct rv_err *err)
 {
 	struct purge_ctx p;
 	DB *idx[2] = { st->records_exp, st->limits_exp };
-	long total = 0;
+	long total = 0, left;
 	int i;
 
 	for (i = 0; i < 2; i++) {
 		p.idx = idx[i];
-		p.max = max ? max - total : 0;
-		p.done = 0;
 		p.now = rv_store_now();
-		if (max && p.max <= 0)
-			break;
-		if (rv_store_txn(st, false, purge_body, &p, err) < 0)
-			return -1;
-		total += p.done;
+		do {
+			left = max ? max - total : PURGE_CHUNK;
+			if (left <= 0)
+				break;
+			p.max = left < PURGE_CHUNK ? left : PURGE_CHUNK;
+			p.done = 0;
+			if (rv_store_txn(st, false, purge_body, &p, err) < 0)
+				return -1;
+			total += p.done;
+		} while (p.done == p.max);
 	}
 	if (purged_r != NULL)
 		*purged_r = total;
@@ -1491,7 +1499,9 @@ count_db(struct rv_txn *txn, DB *db, long long *n_r, long long live_after,
 	int ret;
 
 	*n_r = 0;
-	if ((ret = db->cursor(db, txn->t, &c, 0)) != 0)
+	/* read committed: a walk over a million entries must not hold a
+	 * read lock on every page (it ran out of the lock table) */
+	if ((ret = db->cursor(db, txn->t, &c, DB_READ_COMMITTED)) != 0)
 		return db_fail(txn, ret, "cursor", err);
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
