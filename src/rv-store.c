@@ -1455,9 +1455,9 @@ purge_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *e
 }
 
 /* at most this many deletions per transaction: a purge of a large
- * backlog (a million expired records) in one transaction ran out of
- * Berkeley DB's lock table */
-#define PURGE_CHUNK 1000
+ * backlog in one transaction ran out of Berkeley DB's lock table (and
+ * 1000 deletions still did, on a store of a million records) */
+#define PURGE_CHUNK 100
 
 int
 rv_store_purge(struct rv_store *st, long max, long *purged_r, struct rv_err *err)

@@ -316,7 +316,7 @@ test_records(struct rv_store *st)
 	rv_err_release(&err);
 }
 
-/* a backlog of expired records over several purge chunks (1000): purge
+/* a backlog of expired records over several purge chunks (100): purge
  * without a limit works it all off, and stats walks it (a million ran out
  * of Berkeley DB's lock table in one transaction) */
 #define BACKLOG 3500
