@@ -174,12 +174,60 @@ fold(const char *s)
 	return f;
 }
 
-/* Secondary key callbacks: the key is made from the JSON value. */
+/*
+ * Secondary key callbacks: the key is made from the JSON value. Berkeley
+ * DB calls one callback per index with the same value (and again with
+ * the old value on a replace), so the last value parsed is kept: a put of
+ * a record parsed its JSON four times, and jansson's parse was half of
+ * the instructions of a code verify (callgrind). The bytes are compared
+ * in full; the copy is wiped when replaced (a user's value holds its
+ * password hash).
+ */
+static struct {
+	char *data;
+	size_t size;
+	json_t *j;
+} idx_memo;
+
+/* the parsed value, a new reference, or NULL */
+static json_t *
+idx_parse(const DBT *val)
+{
+	json_error_t je;
+	json_t *j;
+
+	if (idx_memo.j != NULL && idx_memo.size == val->size &&
+	    memcmp(idx_memo.data, val->data, val->size) == 0)
+		return json_incref(idx_memo.j);
+	if ((j = json_loadb(val->data, val->size, 0, &je)) == NULL)
+		return NULL;
+	if (idx_memo.j != NULL) {
+		json_decref(idx_memo.j);
+		rv_wipe(idx_memo.data, idx_memo.size);
+		free(idx_memo.data);
+	}
+	idx_memo.data = rv_xmalloc(val->size > 0 ? val->size : 1);
+	memcpy(idx_memo.data, val->data, val->size);
+	idx_memo.size = val->size;
+	idx_memo.j = json_incref(j);
+	return j;
+}
+
+static void
+idx_memo_release(void)
+{
+	if (idx_memo.j != NULL) {
+		json_decref(idx_memo.j);
+		rv_wipe(idx_memo.data, idx_memo.size);
+		free(idx_memo.data);
+	}
+	memset(&idx_memo, 0, sizeof(idx_memo));
+}
+
 static int
 index_from(const DBT *val, const char *field, bool lower, DBT *skey)
 {
-	json_error_t je;
-	json_t *j = json_loadb(val->data, val->size, 0, &je);
+	json_t *j = idx_parse(val);
 	const char *s;
 	char *k;
 
@@ -224,8 +272,7 @@ idx_phone(DB *db, const DBT *k, const DBT *v, DBT *sk)
 static int
 idx_record_user(DB *db, const DBT *k, const DBT *v, DBT *sk)
 {
-	json_error_t je;
-	json_t *j = json_loadb(v->data, v->size, 0, &je);
+	json_t *j = idx_parse(v);
 	const char *s;
 	char *key;
 
@@ -253,8 +300,7 @@ idx_record_user(DB *db, const DBT *k, const DBT *v, DBT *sk)
 static int
 idx_expiry(DB *db, const DBT *k, const DBT *v, DBT *sk)
 {
-	json_error_t je;
-	json_t *j = json_loadb(v->data, v->size, 0, &je);
+	json_t *j = idx_parse(v);
 	unsigned char *key;
 	long long exp;
 	int i;
@@ -509,6 +555,7 @@ rv_store_close(struct rv_store **stp)
 	if (st == NULL)
 		return;
 	close_dbs(st);
+	idx_memo_release();
 	rv_wipe(st->pepper, sizeof(st->pepper));
 	free(st->home);
 	free(st->pepper_path);
@@ -1407,24 +1454,32 @@ purge_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *e
 	return 0;
 }
 
+/* at most this many deletions per transaction: a purge of a large
+ * backlog in one transaction ran out of Berkeley DB's lock table (and
+ * 1000 deletions still did, on a store of a million records) */
+#define PURGE_CHUNK 100
+
 int
 rv_store_purge(struct rv_store *st, long max, long *purged_r, struct rv_err *err)
 {
 	struct purge_ctx p;
 	DB *idx[2] = { st->records_exp, st->limits_exp };
-	long total = 0;
+	long total = 0, left;
 	int i;
 
 	for (i = 0; i < 2; i++) {
 		p.idx = idx[i];
-		p.max = max ? max - total : 0;
-		p.done = 0;
 		p.now = rv_store_now();
-		if (max && p.max <= 0)
-			break;
-		if (rv_store_txn(st, false, purge_body, &p, err) < 0)
-			return -1;
-		total += p.done;
+		do {
+			left = max ? max - total : PURGE_CHUNK;
+			if (left <= 0)
+				break;
+			p.max = left < PURGE_CHUNK ? left : PURGE_CHUNK;
+			p.done = 0;
+			if (rv_store_txn(st, false, purge_body, &p, err) < 0)
+				return -1;
+			total += p.done;
+		} while (p.done == p.max);
 	}
 	if (purged_r != NULL)
 		*purged_r = total;
@@ -1444,7 +1499,9 @@ count_db(struct rv_txn *txn, DB *db, long long *n_r, long long live_after,
 	int ret;
 
 	*n_r = 0;
-	if ((ret = db->cursor(db, txn->t, &c, 0)) != 0)
+	/* read committed: a walk over a million entries must not hold a
+	 * read lock on every page (it ran out of the lock table) */
+	if ((ret = db->cursor(db, txn->t, &c, DB_READ_COMMITTED)) != 0)
 		return db_fail(txn, ret, "cursor", err);
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));

@@ -316,6 +316,54 @@ test_records(struct rv_store *st)
 	rv_err_release(&err);
 }
 
+/* a backlog of expired records over several purge chunks (100): purge
+ * without a limit works it all off, and stats walks it (a million ran out
+ * of Berkeley DB's lock table in one transaction) */
+#define BACKLOG 3500
+
+static int
+backlog_body(struct rv_store *st, struct rv_txn *txn, void *ctx, struct rv_err *err)
+{
+	int *from = ctx, i;
+
+	(void)st;
+	for (i = *from; i < *from + 500 && i < BACKLOG; i++) {
+		struct rv_record r;
+		char id[32];
+
+		snprintf(id, sizeof(id), "backlog%014d", i);
+		new_record(&r, id, "u1", 1000);
+		if (rv_store_record_put(txn, &r, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+test_backlog(struct rv_store *st)
+{
+	struct rv_store_stats s;
+	struct rv_err err;
+	long purged = 0;
+	int from, rc = 0;
+
+	rv_err_init(&err);
+	fake_now = 1700000000000LL;
+	rv_store_set_clock(clock_fake);
+	for (from = 0; from < BACKLOG && rc == 0; from += 500)
+		rc = rv_store_txn(st, false, backlog_body, &from, &err);
+	ok(rc == 0, "%d records are stored", BACKLOG);
+	fake_now += 2000;
+	ok(rv_store_stats(st, &s, &err) == 0 && s.records >= BACKLOG &&
+	   s.live_records <= s.records - BACKLOG,
+	   "stats walks a store with a backlog");
+	ok(rv_store_purge(st, 0, &purged, &err) == 0 && purged == BACKLOG,
+	   "purge without a limit removes a backlog of %d, chunk by chunk",
+	   BACKLOG);
+	rv_store_set_clock(NULL);
+	rv_err_release(&err);
+}
+
 /* N processes increment one record's counter M times each: the store
  * serialises the read-check-update, so no increment is lost. */
 static void
@@ -513,6 +561,7 @@ main(void)
 
 	test_users(st);
 	test_records(st);
+	test_backlog(st);
 	test_atomic(st);
 	test_audit(&st);
 	rv_store_close(&st);
