@@ -11,10 +11,12 @@
 
 # N clients per race, ROUNDS rounds of each race but the claims
 N=64
-ROUNDS=${RACE_ROUNDS:-3}
+ROUNDS=${RACE_ROUNDS:-2}
 # the claims cost 4 x N requests a round
 CLAIM_ROUNDS=${RACE_CLAIM_ROUNDS:-1}
 PW='race Password 123'
+# $PW as SHA-crypt (perl is essential on Debian)
+PWHASH=$(perl -e 'print crypt($ARGV[0], "\$6\$racesalt\$")' "$PW")
 REVERIFY_OUTBOX=$TRASH/outbox
 export REVERIFY_OUTBOX
 mkdir -p "$REVERIFY_OUTBOX" || bail_out "no outbox"
@@ -30,25 +32,24 @@ setup_instance "$DELIVERY" "$HASH" '<verification step-up="single-use"/>' ||
 # shellcheck disable=SC2086 # a list of programs
 LIGHTTPD_MAX_PROCS=4 start_lighttpd $PROGRAMS || bail_out "lighttpd did not start"
 
-# users PREFIX COUNT: make the users PREFIX1..PREFIXCOUNT (password $PW,
-# e-mail PREFIXi@example.com) and a token for each, 8 at a time; writes
-# $TRASH/users-PREFIX, line i "ID TOKEN" for PREFIXi
+# users PREFIX COUNT: import the users PREFIX1..PREFIXCOUNT (password $PW
+# as a SHA-crypt hash, which the first step-up upgrades; e-mail
+# PREFIXi@example.com) in one go and mint a token for each, 8 at a time;
+# writes $TRASH/users-PREFIX, line i "ID TOKEN" for PREFIXi
 users () {
-	seq "$2" | xargs -P 8 -I{} sh -c '
-		printf "%s\n" "$1" |
-		"$2" user add --username "$3$4" --email "$3$4@example.com" \
-			--password-stdin >"$5/.u-$3$4" &&
-		"$2" token "$(cat "$5/.u-$3$4")" >"$5/.t-$3$4"' \
-		sh "$PW" "$ADMIN" "$1" {} "$TRASH" || return 1
-	: >"$TRASH/users-$1"
-	us_i_=1
-	while test "$us_i_" -le "$2"; do
-		read -r us_id_ <"$TRASH/.u-$1$us_i_" &&
-		read -r us_tok_ <"$TRASH/.t-$1$us_i_" &&
-		test -n "$us_id_" && test -n "$us_tok_" &&
-		echo "$us_id_ $us_tok_" >>"$TRASH/users-$1" || return 1
-		us_i_=$((us_i_ + 1))
-	done
+	seq "$2" | awk -v p="$1" -v h="$PWHASH" '{
+		printf "{\"username\":\"%s%d\",\"primaryEmail\":\"%s%d@example.com\",\"passwordHash\":\"%s\"}\n",
+			p, $1, p, $1, h }' >"$TRASH/import-$1" &&
+	"$ADMIN" user import "$TRASH/import-$1" >"$TRASH/imported-$1" &&
+	jq -r '"\(.username | ltrimstr("'"$1"'")) \(.id)"' "$TRASH/imported-$1" |
+		sort -n >"$TRASH/ids-$1" &&
+	test "$(wc -l <"$TRASH/ids-$1")" = "$2" &&
+	xargs -P 8 -n 2 sh -c '"$0" token "$3" >"$1/.t-$2"' "$ADMIN" "$TRASH" \
+		<"$TRASH/ids-$1" || return 1
+	while read -r us_i_ us_id_; do
+		read -r us_tok_ <"$TRASH/.t-$us_i_" && test -n "$us_tok_" &&
+		echo "$us_id_ $us_tok_" || return 1
+	done <"$TRASH/ids-$1" >"$TRASH/users-$1"
 }
 
 # user PREFIX I: sets $uid and $utok to user PREFIXI's id and token
