@@ -170,9 +170,10 @@ test_expect_success 'every record created with a 201 is listed for its user' '
 
 # The last change of a user that was answered decides its password; when a
 # later one was not answered (its backend was killed), either may hold.
-test_expect_success 'every user has the password of its last answered change' '
+test_expect_success 'every answered change is in the audit; every user has the password of its last one' '
 	i=1 &&
 	pwbody p1.json "$PW1" && pwbody p2.json "$PW2" &&
+	"$ADMIN" audit show >audit.jsonl &&
 	while read -r u t; do
 		test "$i" -le "$CHANGERS" || break
 		last=$(awk "\$2 == \"change\" && \$3 ~ /^2/ { v = \$4 } END { print v + 0 }" \
@@ -184,6 +185,11 @@ test_expect_success 'every user has the password of its last answered change' '
 		s_last=$(post /api/verifications/password p$last.json su.json "$t") &&
 		s_other=$(post /api/verifications/password p$other.json su.json "$t") &&
 		echo "user $i: last answered password $last (unsure: $unsure): $s_last, other: $s_other" &&
+		ok=$(awk "\$2 == \"change\" && \$3 ~ /^2/ { n++ } END { print n + 0 }" "$TRASH/changer-$i.log") &&
+		lost=$(awk "\$2 == \"change\" && \$3 !~ /^[24]/ { n++ } END { print n + 0 }" "$TRASH/changer-$i.log") &&
+		audited=$(jq -c --arg u "$u" "select(.event == \"user.password_changed\" and .user == \$u)" audit.jsonl | wc -l) &&
+		echo "user $i: $ok changes answered 2xx, $lost unanswered, $audited in the audit" &&
+		test "$audited" -ge "$ok" && test "$audited" -le "$((ok + lost))" &&
 		if test "$unsure" = 0; then
 			test "$s_last" = 201 && test "$s_other" = 422
 		else
