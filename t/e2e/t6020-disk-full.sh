@@ -79,9 +79,9 @@ test_expect_success 'reads go on: status 204, my-account 200' '
 	check_status 200 && test "$(json_get "$TRASH/body" .username)" = alice
 '
 
-test_expect_success 'no backend crashed: no 5xx other than 503 in the log' '
-	! grep -E "\" 50[0-24-9] " "$TRASH/lighttpd-error.log" &&
-	! grep -iE "segfault|signal|died|exited" "$TRASH/lighttpd-error.log"
+test_expect_success 'no backend died: lighttpd logged no child that exited or was signalled' '
+	cat "$TRASH/lighttpd-error.log" &&
+	! grep -iE "child (exited|signalled)|died" "$TRASH/lighttpd-error.log"
 '
 
 test_expect_success 'space freed: a step-up 201 and a code 201 again' '
