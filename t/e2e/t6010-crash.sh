@@ -67,6 +67,7 @@ changer () {
 		*) c_unsure_=1 ;;
 		esac
 	done
+	return 0
 }
 
 # creator I TOKEN: user I's loop of step-ups; the ids of the 201s go to
@@ -81,8 +82,11 @@ creator () {
 		k_n_=$((k_n_ + 1))
 		k_st_=$(post /api/verifications/password "$k_dir_/p.json" "$k_dir_/su" "$2")
 		echo "$k_n_ stepup $k_st_" >>"$k_dir_.log"
-		test "$k_st_" = 201 && jq -r .verificationRecordId "$k_dir_/su" >>"$k_dir_.ids"
+		if test "$k_st_" = 201; then
+			jq -r .verificationRecordId "$k_dir_/su" >>"$k_dir_.ids"
+		fi
 	done
+	return 0
 }
 
 # killer: KILLS times, after a pause of 0.1-1 s, SIGKILL a random backend

@@ -15,7 +15,18 @@ command -v mount >/dev/null 2>&1 || skip_all "no mount command"
 mkdir -p "$TRASH/store" || bail_out "no store directory"
 mount -t tmpfs -o size=16m,mode=0700 reverify-test "$TRASH/store" 2>mount.err ||
 	skip_all "cannot mount a tmpfs: $(head -n 1 mount.err)"
-test_cleanup_add "umount '$TRASH/store' || umount -l '$TRASH/store'"
+# unmount_store: unmount the tmpfs, waiting up to 10 s for the backends
+# that lighttpd stopped to let go of it, then lazily
+unmount_store () {
+	us_n_=0
+	while test "$us_n_" -lt 100; do
+		umount "$TRASH/store" 2>/dev/null && return 0
+		sleep 0.1
+		us_n_=$((us_n_ + 1))
+	done
+	umount -l "$TRASH/store"
+}
+test_cleanup_add unmount_store
 
 PW='full Password 123'
 REVERIFY_OUTBOX=$TRASH/outbox
