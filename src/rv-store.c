@@ -36,6 +36,7 @@ struct rv_store {
 	char *pepper_path;
 	long cache_kib;
 	bool sync_users, sync_records, sync_limits;
+	bool panicked;		/* a call answered DB_RUNRECOVERY */
 };
 
 struct rv_txn {
@@ -84,8 +85,11 @@ env_errcall(const DB_ENV *env, const char *prefix, const char *msg)
 static int
 db_fail(struct rv_txn *txn, int ret, const char *what, struct rv_err *err)
 {
-	if (txn != NULL)
+	if (txn != NULL) {
 		txn->dbret = ret;
+		if (ret == DB_RUNRECOVERY && txn->st != NULL)
+			txn->st->panicked = true;
+	}
 	if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED) {
 		rv_err_set(err, 503, RV_E_UNAVAILABLE, "store: %s: %s", what,
 			   db_strerror(ret));
@@ -334,6 +338,10 @@ be64(const unsigned char *p)
 
 /* ---- open and close -------------------------------------------------------- */
 
+/* Closes the handles. In a panicked environment (another process died
+ * and one of us ran recovery) every call but this would answer
+ * DB_RUNRECOVERY and leave its handle allocated: DB_NOPANIC lets the
+ * closes free them, and DB_NOSYNC keeps the stale cache out of the files. */
 static void
 close_dbs(struct rv_store *st)
 {
@@ -342,17 +350,32 @@ close_dbs(struct rv_store *st)
 		&st->records_user, &st->records_exp, &st->limits_exp,
 		&st->users, &st->records, &st->limits, &st->audit,
 	};
+	u_int32_t flags = 0, id;
 	size_t i;
 
+	/* a panic that no call of ours has seen yet: probe for it */
+	if (!st->panicked && st->env != NULL) {
+		int ret = st->env->lock_id(st->env, &id);
+
+		if (ret == DB_RUNRECOVERY)
+			st->panicked = true;
+		else if (ret == 0)
+			st->env->lock_id_free(st->env, id);
+	}
+	if (st->panicked && st->env != NULL) {
+		st->env->set_flags(st->env, DB_NOPANIC, 1);
+		flags = DB_NOSYNC;
+	}
 	for (i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++)
 		if (*dbs[i] != NULL) {
-			(*dbs[i])->close(*dbs[i], 0);
+			(*dbs[i])->close(*dbs[i], flags);
 			*dbs[i] = NULL;
 		}
 	if (st->env != NULL) {
 		st->env->close(st->env, 0);
 		st->env = NULL;
 	}
+	st->panicked = false;
 }
 
 static int
@@ -653,6 +676,7 @@ rv_store_txn(struct rv_store *st, bool sync, rv_store_txn_fn *body, void *ctx,
 			 * the environment: reopen it and go again */
 			rv_log_info("store: reopening after recovery");
 			reopened = true;
+			st->panicked = true;
 			close_dbs(st);
 			rv_err_release(err);
 			if (open_env(st, false, err) < 0)
@@ -1420,7 +1444,7 @@ rv_store_audit_verify(struct rv_store *st, long long *count_r,
 /* ---- maintenance ------------------------------------------------------------- */
 
 struct purge_ctx {
-	DB *idx;
+	int limits;		/* 0: records-expiry.db, 1: limits-expiry.db */
 	long max, done;
 	long long now;
 };
@@ -1429,13 +1453,14 @@ static int
 purge_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 {
 	struct purge_ctx *p = vctx;
+	/* looked up here: a reopen after recovery replaces the handles */
+	DB *idx = p->limits ? st->limits_exp : st->records_exp;
 	DBC *c;
 	DBT k, v;
 	int ret;
 	long n = 0;
 
-	(void)st;
-	if ((ret = p->idx->cursor(p->idx, txn->t, &c, 0)) != 0)
+	if ((ret = idx->cursor(idx, txn->t, &c, 0)) != 0)
 		return db_fail(txn, ret, "purge cursor", err);
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
@@ -1463,12 +1488,11 @@ int
 rv_store_purge(struct rv_store *st, long max, long *purged_r, struct rv_err *err)
 {
 	struct purge_ctx p;
-	DB *idx[2] = { st->records_exp, st->limits_exp };
 	long total = 0, left;
 	int i;
 
 	for (i = 0; i < 2; i++) {
-		p.idx = idx[i];
+		p.limits = i;
 		p.now = rv_store_now();
 		do {
 			left = max ? max - total : PURGE_CHUNK;

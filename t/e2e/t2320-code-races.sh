@@ -7,6 +7,7 @@
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"
+. "$top_srcdir/t/lib/race.sh"
 
 REVERIFY_OUTBOX=$TRASH/outbox
 export REVERIFY_OUTBOX
@@ -20,27 +21,6 @@ LIGHTTPD_MAX_PROCS=4 start_lighttpd verification-code verification-code-verify |
 	bail_out "lighttpd did not start"
 tok=$(mint "$alice")
 btok=$(mint "$bob")
-
-# race N DIR PATH TOKEN BODY_FILE: N concurrent POSTs of BODY_FILE to PATH;
-# the answers in DIR/1.json..DIR/N.json, the statuses in DIR/statuses and
-# the .code of every answer (or "-" for none) in DIR/codes
-race () {
-	rm -rf "$2" && mkdir "$2" || return 1
-	seq "$1" | xargs -P "$1" -I{} "$CURL" -q -s --max-time 60 \
-		-o "$2/{}.json" -w "%{http_code}\n" \
-		-H "Authorization: Bearer $4" -H "Content-Type: application/json" \
-		--data-binary "@$5" "$BASE$3" >"$2/statuses" || return 1
-	test "$(wc -l <"$2/statuses")" = "$1" &&
-	jq -r ".code // \"-\"" "$2"/*.json >"$2/codes" &&
-	test "$(wc -l <"$2/codes")" = "$1" &&
-	echo "statuses:" && sort "$2/statuses" | uniq -c &&
-	echo "codes:" && sort "$2/codes" | uniq -c
-}
-
-# count WORD FILE: the lines of FILE that are exactly WORD
-count () {
-	grep -cx -- "$1" "$2"
-}
 
 test_expect_success 'a code to the own address' '
 	send_code "$tok" email alice@example.com &&
