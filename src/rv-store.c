@@ -405,13 +405,21 @@ open_db(struct rv_store *st, DB **db_r, const char *file, u_int32_t dbflags,
 	return 0;
 }
 
+/*
+ * With DB_CREATE, associate() fills an EMPTY secondary by walking the whole
+ * primary. users-phone.db stays empty while no user has a phone, so every
+ * open (every FastCGI worker start, every CGI request) walked all users,
+ * and at 50 k users the walk ran out of locks. The indexes are kept by
+ * every write since the store was created, so only init asks for it.
+ */
 static int
-associate(struct rv_store *st, DB *primary, DB *secondary,
-	  int (*cb)(DB *, const DBT *, const DBT *, DBT *), struct rv_err *err)
+associate(DB *primary, DB *secondary,
+	  int (*cb)(DB *, const DBT *, const DBT *, DBT *), bool create,
+	  struct rv_err *err)
 {
-	int ret = primary->associate(primary, NULL, secondary, cb, DB_CREATE);
+	int ret = primary->associate(primary, NULL, secondary, cb,
+				     create ? DB_CREATE : 0);
 
-	(void)st;
 	return ret ? db_fail(NULL, ret, "associate", err) : 0;
 }
 
@@ -450,12 +458,12 @@ open_env(struct rv_store *st, bool create, struct rv_err *err)
 	    open_db(st, &st->limits_exp, "limits-expiry.db", 0, create, err) < 0 ||
 	    open_db(st, &st->audit, "audit.db", 0, create, err) < 0)
 		goto fail;
-	if (associate(st, st->users, st->users_username, idx_username, err) < 0 ||
-	    associate(st, st->users, st->users_email, idx_email, err) < 0 ||
-	    associate(st, st->users, st->users_phone, idx_phone, err) < 0 ||
-	    associate(st, st->records, st->records_user, idx_record_user, err) < 0 ||
-	    associate(st, st->records, st->records_exp, idx_expiry, err) < 0 ||
-	    associate(st, st->limits, st->limits_exp, idx_expiry, err) < 0)
+	if (associate(st->users, st->users_username, idx_username, create, err) < 0 ||
+	    associate(st->users, st->users_email, idx_email, create, err) < 0 ||
+	    associate(st->users, st->users_phone, idx_phone, create, err) < 0 ||
+	    associate(st->records, st->records_user, idx_record_user, create, err) < 0 ||
+	    associate(st->records, st->records_exp, idx_expiry, create, err) < 0 ||
+	    associate(st->limits, st->limits_exp, idx_expiry, create, err) < 0)
 		goto fail;
 	return 0;
 fail:
