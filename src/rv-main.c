@@ -551,6 +551,8 @@ rv_main(int argc, char **argv, const struct rv_endpoint *ep)
 		what = rv_xasprintf("message catalogs: %s", err.msg);
 		goto fail;
 	}
+	/* one request: what it may not need is loaded when it needs it */
+	rv_setup_defer(cgi && !check_only);
 	if (ep->setup != NULL && ep->setup(&conf, &err) < 0) {
 		what = rv_xasprintf("%s", err.msg);
 		goto fail;

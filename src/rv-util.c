@@ -88,6 +88,20 @@ rv_bug(const char *file, int line, const char *what)
 	abort();
 }
 
+static bool setup_deferred;
+
+void
+rv_setup_defer(bool on)
+{
+	setup_deferred = on;
+}
+
+bool
+rv_setup_deferred(void)
+{
+	return setup_deferred;
+}
+
 void
 rv_wipe(void *p, size_t n)
 {

@@ -27,6 +27,16 @@ char *rv_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rv_bug(const char *file, int line, const char *what)
 	__attribute__((noreturn));
 
+/*
+ * Deferred set-up: a CGI process serves one request, most of which never
+ * check a new password or render a message, so rv_main() turns this on
+ * for CGI (not for FastCGI, nor for -t, which must see every error at
+ * start-up). Setup functions that honour it (rv_pwpolicy_init,
+ * rv_template_init) then load on first use instead.
+ */
+void rv_setup_defer(bool on);
+bool rv_setup_deferred(void);
+
 /* Wipe secrets so the compiler cannot drop the store (OPENSSL_cleanse). */
 void rv_wipe(void *p, size_t n);
 
