@@ -35,6 +35,14 @@ test_expect_success 'run by hand with PATH_INFO only, as the README shows' '
 	grep -q "^X-Request-Id: " out
 '
 
+test_expect_success 'LISTEN_PID with trailing junk is no socket activation: still CGI' '
+	env -i PATH="$PATH" REVERIFY_CONFIG="$REVERIFY_CONFIG" REQUEST_METHOD=GET \
+		PATH_INFO=/api/status LISTEN_FDS=1 \
+		sh -c "LISTEN_PID=\$\$x exec \"\$0\"" "$top_builddir/cgi-bin/status" \
+		</dev/null >out 3</dev/null &&
+	head -n 1 out | grep "^Status: 204 No Content"
+'
+
 test_expect_success 'HEAD is answered like GET' '
 	run_cgi status HEAD /api/status &&
 	check_status 204
