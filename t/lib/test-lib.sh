@@ -229,6 +229,7 @@ json_get () {
 # write_config [XML LINE...]: write $TRASH/reverify.xml, logging to
 # $TRASH/reverify.log, with each argument as one more line inside
 # <reverify>, and export REVERIFY_CONFIG.
+# shellcheck disable=SC2120 # the XML lines are optional
 write_config () {
 	{
 		echo '<?xml version="1.0" encoding="UTF-8"?>'
