@@ -319,7 +319,7 @@ run_cgi () {
 	done
 	if test -n "${VALGRIND-}"; then
 		set -- "$@" "$VALGRIND" --error-exitcode=99 --leak-check=full \
-			--errors-for-leak-kinds=definite \
+			--errors-for-leak-kinds=definite --show-leak-kinds=definite \
 			--log-file="$TRASH/valgrind.%p" -q
 		if test -f "$top_srcdir/t/valgrind.supp"; then
 			set -- "$@" --suppressions="$top_srcdir/t/valgrind.supp"
