@@ -6,7 +6,8 @@
 # with top_srcdir and top_builddir (absolute paths), LIGHTTPD, CURL and
 # XMLLINT (maybe empty) in the environment, as `make check` provides them.
 # Optional: REVERIFY_TEST_REQUIRE_SERVERS=1 turns a missing server into a
-# failure, VALGRIND=/path/to/valgrind runs run_cgi programs under valgrind.
+# failure, VALGRIND=/path/to/valgrind runs run_cgi programs under valgrind
+# (make check-valgrind sets it; the reports fail the script).
 # Option: `sh tNNNN-x.sh -v` also shows the output of passing tests and
 # keeps the trash directory.
 #
