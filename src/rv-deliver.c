@@ -543,6 +543,7 @@ cloexec_all(void)
 
 	if ((d = opendir("/proc/self/fd")) == NULL)
 		return;
+	/* cppcheck-suppress readdirCalled ; readdir_r() is the deprecated one */
 	while ((de = readdir(d)) != NULL) {
 		fd = atoi(de->d_name);
 		if (fd > 2 && fd != dirfd(d) &&

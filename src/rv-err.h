@@ -54,6 +54,11 @@ void rv_err_release(struct rv_err *err);
  */
 int rv_err_set(struct rv_err *err, int status, const char *code,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+#ifdef __clang_analyzer__
+/* The analyzer does not follow variadic calls, so it cannot know the -1 and
+ * follows impossible "success" paths after "return rv_err_set(...)". */
+#define rv_err_set(...) (rv_err_set(__VA_ARGS__), -1)
+#endif
 /* Adds a {{name}} value for the message; name must be a static string. */
 void rv_err_var(struct rv_err *err, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -197,7 +197,7 @@ canonical(const char *email, char *out, size_t size)
 			out[o++] = *p;
 	out[o] = '\0';
 	if (o + sizeof("@gmail.com") <= size)
-		strcat(out, "@gmail.com");
+		memcpy(out + o, "@gmail.com", sizeof("@gmail.com"));
 }
 
 bool

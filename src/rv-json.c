@@ -220,15 +220,19 @@ rv_json_dump(const json_t *v, struct rv_buf *out)
 	json_dump_callback(v, dump_cb, out, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
+/* The recursion is as deep as the value, which jansson's parser bounds
+ * (JSON_PARSER_MAX_DEPTH, 2048 levels). */
 void
-rv_json_wipe_strings(json_t *v)
+rv_json_wipe_strings(json_t *v) /* NOLINT(misc-no-recursion) */
 {
 	const char *key;
 	json_t *item;
 	size_t i;
 
 	if (json_is_string(v)) {
-		/* jansson owns this buffer; nothing else refers to it */
+		/* jansson owns this buffer; nothing else refers to it. The
+		 * uintptr_t cast drops the const on purpose. */
+		/* NOLINTNEXTLINE(performance-no-int-to-ptr) */
 		rv_wipe((char *)(uintptr_t)json_string_value(v), json_string_length(v));
 	} else if (json_is_object(v)) {
 		json_object_foreach(v, key, item)

@@ -106,6 +106,9 @@ rv_log_set_request_id(const char *id)
  * sharing a file or a pipe do not interleave. Control characters in the text
  * are escaped: log lines may quote client input.
  */
+static void vlog(int prio, const char *errstr, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
 static void
 vlog(int prio, const char *errstr, const char *fmt, va_list ap)
 {

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -477,7 +478,8 @@ startup_failed(bool cgi, const char *what)
 int
 rv_main(int argc, char **argv, const struct rv_endpoint *ep)
 {
-	const char *conf_path = NULL, *listen_addr = NULL, *lfds;
+	const char *conf_path = NULL, *listen_addr = NULL;
+	long long nfds, pid;
 	bool debug = false, check_only = false, cgi, implicit = false;
 	char *what = NULL;
 	struct rv_conf conf;
@@ -507,9 +509,10 @@ rv_main(int argc, char **argv, const struct rv_endpoint *ep)
 		return 2;
 	}
 	/* systemd socket activation passes the socket as fd 3 */
-	lfds = getenv("LISTEN_FDS");
-	if (listen_addr == NULL && lfds != NULL && atoi(lfds) >= 1 &&
-	    getenv("LISTEN_PID") != NULL && atol(getenv("LISTEN_PID")) == (long)getpid())
+	if (listen_addr == NULL &&
+	    rv_parse_ll(getenv("LISTEN_FDS"), 1, INT_MAX, &nfds) == 0 &&
+	    rv_parse_ll(getenv("LISTEN_PID"), 1, LLONG_MAX, &pid) == 0 &&
+	    pid == (long long)getpid())
 		listen_fd = 3;
 	if (FCGX_Init() != 0)
 		rv_fatalx("cannot initialise libfcgi");

@@ -157,7 +157,9 @@ params(const char *h, long *m_r, long *t_r, long *p_r)
 	const char *p = strstr(h, "$m=");
 	char tail;
 
+	/* the widths bound each number, the callers check the ranges */
 	if (p == NULL ||
+	    /* NOLINTNEXTLINE(cert-err34-c) */
 	    sscanf(p, "$m=%9ld,t=%4ld,p=%4ld%c", m_r, t_r, p_r, &tail) != 4 ||
 	    tail != '$')
 		return -1;

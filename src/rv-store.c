@@ -490,7 +490,8 @@ load_pepper(struct rv_store *st, bool create, struct rv_err *err)
 			return -1;
 		rv_hex(key, sizeof(key), hex);
 		rv_wipe(key, sizeof(key));
-		strcat(hex, "\n");
+		hex[sizeof(hex) - 2] = '\n';
+		hex[sizeof(hex) - 1] = '\0';
 		fd = open(st->pepper_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0 || write(fd, hex, strlen(hex)) != (ssize_t)strlen(hex) ||
 		    fsync(fd) != 0) {

@@ -2,8 +2,9 @@
 # t1300-verification-code: POST /api/verifications/verification-code and .../verify as plain CGI: the body guards, the check order, missing channels (logto-spec 2.2, 2.3, 4.8, 8.2 D-8, D-9, D-12, D-33)
 # The libraries are sourced from $top_srcdir (SC1091), which comes from the
 # environment (SC2154); the test bodies are strings for eval (SC2016), so the
-# variables set here for them look unused (SC2034).
-# shellcheck disable=SC1091,SC2016,SC2034,SC2154
+# variables set here for them look unused (SC2034) and the functions defined
+# here for them unreachable (SC2317).
+# shellcheck disable=SC1091,SC2016,SC2034,SC2154,SC2317
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/instance.sh"
 
@@ -24,17 +25,17 @@ VERIFY=/api/verifications/verification-code/verify
 # send [TOKEN]: run verification-code with req.json (no token: none)
 send () {
 	if test -n "${1-}"; then
-		run_cgi verification-code POST $SEND req.json \
+		run_cgi verification-code POST "$SEND" req.json \
 			"HTTP_AUTHORIZATION=Bearer $1" "REVERIFY_OUTBOX=$REVERIFY_OUTBOX"
 	else
-		run_cgi verification-code POST $SEND req.json \
+		run_cgi verification-code POST "$SEND" req.json \
 			"REVERIFY_OUTBOX=$REVERIFY_OUTBOX"
 	fi
 }
 
 # verify [TOKEN]: run verification-code-verify with req.json
 verify () {
-	run_cgi verification-code-verify POST $VERIFY req.json \
+	run_cgi verification-code-verify POST "$VERIFY" req.json \
 		"HTTP_AUTHORIZATION=Bearer $1" "REVERIFY_OUTBOX=$REVERIFY_OUTBOX"
 }
 
@@ -282,14 +283,14 @@ test_expect_success 'a missing channel uses up no sends: 3 x 501, then 2 x 201 (
 # for the ownership check of verify and for the replacement of older codes
 ru_send () {
 	jq -cn --arg t "$1" --arg v "$2" "{identifier: {type: \$t, value: \$v}}" >req.json &&
-	run_cgi verification-code POST $SEND req.json "REMOTE_USER=$3" \
+	run_cgi verification-code POST "$SEND" req.json "REMOTE_USER=$3" \
 		"REVERIFY_OUTBOX=$REVERIFY_OUTBOX"
 }
 
 ru_verify () {
 	jq -cn --arg t "$1" --arg v "$2" --arg id "$3" --arg c "$4" \
 		"{identifier: {type: \$t, value: \$v}, verificationId: \$id, code: \$c}" >req.json &&
-	run_cgi verification-code-verify POST $VERIFY req.json "REMOTE_USER=$5" \
+	run_cgi verification-code-verify POST "$VERIFY" req.json "REMOTE_USER=$5" \
 		"REVERIFY_OUTBOX=$REVERIFY_OUTBOX"
 }
 

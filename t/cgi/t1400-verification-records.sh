@@ -4,8 +4,9 @@
 # error (DESIGN.md deviation 7)
 # The libraries are sourced from $top_srcdir (SC1091), which comes from the
 # environment (SC2154); the test bodies are strings for eval (SC2016), so the
-# variables set here for them look unused (SC2034).
-# shellcheck disable=SC1091,SC2016,SC2034,SC2154
+# variables set here for them look unused (SC2034) and the functions defined
+# here for them unreachable (SC2317).
+# shellcheck disable=SC1091,SC2016,SC2034,SC2154,SC2317
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/instance.sh"
 
@@ -44,10 +45,10 @@ password () {
 
 # list TOKEN / revoke TOKEN ID: the two routes, as CGI
 list () {
-	run_cgi $R GET /api/verifications "HTTP_AUTHORIZATION=Bearer $1"
+	run_cgi "$R" GET /api/verifications "HTTP_AUTHORIZATION=Bearer $1"
 }
 revoke () {
-	run_cgi $R DELETE "/api/verifications/$2" "HTTP_AUTHORIZATION=Bearer $1"
+	run_cgi "$R" DELETE "/api/verifications/$2" "HTTP_AUTHORIZATION=Bearer $1"
 }
 
 # check_body JSON: the body of the last response is exactly JSON (compared

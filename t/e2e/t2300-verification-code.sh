@@ -2,8 +2,9 @@
 # t2300-verification-code: code step-up by e-mail and SMS through lighttpd + FastCGI and the outbox (logto-spec 2.2, 2.3, 3.5-3.7, 4, 5.3, 8.1.3, 8.1.8, 8.2)
 # The libraries are sourced from $top_srcdir (SC1091), which comes from the
 # environment (SC2154); the test bodies are strings for eval (SC2016), so the
-# variables set here for them look unused (SC2034).
-# shellcheck disable=SC1091,SC2016,SC2034,SC2154
+# variables set here for them look unused (SC2034) and the functions defined
+# here for them unreachable (SC2317).
+# shellcheck disable=SC1091,SC2016,SC2034,SC2154,SC2317
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"

@@ -24,6 +24,7 @@ instance_auth_ () {
 # setup_instance [XML LINE...]: write the config (store, auth, and the
 # given lines, which must not repeat <store> or <auth>) and initialise the
 # store and the local key with reverify-admin init.
+# shellcheck disable=SC2120 # the XML lines are optional
 setup_instance () {
 	write_config "<store home=\"$TRASH/store\"/>" "$(instance_auth_ "${INSTANCE_AUTH-}")" "$@"
 	if ! "$ADMIN" -q init >"$TRASH/init.out" 2>&1; then

@@ -6,7 +6,8 @@
 # with top_srcdir and top_builddir (absolute paths), LIGHTTPD, CURL and
 # XMLLINT (maybe empty) in the environment, as `make check` provides them.
 # Optional: REVERIFY_TEST_REQUIRE_SERVERS=1 turns a missing server into a
-# failure, VALGRIND=/path/to/valgrind runs run_cgi programs under valgrind.
+# failure, VALGRIND=/path/to/valgrind runs run_cgi programs under valgrind
+# (make check-valgrind sets it; the reports fail the script).
 # Option: `sh tNNNN-x.sh -v` also shows the output of passing tests and
 # keeps the trash directory.
 #
@@ -229,6 +230,7 @@ json_get () {
 # write_config [XML LINE...]: write $TRASH/reverify.xml, logging to
 # $TRASH/reverify.log, with each argument as one more line inside
 # <reverify>, and export REVERIFY_CONFIG.
+# shellcheck disable=SC2120 # the XML lines are optional
 write_config () {
 	{
 		echo '<?xml version="1.0" encoding="UTF-8"?>'
@@ -318,7 +320,7 @@ run_cgi () {
 	done
 	if test -n "${VALGRIND-}"; then
 		set -- "$@" "$VALGRIND" --error-exitcode=99 --leak-check=full \
-			--errors-for-leak-kinds=definite \
+			--errors-for-leak-kinds=definite --show-leak-kinds=definite \
 			--log-file="$TRASH/valgrind.%p" -q
 		if test -f "$top_srcdir/t/valgrind.supp"; then
 			set -- "$@" --suppressions="$top_srcdir/t/valgrind.supp"

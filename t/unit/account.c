@@ -85,7 +85,7 @@ proves(const char *id, const char *user)
 	struct check_ctx c;
 	struct rv_err err;
 
-	snprintf(hdr, sizeof(hdr), "HTTP_LOGTO_VERIFICATION_ID=%s", id);
+	snprintf(hdr, sizeof(hdr), "HTTP_LOGTO_VERIFICATION_ID=%s", id ? id : "");
 	rv_req_init(&req, &arena, &conf, (char **)(uintptr_t)(id ? env : env + 1),
 		    NULL, NULL);
 	c.req = &req;

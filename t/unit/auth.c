@@ -301,6 +301,7 @@ remove_dir(void)
 
 	if (d == NULL)
 		return;
+	/* cppcheck-suppress readdirCalled ; readdir_r() is the deprecated one */
 	while ((de = readdir(d)) != NULL) {
 		char *p;
 

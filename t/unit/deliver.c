@@ -112,6 +112,7 @@ take(const char *prefix, struct rv_buf *out)
 
 	rv_buf_reset(out);
 	RV_ASSERT(d != NULL);
+	/* cppcheck-suppress readdirCalled ; readdir_r() is the deprecated one */
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
 			continue;
@@ -132,6 +133,7 @@ stray_files(void)
 	int n = 0;
 
 	RV_ASSERT(d != NULL);
+	/* cppcheck-suppress readdirCalled ; readdir_r() is the deprecated one */
 	while ((de = readdir(d)) != NULL)
 		if (strncmp(de->d_name, "mail-", 5) == 0 ||
 		    strncmp(de->d_name, "sms-", 4) == 0 ||
@@ -960,6 +962,7 @@ cleanup(void)
 
 	if (d == NULL)
 		return;
+	/* cppcheck-suppress readdirCalled ; readdir_r() is the deprecated one */
 	while ((de = readdir(d)) != NULL)
 		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
 			unlink(in_dir(de->d_name));
