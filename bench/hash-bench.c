@@ -151,22 +151,29 @@ bench_bcrypt(int cost, int n)
 
 	if (t == NULL ||
 	    crypt_gensalt_rn("$2b$", (unsigned long)cost, NULL, 0, setting,
-			     sizeof(setting)) == NULL)
+			     sizeof(setting)) == NULL) {
+		free(t);
 		return 1;
+	}
 	memset(&cd, 0, sizeof(cd));
-	if (crypt_r(pw, setting, &cd) == NULL)
+	if (crypt_r(pw, setting, &cd) == NULL) {
+		free(t);
 		return 1;
+	}
 	snprintf(hash, sizeof(hash), "%s", cd.output);
 	for (i = 0; i < n; i++) {
 		double t0 = now_ms();
 		const char *h = crypt_r(pw, hash, &cd);
 
 		t[i] = now_ms() - t0;
-		if (h == NULL || strcmp(h, hash) != 0)
+		if (h == NULL || strcmp(h, hash) != 0) {
+			free(t);
 			return 1;
+		}
 	}
 	snprintf(name, sizeof(name), "bcrypt-%d", cost);
 	report(name, t, n);
+	free(t);
 	return 0;
 }
 

@@ -295,6 +295,7 @@ dir_bytes(const char *dir, int *logs_r)
 	*logs_r = 0;
 	if (dp == NULL)
 		return -1;
+	/* cppcheck-suppress readdirCalled ; readdir_r() is the deprecated one */
 	while ((d = readdir(dp)) != NULL) {
 		char path[4096];
 		struct stat sb;

@@ -3,6 +3,11 @@
 # (413, 404) still reads it to the end, so that a web server that writes the
 # whole body before it reads the answer (Apache mod_cgid) does not fail on a
 # closed pipe and reset the connection instead of sending the answer
+# The libraries are sourced from $top_srcdir (SC1091), which comes from the
+# environment (SC2154); the test bodies are strings for eval (SC2016), so the
+# variables set here for them look unused (SC2034) and the functions defined
+# here for them unreachable (SC2317).
+# shellcheck disable=SC1091,SC2016,SC2034,SC2154,SC2317
 . "$top_srcdir/t/lib/test-lib.sh"
 
 P=$top_builddir/t/helper/pipeline

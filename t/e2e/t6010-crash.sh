@@ -2,8 +2,9 @@
 # t6010-crash: password changes and record creations through lighttpd while the FastCGI backends are killed with SIGKILL at random moments: every answered change and record is in the store, the audit chain verifies, the server serves again (issue 9; DESIGN.md "Store": DB_REGISTER|DB_RECOVER)
 # The libraries are sourced from $top_srcdir (SC1091), which comes from the
 # environment (SC2154); the test bodies are strings for eval (SC2016), so the
-# variables set here for them look unused (SC2034).
-# shellcheck disable=SC1091,SC2016,SC2034,SC2154
+# variables set here for them look unused (SC2034) and the functions defined
+# here for them unreachable (SC2317).
+# shellcheck disable=SC1091,SC2016,SC2034,SC2154,SC2317
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"
