@@ -129,24 +129,23 @@ rv_account_user(struct rv_txn *txn, const struct rv_caller *c, bool rmw,
 	return rc < 0 ? -1 : 1;
 }
 
-bool
+int
 rv_account_stepup(struct rv_txn *txn, struct rv_req *req, const char *user,
-		  struct rv_record *rec_r)
+		  struct rv_record *rec_r, struct rv_err *err)
 {
 	const char *id = rv_req_header(req, "logto-verification-id");
 	struct rv_record r;
-	struct rv_err err;
-	bool ok;
+	int rc;
 
 	if (id == NULL || *id == '\0')
-		return false;
-	rv_err_init(&err);
-	ok = rv_store_record_get(txn, id, false, &r, &err) == 1 &&
-	     rv_account_proves(&r, user);
-	rv_err_release(&err);
-	if (ok && rec_r != NULL)
+		return 0;
+	if ((rc = rv_store_record_get(txn, id, false, &r, err)) < 0)
+		return rc;
+	if (rc == 0 || !rv_account_proves(&r, user))
+		return 0;
+	if (rec_r != NULL)
 		*rec_r = r;
-	return ok;
+	return 1;
 }
 
 bool

@@ -50,11 +50,14 @@ int rv_account_user(struct rv_txn *txn, const struct rv_caller *c,
  * only if a record with that id exists, is not expired, belongs to user,
  * is verified and is of a type accepted as step-up proof (spec 3.7: a
  * Password record, or an e-mail/phone code record with template
- * UserPermissionValidation). Never fails: a store error counts as not
- * verified. On true, *rec_r (may be NULL) gets the record.
+ * UserPermissionValidation). 1 and *rec_r (may be NULL) filled when it
+ * does, 0 when it does not; a store error (a deadlock above all, which the
+ * transaction runner retries) is -1 or RV_STORE_RETRY with err: it must
+ * end the transaction body, never count as "not verified".
  */
-bool rv_account_stepup(struct rv_txn *txn, struct rv_req *req,
-		       const char *user, struct rv_record *rec_r);
+int rv_account_stepup(struct rv_txn *txn, struct rv_req *req,
+		      const char *user, struct rv_record *rec_r,
+		      struct rv_err *err);
 
 /* Does record r prove user's identity (logto-spec 3.7, 6.1): owned by
  * user, verified, and a Password record or a code record with template

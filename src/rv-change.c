@@ -43,15 +43,20 @@ rv_change_teardown(void)
 
 /* The step-up of the request (6.1); in single-use mode consumed now, in
  * the change's own transaction. false: not proven. id_r (may be NULL)
- * gets the record's id. */
+ * gets the record's id. A store error is true with *rc_r < 0 and err. */
 static bool
 stepup(struct rv_txn *txn, struct rv_req *req, const char *user,
        char *id_r, struct rv_err *err, int *rc_r)
 {
 	struct rv_record rec;
+	int proven;
 
 	*rc_r = 0;
-	if (!rv_account_stepup(txn, req, user, &rec))
+	if ((proven = rv_account_stepup(txn, req, user, &rec, err)) < 0) {
+		*rc_r = proven;
+		return true;
+	}
+	if (proven == 0)
 		return false;
 	if (id_r != NULL)
 		memcpy(id_r, rec.id, sizeof(rec.id));
@@ -198,13 +203,16 @@ pw_load(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 {
 	struct pw_change *p = vctx;
 	struct rv_record rec;
+	int proven;
 
 	(void)st;
 	rv_user_release(&p->before);
 	if (rv_account_user(txn, p->req->caller, false, &p->before, err) < 0)
 		return -1;
 	p->has_method = rv_account_has_method(&p->before);
-	p->verified = rv_account_stepup(txn, p->req, p->before.id, &rec);
+	if ((proven = rv_account_stepup(txn, p->req, p->before.id, &rec, err)) < 0)
+		return proven;
+	p->verified = proven == 1;
 	return 0;
 }
 

@@ -102,10 +102,18 @@ pw_decide(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *er
 	}
 	if (p->new_hash != NULL) {
 		struct rv_user u;
+		int got;
 
 		rv_user_init(&u);
-		/* only if nobody changed the password meanwhile */
-		if (rv_store_user_get(txn, p->user_id, true, &u, err) == 1 &&
+		/* only if nobody changed the password meanwhile; a failed read
+		 * (a deadlock above all) ends the body, so that the runner
+		 * retries: going on after it made the record's put fail with
+		 * EINVAL, a 503 (t6000, 64 concurrent step-ups with rehash) */
+		if ((got = rv_store_user_get(txn, p->user_id, true, &u, err)) < 0) {
+			rv_user_release(&u);
+			return got;
+		}
+		if (got == 1 &&
 		    u.password_hash != NULL && strcmp(u.password_hash, p->hash) == 0) {
 			free(u.password_hash);
 			u.password_hash = rv_xstrdup(p->new_hash);

@@ -23,9 +23,12 @@ static int
 body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 {
 	struct check *c = vctx;
+	int rc;
 
-	(void)st, (void)err;
-	c->ok = rv_account_stepup(txn, c->req, c->user, NULL);
+	(void)st;
+	if ((rc = rv_account_stepup(txn, c->req, c->user, NULL, err)) < 0)
+		return rc;
+	c->ok = rc == 1;
 	return 0;
 }
 

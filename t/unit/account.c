@@ -69,9 +69,12 @@ static int
 check_body(struct rv_store *s, struct rv_txn *txn, void *vctx, struct rv_err *err)
 {
 	struct check_ctx *c = vctx;
+	int rc;
 
-	(void)s, (void)err;
-	c->result = rv_account_stepup(txn, c->req, c->user, NULL);
+	(void)s;
+	if ((rc = rv_account_stepup(txn, c->req, c->user, NULL, err)) < 0)
+		return rc;
+	c->result = rc == 1;
 	return 0;
 }
 
