@@ -162,20 +162,11 @@ deploy_serve () {
 		done
 		SERVER_PID=
 		"$ds_start_" "$ds_port_" || return 1
-		ds_wait_=0
-		while test "$ds_wait_" -lt 100; do
-			if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-				wait "$SERVER_PID"
-				SERVER_PID=
-				break
-			fi
-			if test "$("$CURL" -q -s --max-time 2 "$BASE/ready")" = "$READY_TOKEN"; then
-				export BASE SERVER_PID
-				return 0
-			fi
-			sleep 0.1
-			ds_wait_=$((ds_wait_ + 1))
-		done
+		wait_ready "$SERVER_PID" "$BASE/ready" "$READY_TOKEN"
+		case $? in
+		0) export BASE SERVER_PID; return 0 ;;
+		1) SERVER_PID= ;;
+		esac
 		if test -n "$SERVER_PID"; then
 			echo "deploy_serve: no answer from $BASE after 10 s" >&2
 			"$ds_stop_"

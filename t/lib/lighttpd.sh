@@ -70,20 +70,11 @@ start_lighttpd () {
 		"$LIGHTTPD" -D -f "$TRASH/lighttpd.conf" \
 			</dev/null >"$TRASH/lighttpd.out" 2>&1 3>&- 7>&- &
 		LIGHTTPD_PID=$!
-		sl_wait_=0
-		while test "$sl_wait_" -lt 100; do
-			if ! kill -0 "$LIGHTTPD_PID" 2>/dev/null; then
-				wait "$LIGHTTPD_PID"
-				LIGHTTPD_PID=
-				break
-			fi
-			if test "$("$CURL" -q -s --max-time 2 "$BASE/ready")" = "$sl_token_"; then
-				export BASE LIGHTTPD_PID
-				return 0
-			fi
-			sleep 0.1
-			sl_wait_=$((sl_wait_ + 1))
-		done
+		wait_ready "$LIGHTTPD_PID" "$BASE/ready" "$sl_token_"
+		case $? in
+		0) export BASE LIGHTTPD_PID; return 0 ;;
+		1) LIGHTTPD_PID= ;;
+		esac
 		if test -n "$LIGHTTPD_PID"; then
 			echo "start_lighttpd: no answer from $BASE after 10 s" >&2
 			stop_lighttpd

@@ -142,6 +142,26 @@ require_server () {
 
 # test_cleanup_add COMMAND: run COMMAND at test_done or on exit, the last
 # added first.
+# wait_ready PID URL TOKEN: wait up to 10 s for URL to answer TOKEN (the
+# line that tells our server from anything else on the port). 0 when it
+# does; 1 when PID died first (it is reaped); 2 when PID still runs but
+# never answered.
+wait_ready () {
+	wr_wait_=0
+	while test "$wr_wait_" -lt 100; do
+		if ! kill -0 "$1" 2>/dev/null; then
+			wait "$1"
+			return 1
+		fi
+		if test "$("$CURL" -q -s --max-time 2 "$2")" = "$3"; then
+			return 0
+		fi
+		sleep 0.1
+		wr_wait_=$((wr_wait_ + 1))
+	done
+	return 2
+}
+
 test_cleanup_add () {
 	test_cleanup_n_=$((test_cleanup_n_ + 1))
 	eval "test_cleanup_$test_cleanup_n_=\$1"
