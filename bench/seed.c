@@ -135,7 +135,7 @@ cmd_users(const char *prefix, long n, const char *password)
 		snprintf(id, sizeof(id), "%s%ld", prefix, i);
 		if (rv_auth_mint(conf.auth_local_key, conf.auth_issuer,
 				 conf.auth_audience, id, "demo-app",
-				 "openid profile email phone", 86400, &tok, &err) < 0)
+				 "openid profile email phone", NULL, 86400, &tok, &err) < 0)
 			die("token");
 		printf("%s\t%s\t%s@bench.test\n", id, tok, id);
 		free(tok);

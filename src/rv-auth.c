@@ -864,6 +864,18 @@ check_claims(const struct rv_conf *conf, json_t *claims, struct rv_caller *c,
 		rv_strlcpy(c->client_id, s, sizeof(c->client_id));
 	}
 
+	/* the sign-in session (OpenID Connect Front-Channel Logout 1.0):
+	 * a step-up record is bound to it when the token carries one */
+	v = json_object_get(claims, "sid");
+	if (v != NULL && !json_is_null(v)) {
+		s = json_string_value(v);
+		if (s == NULL || strlen(s) > RV_SID_MAX || !clean_text(s))
+			return unauthorized(err, "token sid is not a string of "
+					    "at most %d bytes without control "
+					    "characters", RV_SID_MAX);
+		rv_strlcpy(c->sid, s, sizeof(c->sid));
+	}
+
 	if ((v = json_object_get(claims, "scope")) == NULL || json_is_null(v))
 		v = json_object_get(claims, "scp");
 	if (json_is_string(v)) {
@@ -1375,7 +1387,7 @@ read_small_file(const char *path, size_t max, char **buf_r, size_t *len_r,
 int
 rv_auth_mint(const char *key_path, const char *issuer, const char *audience,
 	     const char *sub, const char *client_id, const char *scope,
-	     long ttl, char **token_r, struct rv_err *err)
+	     const char *sid, long ttl, char **token_r, struct rv_err *err)
 {
 	cjose_jwk_t *jwk;
 	cjose_header_t *hdr = NULL;
@@ -1463,6 +1475,8 @@ rv_auth_mint(const char *key_path, const char *issuer, const char *audience,
 				 json_string(client_id)) < 0) ||
 	    (scope != NULL &&
 	     json_object_set_new(claims, "scope", json_string(scope)) < 0) ||
+	    (sid != NULL &&
+	     json_object_set_new(claims, "sid", json_string(sid)) < 0) ||
 	    json_object_set_new(claims, "iat", json_integer(now)) < 0 ||
 	    json_object_set_new(claims, "exp", json_integer(now + ttl)) < 0 ||
 	    json_object_set_new(claims, "jti", json_string(jti)) < 0 ||

@@ -11,12 +11,16 @@ struct rv_conf;
 struct rv_err;
 struct rv_req;
 
+#define RV_SID_MAX 128	/* longest "sid" claim taken, bytes */
+
 /* The authenticated caller of one request (DESIGN.md "Callers"). */
 struct rv_caller {
 	char user[256];		/* token "sub", or REMOTE_USER */
 	bool user_is_username;	/* remote-user mode with remote-user="username":
 				   user holds a username to resolve */
 	char client_id[256];	/* "client_id" claim, else "azp"; "" if none */
+	char sid[RV_SID_MAX + 1];	/* "sid" claim (the sign-in session);
+					   "" if none */
 	char scope[1024];	/* granted scopes, separated by single spaces
 				   ("scope" string claim, or "scp" array) */
 	bool first_party;	/* client_id is in <auth first-party>, or
@@ -57,7 +61,8 @@ void rv_auth_release(void);
  *     not a JSON object, "crit" present, alg not allowed or not fitting the
  *     key's type and curve, unknown kid, bad signature, claims not a JSON
  *     object, iss, aud, exp, nbf, sub or client_id wrong): 401
- *     auth.unauthorized;
+ *     auth.unauthorized; a "sid" that is not a string of at most
+ *     RV_SID_MAX bytes of clean text is auth.unauthorized too;
  *   - every 401 but the first sets WWW-Authenticate: Bearer
  *     error="invalid_token";
  *   - scope without "openid": 403 auth.forbidden.
@@ -97,13 +102,13 @@ int rv_auth_keygen(const char *key_path, const char *jwks_path, bool overwrite,
  * comes from the key (EC P-256 ES256, P-384 ES384, P-521 ES512, RSA
  * RS256); the header has "typ":"at+jwt" and the key's kid (if any). Claims:
  * iss, aud (a string), sub, client_id (omitted when NULL), scope (omitted
- * when NULL), iat = now, exp = now + ttl (ttl may be negative, for an
+ * when NULL), sid (omitted when NULL), iat = now, exp = now + ttl (ttl may be negative, for an
  * expired token), jti (random). *token_r is malloc'd; the caller frees it.
  * 0 on success, -1 with err (500).
  */
 int rv_auth_mint(const char *key_path, const char *issuer, const char *audience,
 		 const char *sub, const char *client_id, const char *scope,
-		 long ttl, char **token_r, struct rv_err *err);
+		 const char *sid, long ttl, char **token_r, struct rv_err *err);
 
 /*
  * Call before any cjose_jwk_import*() of a JWK from a file: cjose 0.6

@@ -109,7 +109,7 @@ mint(const char *key, const char *iss, const char *aud, const char *sub,
 	char *token = NULL;
 
 	rv_err_init(&e);
-	if (rv_auth_mint(key, iss, aud, sub, client_id, scope, ttl, &token, &e) < 0)
+	if (rv_auth_mint(key, iss, aud, sub, client_id, scope, NULL, ttl, &token, &e) < 0)
 		rv_bug(__FILE__, __LINE__, e.msg);
 	return token;
 }
