@@ -12,7 +12,7 @@
 static int
 post_code(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 {
-	const char *value, *tpl = NULL;
+	const char *value, *tpl = NULL, *action;
 	struct rv_record rec;
 	struct rv_store *st;
 	char expires[32];
@@ -20,7 +20,8 @@ post_code(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 
 	/* body (only BindMfa or UserPermissionValidation), first-party (2.2.1) */
 	if (rv_code_identifier(req->json, &email, &value, err) < 0 ||
-	    rv_json_str(req->json, "templateType", false, 1, 64, &tpl, err) < 0)
+	    rv_json_str(req->json, "templateType", false, 1, 64, &tpl, err) < 0 ||
+	    rv_account_action_param(req->json, &action, err) < 0)
 		return -1;
 	if (tpl != NULL && strcmp(tpl, "BindMfa") != 0 &&
 	    strcmp(tpl, "UserPermissionValidation") != 0)
@@ -28,8 +29,8 @@ post_code(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 				       "Invalid enum value. Expected 'BindMfa' | 'UserPermissionValidation'");
 	if (rv_auth_require_first_party(req->caller, err) < 0 ||
 	    (st = rv_account_store(err)) == NULL ||
-	    rv_code_send(st, req->conf, req->caller, email, value, tpl, req->lang,
-			 &rec, err) < 0)
+	    rv_code_send(st, req->conf, req->caller, email, value, tpl, action,
+			 req->lang, &rec, err) < 0)
 		return -1;
 	rv_iso8601_ms(rec.expires_at, expires);
 	return rv_resp_json(resp, 201, json_pack("{s:s, s:s}",

@@ -14,15 +14,17 @@ post_password(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 {
 	struct rv_record rec;
 	struct rv_store *st;
-	const char *password;
+	const char *password, *action;
 	char expires[32];
 
-	/* body, then first-party, then the rest (2.1) */
+	/* body, then first-party, then the rest (2.1); "action" is ours
+	 * (deviation 4) */
 	if (rv_json_str(req->json, "password", true, 1, 1024, &password, err) < 0 ||
+	    rv_account_action_param(req->json, &action, err) < 0 ||
 	    rv_auth_require_first_party(req->caller, err) < 0 ||
 	    (st = rv_account_store(err)) == NULL ||
 	    rv_verify_password(st, req->conf, req->caller, password,
-			       strlen(password), &rec, err) < 0)
+			       strlen(password), action, &rec, err) < 0)
 		return -1;
 	rv_iso8601_ms(rec.expires_at, expires);
 	return rv_resp_json(resp, 201, json_pack("{s:s, s:s}",

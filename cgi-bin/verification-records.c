@@ -1,6 +1,7 @@
 /* verification-records.c: GET /api/verifications and
  * DELETE /api/verifications/:id: list and revoke the caller's own records
- * (DESIGN.md deviation 7) */
+ * (DESIGN.md deviation 7); the list shows handles, DELETE takes a handle
+ * or an id */
 #include "config.h"
 #include "rv.h"
 #include "rv-account.h"
@@ -8,14 +9,16 @@
 #include "rv-records.h"
 #include "rv-store.h"
 
-/* A read: no first-party check, third-party apps may list (like 6.4). */
+/* First-party only, even to read: what step-ups a user made is no third
+ * party's business (issue 14, F1). */
 static int
 get_records(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 {
 	struct rv_store *st;
 	json_t *list;
 
-	if ((st = rv_account_store(err)) == NULL ||
+	if (rv_auth_require_first_party(req->caller, err) < 0 ||
+	    (st = rv_account_store(err)) == NULL ||
 	    rv_records_list(st, req->caller, &list, err) < 0)
 		return -1;
 	return rv_resp_json(resp, 200, list);

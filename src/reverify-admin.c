@@ -15,6 +15,7 @@
 #include <cjose/cjose.h>
 #include <jansson.h>
 
+#include "rv-account.h"
 #include "rv-auth.h"
 #include "rv-buf.h"
 #include "rv-conf.h"
@@ -1153,7 +1154,7 @@ cmd_user_import(struct admin *a, int argc, char **argv)
 /* ---- token ------------------------------------------------------------ */
 
 struct token_opts {
-	const char *scope, *client_id, *audience;
+	const char *scope, *client_id, *audience, *sid;
 	long ttl;
 	bool ttl_set, expired, any_user;
 };
@@ -1164,6 +1165,7 @@ token_opts(struct admin *a, int argc, char **argv, struct token_opts *o)
 	static const struct option lo[] = {
 		{ "scope", required_argument, NULL, 's' },
 		{ "client-id", required_argument, NULL, 'c' },
+		{ "sid", required_argument, NULL, 'S' },
 		{ "audience", required_argument, NULL, 'a' },
 		{ "ttl", required_argument, NULL, 't' },
 		{ "expired", no_argument, NULL, 'e' },
@@ -1177,6 +1179,7 @@ token_opts(struct admin *a, int argc, char **argv, struct token_opts *o)
 		switch (ch) {
 		case 's': o->scope = optarg; break;
 		case 'c': o->client_id = optarg; break;
+		case 'S': o->sid = optarg; break;
 		case 'a': o->audience = optarg; break;
 		case 'e': o->expired = true; break;
 		case 'A': o->any_user = true; break;
@@ -1223,7 +1226,7 @@ static int
 cmd_token(struct admin *a, int argc, char **argv)
 {
 	struct token_opts o = {
-		SCOPE_DEFAULT, NULL, NULL, TTL_DEFAULT, false, false, false,
+		SCOPE_DEFAULT, NULL, NULL, NULL, TTL_DEFAULT, false, false, false,
 	};
 	const struct rv_conf *c = &a->conf;
 	const char *aud, *sub;
@@ -1248,7 +1251,7 @@ cmd_token(struct admin *a, int argc, char **argv)
 		client = rv_xstrndup(c->auth_first_party,
 				     strcspn(c->auth_first_party, " "));
 	if (rv_auth_mint(c->auth_local_key, c->auth_issuer, aud, sub, client,
-			 *o.scope ? o.scope : NULL, o.expired ? -3600 : o.ttl,
+			 *o.scope ? o.scope : NULL, o.sid, o.expired ? -3600 : o.ttl,
 			 &token, &a->err) < 0)
 		rc = fail_err(&a->err);
 	else
@@ -1500,6 +1503,28 @@ cmd_purge(struct admin *a, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* Lists, audit entries and log lines name records by their handle only
+ * (issue 14, F1): this finds the entries of an id a user reports. */
+static int
+cmd_record_handle(struct admin *a, int argc, char **argv)
+{
+	char handle[RV_HANDLE_LEN + 1];
+	const char *id;
+	int rc;
+
+	if ((rc = plain_args(a, argc, argv, 1, 1)) != EXIT_OK)
+		return rc;
+	id = argv[optind];
+	if (strlen(id) != RV_RECORD_ID_LEN ||
+	    strspn(id, "0123456789abcdefghijklmnopqrstuvwxyz") != RV_RECORD_ID_LEN)
+		return usage_error(a, "a record id is %d of [0-9a-z]", RV_RECORD_ID_LEN);
+	if (open_store(a, false) < 0)
+		return EXIT_FAIL;
+	rv_account_handle(a->st, id, handle);
+	puts(handle);
+	return EXIT_OK;
+}
+
 static int
 cmd_backup(struct admin *a, int argc, char **argv)
 {
@@ -1691,11 +1716,12 @@ static const struct command commands[] = {
 	  "{\"id\",\"username\"} for each user imported.",
 	  "  --dry-run  check every line, against the store too, and write nothing\n", 0 },
 	{ "token", NULL, cmd_token,
-	  "token [--scope S] [--client-id ID] [--audience A] [--ttl SECONDS]"
+	  "token [--scope S] [--client-id ID] [--sid SID] [--audience A] [--ttl SECONDS]"
 	  " [--expired] [--any-user] USER_ID",
 	  "Print an access token for USER_ID signed with <auth local-key>.",
 	  "  --scope S       granted scopes (default: \"" SCOPE_DEFAULT "\")\n"
 	  "  --client-id ID  client_id claim (default: the first <auth first-party>)\n"
+	  "  --sid SID       sid claim: the sign-in session step-up records are bound to\n"
 	  "  --audience A    aud claim (default: <auth audience>)\n"
 	  "  --ttl SECONDS   lifetime (default: 3600)\n"
 	  "  --expired       a token that expired an hour ago\n"
@@ -1708,6 +1734,9 @@ static const struct command commands[] = {
 	  "warn about weak settings.", NULL, CMD_NOCONF },
 	{ "purge", NULL, cmd_purge, "purge",
 	  "Remove expired verification records and rate-limit windows.", NULL, 0 },
+	{ "record", "handle", cmd_record_handle, "record handle RECORD_ID",
+	  "Print the handle of a record id: lists, audit entries and log lines\n"
+	  "name records by their handle, never by their id.", NULL, 0 },
 	{ "backup", NULL, cmd_backup, "backup DIR",
 	  "Copy the databases and logs of the running store into DIR.", NULL, 0 },
 	{ "recover", NULL, cmd_recover, "recover",

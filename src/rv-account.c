@@ -2,6 +2,7 @@
 #include "config.h"
 #include "rv-account.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -9,6 +10,7 @@
 #include "rv-auth.h"
 #include "rv-conf.h"
 #include "rv-err.h"
+#include "rv-json.h"
 #include "rv-log.h"
 #include "rv-main.h"
 #include "rv-req.h"
@@ -119,14 +121,32 @@ rv_account_user(struct rv_txn *txn, const struct rv_caller *c, bool rmw,
 {
 	int rc;
 
-	if (c->user_is_username)
+	if (c->user_is_username) {
 		rc = rv_store_user_by_username(txn, c->user, u, err);
-	else
+		/* the index folds case; the front authenticator may not:
+		 * "Alice" is not "alice" (F12) */
+		if (rc == 1 && (u->username == NULL || strcmp(u->username, c->user) != 0)) {
+			rv_user_release(u);
+			rv_user_init(u);
+			rc = 0;
+		}
+	} else {
 		rc = rv_store_user_get(txn, c->user, rmw, u, err);
+	}
 	if (rc == 0)
 		return rv_err_set(err, 404, "entity.not_found",
 				  "the caller's user does not exist");
-	return rc < 0 ? -1 : 1;
+	if (rc < 0)
+		return -1;
+	/* Logto revokes a suspended user's tokens; we verify tokens
+	 * locally, so every route asks (F3) */
+	if (u->suspended) {
+		rv_err_set(err, 401, "user.suspended", "user '%s' is suspended", u->id);
+		rv_user_release(u);
+		rv_user_init(u);
+		return -1;
+	}
+	return 1;
 }
 
 int
@@ -141,7 +161,10 @@ rv_account_stepup(struct rv_txn *txn, struct rv_req *req, const char *user,
 		return 0;
 	if ((rc = rv_store_record_get(txn, id, false, &r, err)) < 0)
 		return rc;
-	if (rc == 0 || !rv_account_proves(&r, user))
+	/* an action-bound record serves only introspection for its action
+	 * (deviation 4): a "payout" step-up changes no password */
+	if (rc == 0 || !rv_account_proves(&r, user) || r.action[0] != '\0' ||
+	    !rv_account_bound(&r, req->caller))
 		return 0;
 	if (rec_r != NULL)
 		*rec_r = r;
@@ -162,6 +185,123 @@ rv_account_owns(const struct rv_record *r, const char *user)
 	if (r->owner[0] != '\0')
 		return strcmp(r->owner, user) == 0;
 	return strcmp(r->creator, user) == 0;
+}
+
+bool
+rv_account_bound(const struct rv_record *r, const struct rv_caller *c)
+{
+	if (c == NULL || strcmp(r->client_id, c->client_id) != 0)
+		return false;
+	return r->sid[0] == '\0' || c->sid[0] == '\0' || strcmp(r->sid, c->sid) == 0;
+}
+
+void
+rv_account_bind(struct rv_record *r, const struct rv_caller *c)
+{
+	rv_strlcpy(r->client_id, c->client_id, sizeof(r->client_id));
+	rv_strlcpy(r->sid, c->sid, sizeof(r->sid));
+}
+
+void
+rv_account_handle(const struct rv_store *st, const char *id,
+		  char out[RV_HANDLE_LEN + 1])
+{
+	char mac[65];
+
+	rv_store_mac_hex(st, "handle", id, mac);
+	memcpy(out, mac, RV_HANDLE_LEN);
+	out[RV_HANDLE_LEN] = '\0';
+}
+
+bool
+rv_account_action_ok(const char *action)
+{
+	size_t n = strlen(action);
+
+	return n >= 1 && n <= RV_ACTION_MAX &&
+	       strspn(action, "abcdefghijklmnopqrstuvwxyz0123456789._:-") == n;
+}
+
+int
+rv_account_action_param(json_t *body, const char **action_r, struct rv_err *err)
+{
+	*action_r = NULL;
+	if (rv_json_str(body, "action", false, 1, RV_ACTION_MAX, action_r, err) < 0)
+		return -1;
+	if (*action_r != NULL && !rv_account_action_ok(*action_r))
+		return rv_json_invalid(err, "action", "invalid_string",
+				       "Invalid action: ^[a-z0-9._:-]{1,64}$");
+	return 0;
+}
+
+struct cap_rec {
+	char id[RV_RECORD_ID_LEN + 1];
+	long long created;
+};
+
+struct cap_ctx {
+	struct cap_rec *recs;
+	size_t n, alloc;
+};
+
+static int
+cap_collect(const struct rv_record *r, void *vctx)
+{
+	struct cap_ctx *x = vctx;
+
+	if (x->n == x->alloc) {
+		x->alloc = x->alloc ? 2 * x->alloc : 16;
+		x->recs = rv_xrealloc(x->recs, x->alloc * sizeof(*x->recs));
+	}
+	memcpy(x->recs[x->n].id, r->id, sizeof(x->recs[0].id));
+	x->recs[x->n].created = r->created_at;
+	x->n++;
+	return 0;
+}
+
+static int
+oldest_first(const void *a, const void *b)
+{
+	const struct cap_rec *x = a, *y = b;
+
+	if (x->created != y->created)
+		return x->created < y->created ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+int
+rv_account_record_add(struct rv_txn *txn, const struct rv_conf *conf,
+		      const struct rv_record *r, struct rv_err *err)
+{
+	struct cap_ctx x;
+	struct rv_user u;
+	size_t i, drop;
+	int rc;
+
+	/* the user's row, write-locked first: concurrent step-ups of one
+	 * user queue here instead of deadlocking on the owner index, which
+	 * each would read and then write */
+	rv_user_init(&u);
+	rc = rv_store_user_get(txn, r->creator, true, &u, err);
+	rv_user_release(&u);
+	if (rc < 0)
+		return -1;
+	rc = -1;
+	memset(&x, 0, sizeof(x));
+	if (rv_store_record_each_user(txn, r->creator, cap_collect, &x, err) < 0)
+		goto out;
+	/* the oldest go, so that the newest max - 1 and this one stay (F11) */
+	if (x.n >= (size_t)conf->ver_max_live_records) {
+		drop = x.n - (size_t)conf->ver_max_live_records + 1;
+		qsort(x.recs, x.n, sizeof(*x.recs), oldest_first);
+		for (i = 0; i < drop; i++)
+			if (rv_store_record_del(txn, x.recs[i].id, err) < 0)
+				goto out;
+	}
+	rc = rv_store_record_put(txn, r, err);
+out:
+	free(x.recs);
+	return rc;
 }
 
 int

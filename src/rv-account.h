@@ -40,7 +40,10 @@ int rv_account_gate(struct rv_req *req, struct rv_resp *resp, struct rv_err *err
 /*
  * Loads the caller's user inside txn: 1 found (*u filled, release it),
  * -1 with 404 entity.not_found when the token's user no longer exists
- * (spec 1.4), or another error. A REMOTE_USER username is resolved.
+ * (spec 1.4), -1 with 401 user.suspended when the user is suspended (F3:
+ * every route refuses a suspended user), or another error. A
+ * REMOTE_USER username is resolved, and must match the stored username
+ * exactly (the index folds case; F12).
  */
 int rv_account_user(struct rv_txn *txn, const struct rv_caller *c,
 		    bool rmw, struct rv_user *u, struct rv_err *err);
@@ -48,9 +51,11 @@ int rv_account_user(struct rv_txn *txn, const struct rv_caller *c,
 /*
  * Evaluates the logto-verification-id header (spec 6.1) inside txn: true
  * only if a record with that id exists, is not expired, belongs to user,
- * is verified and is of a type accepted as step-up proof (spec 3.7: a
+ * is verified, is of a type accepted as step-up proof (spec 3.7: a
  * Password record, or an e-mail/phone code record with template
- * UserPermissionValidation). 1 and *rec_r (may be NULL) filled when it
+ * UserPermissionValidation), carries no action (an action-bound record
+ * serves only introspection) and is bound to req->caller
+ * (rv_account_bound). 1 and *rec_r (may be NULL) filled when it
  * does, 0 when it does not; a store error (a deadlock above all, which the
  * transaction runner retries) is -1 or RV_STORE_RETRY with err: it must
  * end the transaction body, never count as "not verified".
@@ -66,6 +71,38 @@ bool rv_account_proves(const struct rv_record *r, const char *user);
 /* Is r user's: owned by user, or unowned (a new identifier) and created by
  * user (DESIGN.md deviation 1)? */
 bool rv_account_owns(const struct rv_record *r, const char *user);
+
+/* Was r made through the client of c: the same client_id, and the same
+ * sid when both carry one (issue 14: a record id that leaks to another
+ * application or sign-in session proves nothing there)? Everywhere a
+ * record is taken (logto-verification-id, newIdentifierVerificationRecordId,
+ * verify) a record that is not bound to the caller is treated as unknown. */
+bool rv_account_bound(const struct rv_record *r, const struct rv_caller *c);
+/* Binds a new record to the caller c (client_id and sid). */
+void rv_account_bind(struct rv_record *r, const struct rv_caller *c);
+
+/* The handle of a record: the first RV_HANDLE_LEN hex digits of
+ * HMAC(pepper, "handle" || 0 || id). Lists, audit entries and log lines
+ * show it instead of the id; it proves nothing. */
+#define RV_HANDLE_LEN 32
+void rv_account_handle(const struct rv_store *st, const char *id,
+		       char out[RV_HANDLE_LEN + 1]);
+
+/* An action label of a record (deviation 4): 1-64 of [a-z0-9._:-]. */
+#define RV_ACTION_MAX 64
+bool rv_account_action_ok(const char *action);
+/* The optional "action" member of a step-up body (POST
+ * /api/verifications/password and .../verification-code): *action_r is
+ * NULL when absent or null; 400 guard.invalid_input naming action when it
+ * is not a string of that form. */
+int rv_account_action_param(json_t *body, const char **action_r,
+			    struct rv_err *err);
+
+/* Stores the new record r in txn, first evicting the oldest live records
+ * of its creator so that at most <verification max-live-records> remain,
+ * r included (F11). 0 or -1 with err. */
+int rv_account_record_add(struct rv_txn *txn, const struct rv_conf *conf,
+			  const struct rv_record *r, struct rv_err *err);
 
 /* Fills err with 401 verification_record.permission_denied and the RFC 9470
  * challenge (WWW-Authenticate: Bearer error="insufficient_user_authentication"). */

@@ -216,22 +216,6 @@ pw_load(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 	return 0;
 }
 
-struct revoke_ctx {
-	const char *keep;
-	char ids[64][RV_RECORD_ID_LEN + 1];
-	int n;
-};
-
-static int
-collect_revoke(const struct rv_record *r, void *vctx)
-{
-	struct revoke_ctx *rc = vctx;
-
-	if (rc->n < 64 && (rc->keep == NULL || strcmp(r->id, rc->keep) != 0))
-		rv_strlcpy(rc->ids[rc->n++], r->id, sizeof(rc->ids[0]));
-	return 0;
-}
-
 static int
 pw_store(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 {
@@ -255,18 +239,12 @@ pw_store(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err
 	p->after.password_updated_at = p->after.updated_at = rv_store_now();
 	if (rv_store_user_put(txn, &p->after, err) < 0)
 		return -1;
-	if (p->req->conf->ver_revoke_on_password) {
-		struct revoke_ctx rv;
-		int i;
-
-		memset(&rv, 0, sizeof(rv));
-		rv.keep = p->req->conf->ver_stepup == RV_STEPUP_SINGLE_USE ? NULL : p->record_kept;
-		if (rv_store_record_each_user(txn, p->after.id, collect_revoke, &rv, err) < 0)
-			return -1;
-		for (i = 0; i < rv.n; i++)
-			if (rv_store_record_del(txn, rv.ids[i], err) < 0)
-				return -1;
-	}
+	/* every other record, however many (F8) */
+	if (p->req->conf->ver_revoke_on_password &&
+	    rv_store_record_del_user(txn, p->after.id,
+				     p->req->conf->ver_stepup == RV_STEPUP_SINGLE_USE ?
+				     NULL : p->record_kept, err) < 0)
+		return -1;
 	return audit(txn, "user.password_changed", p->after.id, p->req, err);
 }
 
@@ -397,12 +375,17 @@ primary_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err 
 	} else {
 		if (p->email && rv_ident_email_policy(conf, p->value, err) < 0)
 			return -1;
-		/* record B: live, of the type, verified, for exactly this value */
-		rc = rv_store_record_get(txn, p->record_b, false, &b, err);
+		/* record B: live, of the type, verified, for exactly this
+		 * value (6.6.1), and ours: a BindNewIdentifier record the
+		 * caller made through this client, with no action (F7) */
+		rc = rv_store_record_get(txn, p->record_b, true, &b, err);
 		if (rc < 0)
 			return -1;
 		if (rc == 0 || b.type != (p->email ? RV_RECORD_EMAIL_CODE : RV_RECORD_PHONE_CODE) ||
-		    !b.verified || strcmp(b.identifier, p->value) != 0)
+		    !b.verified || strcmp(b.identifier, p->value) != 0 ||
+		    strcmp(b.creator, p->after.id) != 0 ||
+		    strcmp(b.template_type, "BindNewIdentifier") != 0 ||
+		    b.action[0] != '\0' || !rv_account_bound(&b, p->req->caller))
 			return rv_err_set(err, 400, "verification_record.not_found",
 					  "no verified record for the new %s",
 					  p->email ? "e-mail" : "phone");
@@ -410,6 +393,9 @@ primary_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err 
 			return rc < 0 ? -1 :
 			       rv_err_set(err, 422, p->email ? "user.email_already_in_use" :
 					  "user.phone_already_in_use", "taken by another user");
+		/* used up by the change it serves (F7) */
+		if (rv_store_record_del(txn, b.id, err) < 0)
+			return -1;
 		set_field(p->email ? &p->after.email : &p->after.phone, p->value);
 	}
 	p->after.updated_at = rv_store_now();

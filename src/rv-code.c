@@ -235,7 +235,7 @@ send_store(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *e
 	for (i = 0; i < sc.n; i++)
 		if (rv_store_record_del(txn, sc.ids[i], err) < 0)
 			return -1;
-	if (rv_store_record_put(txn, s->rec, err) < 0)
+	if (rv_account_record_add(txn, s->conf, s->rec, err) < 0)
 		return -1;
 	rv_store_mac_hex(st, "audit", s->value, key);
 	f = json_pack("{s:s, s:s, s:s, s:i}", "channel", s->email ? "email" : "sms",
@@ -286,7 +286,7 @@ deliver(struct send_ctx *s, const char *code, const char *lang,
 int
 rv_code_send(struct rv_store *st, const struct rv_conf *conf,
 	     const struct rv_caller *c, bool email, const char *value,
-	     const char *template_type, const char *lang,
+	     const char *template_type, const char *action, const char *lang,
 	     struct rv_record *rec_r, struct rv_err *err)
 {
 	struct send_ctx s;
@@ -339,7 +339,9 @@ rv_code_send(struct rv_store *st, const struct rv_conf *conf,
 	rv_strlcpy(rec_r->creator, s.user.id, sizeof(rec_r->creator));
 	rv_strlcpy(rec_r->identifier, value, sizeof(rec_r->identifier));
 	rv_strlcpy(rec_r->template_type, s.template_type, sizeof(rec_r->template_type));
-	rv_strlcpy(rec_r->client_id, c->client_id, sizeof(rec_r->client_id));
+	rv_account_bind(rec_r, c);
+	if (action != NULL)
+		rv_strlcpy(rec_r->action, action, sizeof(rec_r->action));
 	rec_r->created_at = rec_r->code_sent_at = now;
 	rec_r->expires_at = now + conf->ver_record_ttl * 1000;
 	rec_r->has_code = true;
@@ -400,6 +402,25 @@ caller_id(struct rv_txn *txn, struct verify_ctx *v, struct rv_err *err)
 	return 0;
 }
 
+/* A suspended user has no records (rv_store_user_put drops them), so a
+ * record that is found needs no look at the user; one that is not is
+ * answered 401 user.suspended when that is why (F3). 0 or -1. */
+static int
+suspended(struct rv_txn *txn, const struct verify_ctx *v, struct rv_err *err)
+{
+	struct rv_user u;
+	int rc;
+
+	if (v->c->user_is_username)
+		return 0;	/* caller_id asked already */
+	rv_user_init(&u);
+	rc = rv_store_user_get(txn, v->me, false, &u, err);
+	if (rc == 1 && u.suspended)
+		rc = rv_err_set(err, 401, "user.suspended", "user '%s' is suspended", u.id);
+	rv_user_release(&u);
+	return rc < 0 ? -1 : 0;
+}
+
 static const char *
 check_code(struct rv_store *st, const struct verify_ctx *v, struct rv_record *r)
 {
@@ -430,8 +451,8 @@ verify_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *
 {
 	struct verify_ctx *v = vctx;
 	enum rv_record_type want = v->email ? RV_RECORD_EMAIL_CODE : RV_RECORD_PHONE_CODE;
+	char key[65], handle[RV_HANDLE_LEN + 1];
 	struct rv_record r;
-	char key[65];
 	json_t *f;
 	int rc;
 
@@ -443,10 +464,12 @@ verify_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *
 	if (rc < 0)
 		return -1;
 	/* deviation 1: the caller's own record, or one they created for a
-	 * new identifier (Logto checks no owner here) */
-	if (rc == 0 || r.type != want || !rv_account_owns(&r, v->me)) {
+	 * new identifier (Logto checks no owner here), made through the
+	 * caller's client and session */
+	if (rc == 0 || r.type != want || !rv_account_owns(&r, v->me) ||
+	    !rv_account_bound(&r, v->c)) {
 		v->missing = true;
-		return 0;
+		return suspended(txn, v, err);
 	}
 	rv_lockout_key(st, v->value, key);
 	if ((rc = rv_lockout_check(txn, key, &v->blocked_until, err)) != 0) {
@@ -471,7 +494,8 @@ verify_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *
 			return 0;	/* already blocked: not audited again */
 	}
 	rv_store_mac_hex(st, "audit", v->value, key);
-	f = json_pack("{s:s, s:s}", "recipient", key, "record", r.id);
+	rv_account_handle(st, r.id, handle);
+	f = json_pack("{s:s, s:s}", "recipient", key, "record", handle);
 	if (v->fail != NULL)
 		json_object_set_new(f, "reason", json_string(v->fail));
 	rc = rv_store_audit(txn, v->fail == NULL ? "verify.code.ok" :

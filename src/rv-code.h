@@ -28,19 +28,25 @@ int rv_code_identifier(json_t *body, bool *email_r, const char **value_r,
  * stored only as HMAC(pepper, record id || code), rendered in lang and
  * delivered (502/503 connector.general: then the slot is released and no
  * record is stored); the record (owned by the caller unless the identifier
- * is new; created by the caller always) replaces the caller's older
- * unverified code for the same identifier and template (deviation 2).
+ * is new; created by the caller always; bound to the caller's client and
+ * session; carrying action, or none when NULL: deviation 4) replaces the
+ * caller's older unverified code for the same identifier and template
+ * (deviation 2), and evicts the caller's oldest records beyond
+ * <verification max-live-records>.
  */
 int rv_code_send(struct rv_store *st, const struct rv_conf *conf,
 		 const struct rv_caller *c, bool email, const char *value,
-		 const char *template_type, const char *lang,
-		 struct rv_record *rec_r, struct rv_err *err);
+		 const char *template_type, const char *action,
+		 const char *lang, struct rv_record *rec_r,
+		 struct rv_err *err);
 
 /*
  * POST /api/verifications/verification-code/verify after the body and
  * first-party checks (logto-spec 2.3): the record must be live, of the
- * identifier's type and the caller's (deviation 1), else 400
- * verification_record.not_found (not counted); then, inside the lockout of
+ * identifier's type, the caller's (deviation 1) and bound to the caller's
+ * client and session (rv_account_bound), else 400
+ * verification_record.not_found (not counted; 401 user.suspended when the
+ * caller is suspended); then, inside the lockout of
  * the identifier as sent and in one transaction: empty code or none left ->
  * verification_code.not_found, another identifier -> email_mismatch /
  * phone_mismatch, expired -> expired, tries used up -> exceed_max_try,

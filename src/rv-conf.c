@@ -176,6 +176,11 @@ static const struct rv_conf_key keys[] = {
 	  "single-use: the first change consumes it"),
 	K("verification", "revoke-on-password-change", RV_CONF_BOOL, ver_revoke_on_password,
 	  0, 0, NULL, "yes", "a password change revokes the user's other records"),
+	/* Logto has no cap; one account must not make unbounded permanent
+	 * writes (issue 14, F11) */
+	K("verification", "max-live-records", RV_CONF_UINT, ver_max_live_records,
+	  1, 1000, NULL, "20",
+	  "live records one user may have; a new one evicts the oldest"),
 
 	K("introspection", "clients", RV_CONF_LIST, intro_clients, 0, 0, NULL,
 	  "", "services allowed to introspect records: CLIENT_ID:SHA256_HEX_OF_SECRET ..."),

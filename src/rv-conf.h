@@ -118,6 +118,7 @@ struct rv_conf {
 	long long ver_record_ttl;
 	int ver_stepup;
 	bool ver_revoke_on_password;
+	long long ver_max_live_records;
 	/* <introspection> */
 	char *intro_clients;
 	/* <hooks> */

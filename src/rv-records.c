@@ -106,14 +106,18 @@ newest_first(const void *a, const void *b)
 }
 
 static json_t *
-record_json(const struct rv_record *r)
+record_json(const struct rv_store *st, const struct rv_record *r)
 {
 	char created[32], expires[32], masked[sizeof(r->identifier) + 8];
+	char handle[RV_HANDLE_LEN + 1];
 	json_t *o;
 
 	rv_iso8601_ms(r->created_at, created);
 	rv_iso8601_ms(r->expires_at, expires);
-	o = json_pack("{s:s, s:s, s:b}", "id", r->id,
+	/* the handle, never the id: whoever holds the token must not learn
+	 * the ids of the user's next step-up from the list (F1) */
+	rv_account_handle(st, r->id, handle);
+	o = json_pack("{s:s, s:s, s:b}", "handle", handle,
 		      "type", rv_record_type_name(r->type), "verified", r->verified);
 	switch (r->type) {
 	case RV_RECORD_EMAIL_CODE:
@@ -153,7 +157,7 @@ rv_records_list(struct rv_store *st, const struct rv_caller *c, json_t **list_r,
 		qsort(l.recs, l.n, sizeof(*l.recs), newest_first);
 	arr = json_array();
 	for (i = 0; i < l.n; i++)
-		json_array_append_new(arr, record_json(&l.recs[i]));
+		json_array_append_new(arr, record_json(st, &l.recs[i]));
 	free(l.recs);
 	*list_r = json_pack("{s:o}", "records", arr);
 	return 0;
@@ -163,24 +167,53 @@ rv_records_list(struct rv_store *st, const struct rv_caller *c, json_t **list_r,
 
 struct revoke_ctx {
 	const struct rv_caller *c;
-	const char *id;
+	const char *ref;		/* a record id or a handle */
+	char id[RV_RECORD_ID_LEN + 1];	/* found by handle */
+	const struct rv_store *st;
 };
+
+static int
+find_handle(const struct rv_record *r, void *vctx)
+{
+	struct revoke_ctx *x = vctx;
+	char handle[RV_HANDLE_LEN + 1];
+
+	rv_account_handle(x->st, r->id, handle);
+	if (strcmp(handle, x->ref) != 0)
+		return 0;
+	memcpy(x->id, r->id, sizeof(x->id));
+	return 1;
+}
+
+static bool
+handle_shape(const char *s)
+{
+	return strlen(s) == RV_HANDLE_LEN && strspn(s, "0123456789abcdef") == RV_HANDLE_LEN;
+}
 
 static int
 revoke_body(struct rv_store *st, struct rv_txn *txn, void *vctx,
 	    struct rv_err *err)
 {
 	struct revoke_ctx *x = vctx;
+	char handle[RV_HANDLE_LEN + 1];
+	const char *id = x->ref;
 	struct rv_record r;
 	struct rv_user u;
 	json_t *f;
 	int rc;
 
-	(void)st;
 	rv_user_init(&u);
 	if (rv_account_user(txn, x->c, false, &u, err) < 0)
 		return -1;
-	rc = rv_store_record_get(txn, x->id, true, &r, err);
+	x->id[0] = '\0';
+	if (handle_shape(x->ref)) {
+		/* the list's handle: one of the caller's own records */
+		if ((rc = rv_store_record_each_user(txn, u.id, find_handle, x, err)) < 0)
+			goto out;
+		id = x->id;
+	}
+	rc = *id != '\0' ? rv_store_record_get(txn, id, true, &r, err) : 0;
 	if (rc < 0)
 		goto out;
 	/* missing, expired and someone else's look the same */
@@ -191,7 +224,8 @@ revoke_body(struct rv_store *st, struct rv_txn *txn, void *vctx,
 	}
 	if ((rc = rv_store_record_del(txn, r.id, err)) < 0)
 		goto out;
-	f = json_pack("{s:s, s:s}", "record", r.id, "client", x->c->client_id);
+	rv_account_handle(st, r.id, handle);
+	f = json_pack("{s:s, s:s}", "record", handle, "client", x->c->client_id);
 	rc = rv_store_audit(txn, "record.revoked", u.id, f, err);
 	json_decref(f);
 out:
@@ -203,7 +237,12 @@ int
 rv_records_revoke(struct rv_store *st, const struct rv_caller *c, const char *id,
 		  struct rv_err *err)
 {
-	struct revoke_ctx x = { c, id ? id : "" };
+	struct revoke_ctx x;
+
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	x.ref = id ? id : "";
+	x.st = st;
 
 	return rv_store_txn(st, rv_store_sync_users(st) || rv_store_sync_records(st),
 			    revoke_body, &x, err);
@@ -449,8 +488,11 @@ rv_records_intro_parse(json_t *body, struct rv_records_query *q,
 	memset(q, 0, sizeof(*q));
 	if (rv_json_str(body, "verificationRecordId", true, 1, 256, &q->record_id, err) < 0 ||
 	    rv_json_str(body, "userId", true, 1, 256, &q->user_id, err) < 0 ||
-	    rv_json_str(body, "action", false, 1, 64, &q->action, err) < 0)
+	    rv_json_str(body, "action", false, 1, RV_ACTION_MAX, &q->action, err) < 0)
 		return -1;
+	if (q->action != NULL && !rv_account_action_ok(q->action))
+		return rv_json_invalid(err, "action", "invalid_string",
+				       "Invalid action: ^[a-z0-9._:-]{1,64}$");
 	v = json_object_get(body, "consume");
 	if (v != NULL && !json_is_null(v)) {
 		if (!json_is_boolean(v))
@@ -466,7 +508,6 @@ struct intro_ctx {
 	const struct rv_conf *conf;
 	const char *client;
 	const struct rv_records_query *q;
-	bool consume;		/* asked for, and single-use mode */
 	struct rv_record rec;
 	bool active, consumed;
 };
@@ -478,32 +519,64 @@ record_id_shape(const char *id)
 	       strspn(id, "0123456789abcdefghijklmnopqrstuvwxyz") == RV_RECORD_ID_LEN;
 }
 
+/* does the record serve the action asked for? One with an action serves
+ * only that action; one without serves only a question naming none */
+static bool
+action_fits(const struct rv_record *r, const char *asked)
+{
+	return asked == NULL ? r->action[0] == '\0' : strcmp(r->action, asked) == 0;
+}
+
+/* the owner still exists and is not suspended (F3) */
+static int
+owner_in_good_standing(struct rv_txn *txn, const char *id, struct rv_err *err)
+{
+	struct rv_user u;
+	int rc;
+
+	rv_user_init(&u);
+	rc = rv_store_user_get(txn, id, false, &u, err);
+	if (rc == 1 && u.suspended)
+		rc = 0;
+	rv_user_release(&u);
+	return rc;
+}
+
 static int
 intro_body(struct rv_store *st, struct rv_txn *txn, void *vctx,
 	   struct rv_err *err)
 {
 	struct intro_ctx *x = vctx;
+	char handle[RV_HANDLE_LEN + 1];
 	const char *user;
 	json_t *f;
 	int rc;
 
-	(void)st;
 	x->active = x->consumed = false;
 	/* write-locked when it may be consumed: concurrent consumes queue
 	 * here and the later ones find it gone */
-	rc = rv_store_record_get(txn, x->q->record_id, x->consume, &x->rec, err);
+	rc = rv_store_record_get(txn, x->q->record_id, x->q->consume, &x->rec, err);
 	if (rc < 0)
 		return -1;
-	x->active = rc == 1 && rv_account_proves(&x->rec, x->q->user_id);
-	if (x->active && x->consume) {
+	x->active = rc == 1 && rv_account_proves(&x->rec, x->q->user_id) &&
+		    action_fits(&x->rec, x->q->action);
+	if (x->active) {
+		if ((rc = owner_in_good_standing(txn, x->rec.owner, err)) < 0)
+			return -1;
+		x->active = rc == 1;
+	}
+	/* consume means consume, in either step-up mode (F6) */
+	if (x->active && x->q->consume) {
 		if (rv_store_record_del(txn, x->rec.id, err) < 0)
 			return -1;
 		x->consumed = true;
 	}
 	f = json_pack("{s:s, s:b, s:b}", "client", x->client, "active", x->active,
 		      "consumed", x->consumed);
-	if (record_id_shape(x->q->record_id))
-		json_object_set_new(f, "record", json_string(x->q->record_id));
+	if (record_id_shape(x->q->record_id)) {
+		rv_account_handle(st, x->q->record_id, handle);
+		json_object_set_new(f, "record", json_string(handle));
+	}
 	if (x->q->action != NULL)
 		json_object_set_new(f, "action", json_string(x->q->action));
 	user = rv_user_id_valid(x->q->user_id) ? x->q->user_id : NULL;
@@ -525,10 +598,8 @@ rv_records_introspect(struct rv_store *st, const struct rv_conf *conf,
 	x.conf = conf;
 	x.client = client_id;
 	x.q = q;
-	/* window mode: consume is ignored (the record lives until it expires) */
-	x.consume = q->consume && conf->ver_stepup == RV_STEPUP_SINGLE_USE;
 	if (rv_store_txn(st, rv_store_sync_users(st) ||
-			 (x.consume && rv_store_sync_records(st)),
+			 (q->consume && rv_store_sync_records(st)),
 			 intro_body, &x, err) < 0) {
 		rv_wipe(&x.rec, sizeof(x.rec));
 		return -1;
@@ -544,8 +615,11 @@ rv_records_introspect(struct rv_store *st, const struct rv_conf *conf,
 		      "type", rv_record_type_name(x.rec.type),
 		      "verifiedAt", verified, "expiresAt", expires,
 		      "userId", x.rec.owner);
+	/* only what was checked: the action asked for, which matched */
 	if (q->action != NULL)
 		json_object_set_new(o, "action", json_string(q->action));
+	if (x.consumed)
+		json_object_set_new(o, "consumed", json_true());
 	rv_wipe(&x.rec, sizeof(x.rec));
 	*answer_r = o;
 	return 0;

@@ -30,9 +30,11 @@ void rv_records_mask_phone(const char *phone, char *out, size_t size);
 /*
  * GET /api/verifications: the caller's live records (owned, or created by
  * the caller for a new identifier), newest first, as
- * {"records":[{"id", "type", "verified", "identifier" (masked; null for
- * Password), "templateType" (null for Password), "createdAt",
- * "expiresAt"}]}. Never code hashes, tries, owner or creator. 0 with
+ * {"records":[{"handle", "type", "verified", "identifier" (masked; null
+ * for Password), "templateType" (null for Password), "createdAt",
+ * "expiresAt"}]}. Never the record id (only its handle,
+ * rv_account_handle: F1), code hashes, tries, owner or creator. The
+ * first-party check is the caller's, before this. 0 with
  * *list_r (a new reference), or -1 with err (404 entity.not_found when the
  * caller's user no longer exists, 5xx from the store).
  */
@@ -41,10 +43,10 @@ int rv_records_list(struct rv_store *st, const struct rv_caller *c,
 
 /*
  * DELETE /api/verifications/:id: deletes one of the caller's live records
- * (owned, or unowned and created by the caller) and audits
- * "record.revoked" in the same transaction. A missing, expired, malformed
- * or someone else's id all give the same -1 with 404
- * verification_record.not_found. The first-party check is the caller's,
+ * (owned, or unowned and created by the caller), named by its id or by
+ * its handle, and audits "record.revoked" (with the handle) in the same
+ * transaction. A missing, expired, malformed or someone else's id or
+ * handle all give the same -1 with 404 verification_record.not_found. The first-party check is the caller's,
  * before this. 0 when revoked.
  */
 int rv_records_revoke(struct rv_store *st, const struct rv_caller *c,
@@ -88,7 +90,7 @@ int rv_records_intro_gate(struct rv_req *req, struct rv_resp *resp,
 struct rv_records_query {
 	const char *record_id;	/* "verificationRecordId", required */
 	const char *user_id;	/* "userId", required */
-	const char *action;	/* "action", optional (NULL) */
+	const char *action;	/* "action", optional (NULL); 1-64 of [a-z0-9._:-] */
 	bool consume;		/* "consume", optional boolean, default false */
 };
 
@@ -102,17 +104,18 @@ int rv_records_intro_parse(json_t *body, struct rv_records_query *q,
  * client_id. Active when the record exists, is live, is owned by
  * q->user_id, is verified and is step-up proof (logto-spec 3.7: a
  * Password record, or a code record with templateType
- * UserPermissionValidation), the same test as rv_account_stepup(). Then
- * *answer_r = {"active":true, "type", "verifiedAt", "expiresAt",
- * "userId", "action" (only when q->action)}; otherwise {"active":false}
- * and nothing else, whatever the reason.
- * q->consume in <verification step-up="single-use"> deletes an active
- * record in the same transaction that found it (write-locked), so of any
- * number of concurrent consumes exactly one sees it active; in window mode
- * consume is ignored and the record stays usable until it expires.
- * q->action is not yet checked against the record (deviation 4), only
- * echoed. Every answer is audited ("record.introspected": client, active,
- * consumed, the record id when well-formed, the action). 0 with
+ * UserPermissionValidation), serves the action asked (a record made with
+ * an action serves only that action; one without, only a question that
+ * names none: deviation 4), and its owner exists and is not suspended.
+ * Then *answer_r = {"active":true, "type", "verifiedAt", "expiresAt",
+ * "userId", "action" (only when q->action, which matched), "consumed":
+ * true (only when consumed)}; otherwise {"active":false} and nothing else,
+ * whatever the reason.
+ * q->consume deletes an active record in the same transaction that found
+ * it (write-locked), in either step-up mode, so of any number of
+ * concurrent consumes exactly one sees it active (F6). Every answer is
+ * audited ("record.introspected": client, active, consumed, the record's
+ * handle when the id is well-formed, the action). 0 with
  * *answer_r (a new reference), or -1 with err (5xx from the store).
  */
 int rv_records_introspect(struct rv_store *st, const struct rv_conf *conf,

@@ -960,15 +960,18 @@ rv_store_user_put(struct rv_txn *txn, const struct rv_user *u,
 	if (rc == 1)	/* a secondary key clash we did not see: a race lost */
 		return rv_err_set(err, 422, "user.email_already_in_use",
 				  "unique index clash");
+	/* a suspended user has no live step-up (issue 14, F3): whatever
+	 * suspends, suspends in the transaction that drops the records */
+	if (rc == 0 && u->suspended &&
+	    rv_store_record_del_user(txn, u->id, NULL, err) < 0)
+		return -1;
 	return rc;
 }
 
 int
 rv_store_user_del(struct rv_txn *txn, const char *id, struct rv_err *err)
 {
-	DBC *c;
-	DBT k, pk, v;
-	int ret, rc;
+	int rc;
 
 	if (!rv_user_id_valid(id))
 		return 0;
@@ -976,23 +979,7 @@ rv_store_user_del(struct rv_txn *txn, const char *id, struct rv_err *err)
 	if (rc != 1)
 		return rc;
 	/* the user's records go with the user (logto-spec 3.1: cascade) */
-	if ((ret = txn->st->records_user->cursor(txn->st->records_user, txn->t, &c, 0)) != 0)
-		return db_fail(txn, ret, "cursor", err);
-	memset(&k, 0, sizeof(k));
-	memset(&pk, 0, sizeof(pk));
-	memset(&v, 0, sizeof(v));
-	k.data = (void *)id;
-	k.size = (u_int32_t)strlen(id);
-	ret = c->pget(c, &k, &pk, &v, DB_SET | DB_RMW);
-	while (ret == 0) {
-		if ((ret = c->del(c, 0)) != 0)
-			break;
-		ret = c->pget(c, &k, &pk, &v, DB_NEXT_DUP | DB_RMW);
-	}
-	c->close(c);
-	if (ret != DB_NOTFOUND)
-		return db_fail(txn, ret, "delete records", err);
-	return 1;
+	return rv_store_record_del_user(txn, id, NULL, err) < 0 ? -1 : 1;
 }
 
 int
@@ -1065,6 +1052,7 @@ record_from_json(json_t *j, struct rv_record *r, struct rv_err *err)
 	copy_str(r->identifier, sizeof(r->identifier), jstr(j, "identifier"));
 	copy_str(r->template_type, sizeof(r->template_type), jstr(j, "templateType"));
 	copy_str(r->client_id, sizeof(r->client_id), jstr(j, "clientId"));
+	copy_str(r->sid, sizeof(r->sid), jstr(j, "sid"));
 	copy_str(r->action, sizeof(r->action), jstr(j, "action"));
 	r->verified = json_is_true(json_object_get(j, "verified"));
 	r->created_at = jint(j, "createdAt");
@@ -1092,6 +1080,8 @@ record_to_json(const struct rv_record *r)
 	set_str(j, "identifier", r->identifier);
 	set_str(j, "templateType", r->template_type);
 	set_str(j, "clientId", r->client_id);
+	if (r->sid[0] != '\0')
+		set_str(j, "sid", r->sid);
 	set_str(j, "action", r->action);
 	json_object_set_new(j, "verified", json_boolean(r->verified));
 	json_object_set_new(j, "createdAt", json_integer(r->created_at));
@@ -1155,6 +1145,41 @@ rv_store_record_del(struct rv_txn *txn, const char *id, struct rv_err *err)
 	if (!record_id_valid(id))
 		return 0;
 	return del_key(txn, txn->st->records, id, RV_RECORD_ID_LEN, err);
+}
+
+long
+rv_store_record_del_user(struct rv_txn *txn, const char *user,
+			 const char *keep, struct rv_err *err)
+{
+	DBC *c;
+	DBT k, pk, v;
+	long n = 0;
+	int ret;
+
+	if (!rv_user_id_valid(user))
+		return 0;
+	if ((ret = txn->st->records_user->cursor(txn->st->records_user, txn->t, &c, 0)) != 0)
+		return db_fail(txn, ret, "cursor", err);
+	memset(&k, 0, sizeof(k));
+	memset(&pk, 0, sizeof(pk));
+	memset(&v, 0, sizeof(v));
+	k.data = (void *)user;
+	k.size = (u_int32_t)strlen(user);
+	/* through the owner index until none is left: no cap (F8) */
+	ret = c->pget(c, &k, &pk, &v, DB_SET | DB_RMW);
+	while (ret == 0) {
+		if (keep == NULL || pk.size != strlen(keep) ||
+		    memcmp(pk.data, keep, pk.size) != 0) {
+			if ((ret = c->del(c, 0)) != 0)
+				break;
+			n++;
+		}
+		ret = c->pget(c, &k, &pk, &v, DB_NEXT_DUP | DB_RMW);
+	}
+	c->close(c);
+	if (ret != DB_NOTFOUND)
+		return db_fail(txn, ret, "delete records", err);
+	return n;
 }
 
 int

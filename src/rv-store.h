@@ -76,7 +76,8 @@ struct rv_record {
 	char creator[RV_ID_MAX + 1];	/* user who asked for it (DESIGN.md deviation 1) */
 	char identifier[257];	/* e-mail or phone as sent; user id for Password */
 	char template_type[32];	/* UserPermissionValidation, BindNewIdentifier, BindMfa */
-	char client_id[256];
+	char client_id[256];	/* the client of the token that created it */
+	char sid[129];		/* that token's "sid" (RV_SID_MAX), or "" */
 	bool verified;
 	long long created_at;	/* epoch ms */
 	long long expires_at;	/* epoch ms; expired = missing */
@@ -85,7 +86,8 @@ struct rv_record {
 	unsigned char code_mac[RV_MAC_LEN];	/* HMAC(pepper, id || code) */
 	long long code_sent_at;
 	int tries;
-	char action[64];	/* optional action scope (deviation 4) */
+	char action[65];	/* "": Account API changes; else the one action
+				   it serves in introspection (deviation 4) */
 	int uses_left;		/* -1: unlimited (window mode) */
 };
 
@@ -145,7 +147,8 @@ int rv_store_user_by_phone(struct rv_txn *txn, const char *phone,
 /* Inserts or replaces. A username, e-mail or phone that another user has
  * (compared as the indexes fold them) gives -1 with 422
  * user.username_already_in_use / user.email_already_in_use /
- * user.phone_already_in_use. */
+ * user.phone_already_in_use. Putting a suspended user deletes the user's
+ * records in the same transaction: a suspended user has none. */
 int rv_store_user_put(struct rv_txn *txn, const struct rv_user *u,
 		      struct rv_err *err);
 /* 1 deleted, 0 no such user, -1 error. Records owned by the user go too. */
@@ -165,6 +168,10 @@ int rv_store_record_get(struct rv_txn *txn, const char *id, bool rmw,
 int rv_store_record_put(struct rv_txn *txn, const struct rv_record *r,
 			struct rv_err *err);
 int rv_store_record_del(struct rv_txn *txn, const char *id, struct rv_err *err);
+/* Deletes every record whose owner or creator is user, expired or not,
+ * but keep (a record id; NULL: none). The count deleted, or -1. */
+long rv_store_record_del_user(struct rv_txn *txn, const char *user,
+			      const char *keep, struct rv_err *err);
 /* Each live record whose owner or creator is user, until fn returns
  * non-zero. */
 int rv_store_record_each_user(struct rv_txn *txn, const char *user,

@@ -23,10 +23,10 @@ struct pw_ctx {
 	char lockout[65];
 	char *hash;		/* the hash we verified against (malloc'd) */
 	char *new_hash;		/* its replacement, or NULL */
-	bool suspended;
+	const char *action;	/* of the new record, or NULL */
 	int matched;		/* 1 right, 0 wrong */
 	long long blocked_until;
-	enum { PW_OK, PW_WRONG, PW_BLOCKED, PW_SUSPENDED } outcome;
+	enum { PW_OK, PW_WRONG, PW_BLOCKED } outcome;
 	struct rv_record *rec;
 };
 
@@ -45,7 +45,6 @@ pw_load(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 	rv_lockout_key(st, u.id, p->lockout);
 	free(p->hash);
 	p->hash = u.password_hash ? rv_xstrdup(u.password_hash) : NULL;
-	p->suspended = u.suspended;
 	rv_user_release(&u);
 	rc = rv_lockout_check(txn, p->lockout, &p->blocked_until, err);
 	if (rc < 0)
@@ -96,10 +95,6 @@ pw_decide(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *er
 		p->outcome = PW_BLOCKED;
 		return 0;
 	}
-	if (p->suspended) {
-		p->outcome = PW_SUSPENDED;
-		return pw_audit(txn, p, "verify.password.suspended", err);
-	}
 	if (p->new_hash != NULL) {
 		struct rv_user u;
 		int got;
@@ -136,11 +131,13 @@ pw_decide(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *er
 	rv_strlcpy(r->owner, p->user_id, sizeof(r->owner));
 	rv_strlcpy(r->creator, p->user_id, sizeof(r->creator));
 	rv_strlcpy(r->identifier, p->user_id, sizeof(r->identifier));
-	rv_strlcpy(r->client_id, p->c->client_id, sizeof(r->client_id));
+	rv_account_bind(r, p->c);
+	if (p->action != NULL)
+		rv_strlcpy(r->action, p->action, sizeof(r->action));
 	r->verified = true;
 	r->created_at = r->verified_at = now;
 	r->expires_at = now + p->conf->ver_record_ttl * 1000;
-	if (rv_store_record_put(txn, r, err) < 0)
+	if (rv_account_record_add(txn, p->conf, r, err) < 0)
 		return -1;
 	p->outcome = PW_OK;
 	return pw_audit(txn, p, "verify.password.ok", err);
@@ -149,7 +146,7 @@ pw_decide(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *er
 int
 rv_verify_password(struct rv_store *st, const struct rv_conf *conf,
 		   const struct rv_caller *c, const char *password, size_t len,
-		   struct rv_record *rec_r, struct rv_err *err)
+		   const char *action, struct rv_record *rec_r, struct rv_err *err)
 {
 	struct pw_ctx p;
 	int rc = -1;
@@ -158,6 +155,7 @@ rv_verify_password(struct rv_store *st, const struct rv_conf *conf,
 	p.conf = conf;
 	p.c = c;
 	p.rec = rec_r;
+	p.action = action;
 	if (rv_store_txn(st, false, pw_load, &p, err) < 0)
 		goto out;
 	if (p.outcome == PW_BLOCKED) {
@@ -197,10 +195,6 @@ rv_verify_password(struct rv_store *st, const struct rv_conf *conf,
 		break;
 	case PW_BLOCKED:
 		rc = rv_lockout_error(p.blocked_until, err);
-		break;
-	case PW_SUSPENDED:
-		rc = rv_err_set(err, 401, "user.suspended", "user '%s' is suspended",
-				p.user_id);
 		break;
 	case PW_WRONG:
 		rc = rv_err_set(err, 422, "session.invalid_credentials",

@@ -12,18 +12,24 @@ struct rv_store;
 
 /*
  * POST /api/verifications/password (logto-spec 2.1): in this order, the
- * caller's user (404 entity.not_found), then inside the lockout guard of
- * the user id (5.1; 400 session.verification_blocked_too_many_attempts)
- * the password (422 session.invalid_credentials; a user without a
- * password runs a decoy hash of the same cost), then suspension (401
- * user.suspended). On success a verified Password record owned by the
- * caller is stored and copied into *rec_r, and a hash in another scheme or
- * with weaker parameters than <password> is replaced in the same request.
- * Every outcome is in the audit trail. The first-party check is the
- * caller's, before this.
+ * caller's user (404 entity.not_found; 401 user.suspended before any
+ * hashing, unlike Logto, which checks suspension after the password:
+ * a suspended account is no password oracle), then inside the lockout
+ * guard of the user id (5.1; 400
+ * session.verification_blocked_too_many_attempts) the password (422
+ * session.invalid_credentials; a user without a password runs a decoy
+ * hash of the same cost). On success a verified Password record owned by
+ * the caller, bound to its client and session and carrying action (NULL:
+ * none; deviation 4) is stored (evicting the caller's oldest records
+ * beyond <verification max-live-records>) and copied into *rec_r, and a
+ * hash in another scheme or with weaker parameters than <password> is
+ * replaced in the same request. Every outcome is in the audit trail. The
+ * first-party check and the action's syntax are the caller's, before
+ * this.
  */
 int rv_verify_password(struct rv_store *st, const struct rv_conf *conf,
 		       const struct rv_caller *c, const char *password,
-		       size_t len, struct rv_record *rec_r, struct rv_err *err);
+		       size_t len, const char *action, struct rv_record *rec_r,
+		       struct rv_err *err);
 
 #endif

@@ -95,7 +95,7 @@ test_expect_success 'reverify-admin help and --help list every command' '
 		>commands &&
 	printf "%s\n" init "user add" "user show" "user list" "user del" \
 		"user set-password" "user suspend" "user unsuspend" "user import" \
-		token "jwks import" "config check" purge backup recover \
+		token "jwks import" "config check" purge "record handle" backup recover \
 		"audit verify" "audit show" stats help >expect &&
 	test_cmp expect commands
 '

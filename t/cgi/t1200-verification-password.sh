@@ -110,10 +110,15 @@ test_expect_success 'a suspended user with the right password: 401 user.suspende
 	check_status 401 && check_code user.suspended
 '
 
-test_expect_success 'a suspended user with a wrong password: still 422 (password first)' '
+# Logto checks the password first; we refuse before hashing, so that a
+# suspended account is no password oracle (issue 14, F3)
+test_expect_success 'a suspended user with a wrong password: 401 user.suspended too, nothing counted' '
+	"$ADMIN" audit show >before.jsonl &&
 	pw_body "nope" &&
 	post "$tok" &&
-	check_status 422 && check_code session.invalid_credentials &&
+	check_status 401 && check_code user.suspended &&
+	"$ADMIN" audit show >after.jsonl &&
+	test_cmp before.jsonl after.jsonl &&
 	"$ADMIN" -q user unsuspend "$uid"
 '
 

@@ -305,7 +305,7 @@ test_expect_success 'remote-user="username": a code to the own address verifies 
 	code=$(outbox_code "$(outbox_last mail)") &&
 	ru_verify email alice@example.com "$rec" "$code" alice &&
 	check_status 200 &&
-	test "$("$top_builddir/t/helper/stepup-check" "$alice" "$rec")" = verified &&
+	test "$("$top_builddir/t/helper/stepup-check" "$alice" "$rec" "")" = verified &&
 	"$ADMIN" audit show | grep "\"event\":\"verify.code.ok\"" | tail -n 1 |
 		grep -F "\"user\":\"$alice\""
 '

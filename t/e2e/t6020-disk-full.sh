@@ -121,7 +121,7 @@ test_expect_success 'nothing is corrupt or half-written: audit verify, 3 live re
 	start_lighttpd status verification-password verification-records &&
 	http GET /api/verifications -H "Authorization: Bearer $tok" &&
 	check_status 200 &&
-	json_get "$TRASH/body" ".records[].id" | grep -x "$rec"
+	json_get "$TRASH/body" ".records[].handle" | grep -x "$("$ADMIN" record handle "$rec")"
 '
 
 test_done

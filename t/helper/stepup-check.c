@@ -1,7 +1,9 @@
 /* stepup-check.c: does a record id prove a user's identity? Asks the same
  * function the sensitive endpoints use (rv_account_stepup, logto-spec 6.1),
- * against the store of $REVERIFY_CONFIG. Prints "verified" (exit 0) or
- * "denied" (exit 1); 2 on a usage or store error. Not installed. */
+ * against the store of $REVERIFY_CONFIG, for a request of a token of
+ * CLIENT_ID (default demo-app, the test instances' first-party client) and
+ * SID (default none). Prints "verified" (exit 0) or "denied" (exit 1); 2
+ * on a usage or store error. Not installed. */
 #include "config.h"
 
 #include <stdio.h>
@@ -10,6 +12,7 @@
 
 #include "rv.h"
 #include "rv-account.h"
+#include "rv-auth.h"
 #include "rv-store.h"
 #include "rv-xml.h"
 
@@ -39,15 +42,21 @@ main(int argc, char **argv)
 	struct rv_store *st = NULL;
 	struct rv_conf conf;
 	struct rv_err err;
+	struct rv_caller caller;
 	struct rv_req req;
 	struct check c;
 	char *env[2];
 	int rc = 2;
 
-	if (argc != 3 || getenv("REVERIFY_CONFIG") == NULL) {
-		fprintf(stderr, "usage: REVERIFY_CONFIG=FILE stepup-check USER_ID RECORD_ID\n");
+	if (argc < 3 || argc > 5 || getenv("REVERIFY_CONFIG") == NULL) {
+		fprintf(stderr, "usage: REVERIFY_CONFIG=FILE stepup-check USER_ID RECORD_ID "
+			"[CLIENT_ID [SID]]\n");
 		return 2;
 	}
+	memset(&caller, 0, sizeof(caller));
+	rv_strlcpy(caller.user, argv[1], sizeof(caller.user));
+	rv_strlcpy(caller.client_id, argc > 3 ? argv[3] : "demo-app", sizeof(caller.client_id));
+	rv_strlcpy(caller.sid, argc > 4 ? argv[4] : "", sizeof(caller.sid));
 	rv_xml_init();
 	rv_err_init(&err);
 	if (rv_conf_load(getenv("REVERIFY_CONFIG"), &conf, &err) < 0 ||
@@ -58,6 +67,7 @@ main(int argc, char **argv)
 	env[0] = rv_xasprintf("HTTP_LOGTO_VERIFICATION_ID=%s", argv[2]);
 	env[1] = NULL;
 	rv_req_init(&req, &arena, &conf, env, NULL, NULL);
+	req.caller = &caller;
 	c.req = &req;
 	c.user = argv[1];
 	c.ok = false;

@@ -1,5 +1,7 @@
 /* unit/account: rv-account.c: the logto-verification-id evaluation
- * (logto-spec 6.1, 3.7) and the profile of GET /api/my-account (6.4) */
+ * (logto-spec 6.1, 3.7; bound to client and session, no action: issue
+ * 14), the cap on live records, suspension, handles, and the profile of
+ * GET /api/my-account (6.4) */
 #include "config.h"
 
 #include <stdint.h>
@@ -17,6 +19,9 @@ static char dir[] = "/tmp/rv-unit-account.XXXXXX";
 static struct rv_conf conf;
 static struct rv_store *st;
 static struct rv_arena arena = RV_ARENA_INIT;
+/* what put_record binds a record to, and who proves() asks as */
+static const char *put_client = "app", *put_sid = "", *put_action = "";
+static const char *call_client = "app", *call_sid = "";
 
 struct put_ctx {
 	struct rv_user *u;
@@ -50,6 +55,9 @@ put_record(const char *id, enum rv_record_type type, const char *owner,
 	rv_strlcpy(r.owner, owner, sizeof(r.owner));
 	rv_strlcpy(r.creator, owner[0] ? owner : "u1", sizeof(r.creator));
 	rv_strlcpy(r.template_type, tpl, sizeof(r.template_type));
+	rv_strlcpy(r.client_id, put_client, sizeof(r.client_id));
+	rv_strlcpy(r.sid, put_sid, sizeof(r.sid));
+	rv_strlcpy(r.action, put_action, sizeof(r.action));
 	r.verified = verified;
 	r.created_at = rv_store_now();
 	r.expires_at = r.created_at + ttl;
@@ -84,6 +92,7 @@ proves(const char *id, const char *user)
 {
 	char hdr[128];
 	const char *env[] = { hdr, NULL };
+	struct rv_caller caller;
 	struct rv_req req;
 	struct check_ctx c;
 	struct rv_err err;
@@ -91,6 +100,11 @@ proves(const char *id, const char *user)
 	snprintf(hdr, sizeof(hdr), "HTTP_LOGTO_VERIFICATION_ID=%s", id ? id : "");
 	rv_req_init(&req, &arena, &conf, (char **)(uintptr_t)(id ? env : env + 1),
 		    NULL, NULL);
+	memset(&caller, 0, sizeof(caller));
+	rv_strlcpy(caller.user, user, sizeof(caller.user));
+	rv_strlcpy(caller.client_id, call_client, sizeof(caller.client_id));
+	rv_strlcpy(caller.sid, call_sid, sizeof(caller.sid));
+	req.caller = &caller;
 	c.req = &req;
 	c.user = user;
 	c.result = false;
@@ -100,6 +114,119 @@ proves(const char *id, const char *user)
 	rv_req_release(&req);
 	rv_arena_reset(&arena);
 	return c.result;
+}
+
+struct add_ctx {
+	int n;
+	long long base;
+};
+
+static int
+add_body(struct rv_store *s, struct rv_txn *txn, void *vctx, struct rv_err *err)
+{
+	struct add_ctx *a = vctx;
+	struct rv_record r;
+
+	(void)s;
+	rv_record_init(&r);
+	snprintf(r.id, sizeof(r.id), "c%020d", a->n);
+	r.type = RV_RECORD_PASSWORD;
+	strcpy(r.owner, "u3");
+	strcpy(r.creator, "u3");
+	strcpy(r.client_id, "app");
+	r.verified = true;
+	r.created_at = a->base + a->n;
+	r.expires_at = rv_store_now() + 600000;
+	return rv_account_record_add(txn, &conf, &r, err);
+}
+
+static int
+count_one(const struct rv_record *r, void *vctx)
+{
+	(void)r;
+	++*(int *)vctx;
+	return 0;
+}
+
+static int
+count_body(struct rv_store *s, struct rv_txn *txn, void *vctx, struct rv_err *err)
+{
+	(void)s;
+	*(int *)vctx = 0;
+	return rv_store_record_each_user(txn, "u3", count_one, vctx, err) < 0 ? -1 : 0;
+}
+
+static int
+live_of_u3(void)
+{
+	struct rv_err err;
+	int n = -1;
+
+	rv_err_init(&err);
+	if (rv_store_txn(st, false, count_body, &n, &err) < 0)
+		diag("count: %s", err.msg);
+	rv_err_release(&err);
+	return n;
+}
+
+/* <verification max-live-records>: the oldest go (F11) */
+static void
+test_cap(void)
+{
+	struct add_ctx a = { 0, rv_store_now() };
+	struct rv_err err;
+	int all = 1;
+
+	conf.ver_max_live_records = 3;
+	rv_err_init(&err);
+	for (a.n = 1; a.n <= 5; a.n++)
+		if (rv_store_txn(st, false, add_body, &a, &err) < 0)
+			all = 0;
+	rv_err_release(&err);
+	ok(all && live_of_u3() == 3, "max-live-records 3: five made, three live");
+	ok(!proves("c00000000000000000001", "u3") && !proves("c00000000000000000002", "u3") &&
+	   proves("c00000000000000000003", "u3") && proves("c00000000000000000005", "u3"),
+	   "the two oldest were evicted, the newest three prove");
+	conf.ver_max_live_records = 20;
+}
+
+static int
+suspend_body(struct rv_store *s, struct rv_txn *txn, void *vctx, struct rv_err *err)
+{
+	struct rv_user u;
+	int rc;
+
+	(void)s;
+	(void)vctx;
+	rv_user_init(&u);
+	if ((rc = rv_store_user_get(txn, "u3", true, &u, err)) < 1) {
+		rv_user_release(&u);
+		return rc < 0 ? -1 : rv_err_set(err, 404, "entity.not_found", "no u3");
+	}
+	u.suspended = true;
+	rc = rv_store_user_put(txn, &u, err);
+	rv_user_release(&u);
+	return rc;
+}
+
+/* a suspended user has no records: the store drops them (F3) */
+static void
+test_suspend(void)
+{
+	struct rv_user u;
+	struct put_ctx p = { &u, NULL };
+	struct rv_err err;
+
+	rv_user_init(&u);
+	strcpy(u.id, "u3");
+	u.username = strdup("carol");
+	rv_err_init(&err);
+	ok(rv_store_txn(st, true, put_body, &p, &err) == 0 && live_of_u3() == 3,
+	   "setup: carol with three live records");
+	ok(rv_store_txn(st, true, suspend_body, NULL, &err) == 0 && live_of_u3() == 0,
+	   "suspending carol deletes her records in the same transaction");
+	rv_err_release(&err);
+	rv_user_release(&u);
 }
 
 int
@@ -156,6 +283,40 @@ main(void)
 	ok(!proves(NULL, "u1"), "no header does not");
 	ok(!proves("invalid-verification-record-id", "u1"), "garbage does not (PU-1)");
 
+	/* bound to the client and the session that made it (issue 14) */
+	call_client = "other-app";
+	ok(!proves("p00000000000000000001", "u1"), "not through another client");
+	call_client = "app";
+	put_sid = "s1";
+	put_record("p00000000000000000004", RV_RECORD_PASSWORD, "u1", "", true, 600000);
+	put_sid = "";
+	call_sid = "s1";
+	ok(proves("p00000000000000000004", "u1"), "the same session: proves");
+	ok(proves("p00000000000000000001", "u1"), "a record made without a sid: any session of the client");
+	call_sid = "s2";
+	ok(!proves("p00000000000000000004", "u1"), "another session of the same client: does not");
+	call_sid = "";
+	ok(proves("p00000000000000000004", "u1"), "a token without a sid: the client decides");
+	put_action = "payout";
+	put_record("p00000000000000000005", RV_RECORD_PASSWORD, "u1", "", true, 600000);
+	put_action = "";
+	ok(!proves("p00000000000000000005", "u1"),
+	   "an action-bound record proves nothing to the Account API (deviation 4)");
+
+	{
+		char h1[RV_HANDLE_LEN + 1], h2[RV_HANDLE_LEN + 1];
+
+		rv_account_handle(st, "p00000000000000000001", h1);
+		rv_account_handle(st, "p00000000000000000002", h2);
+		ok(strlen(h1) == RV_HANDLE_LEN && strspn(h1, "0123456789abcdef") == RV_HANDLE_LEN &&
+		   strcmp(h1, h2) != 0 && !proves(h1, "u1"),
+		   "a handle: 32 hex digits, one per id, no proof");
+	}
+	ok(rv_account_action_ok("payout") && rv_account_action_ok("a.b:c-d_0") &&
+	   !rv_account_action_ok("") && !rv_account_action_ok("Payout") &&
+	   !rv_account_action_ok("pay out") && !rv_account_action_ok("p\xc3\xa4y"),
+	   "actions: 1-64 of [a-z0-9._:-]");
+
 	rv_account_stepup_denied(&err);
 	ok(err.status == 401 && strcmp(err.code, "verification_record.permission_denied") == 0 &&
 	   strstr(err.headers, "WWW-Authenticate: Bearer error=\"insufficient_user_authentication\""),
@@ -199,6 +360,9 @@ main(void)
 	ok(json_is_false(json_object_get(prof, "hasSecurityVerificationMethod")),
 	   "no password, e-mail or phone: no security verification method");
 	json_decref(prof);
+
+	test_cap();
+	test_suspend();
 
 	rv_user_release(&u);
 	rv_store_close(&st);
