@@ -404,6 +404,33 @@ ms_since(const struct timespec *t0)
 	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/* The path for the log: path parameters as their names, since the one
+ * that names a record (DELETE /api/verifications/:id) may be a live
+ * record id, which must not reach a log (issue 14, F1). */
+static const char *
+log_path(struct rv_req *req)
+{
+	struct rv_buf b = RV_BUF_INIT;
+	const char *p = req->path, *out;
+	int i;
+
+	if (req->nparams == 0)
+		return req->path;
+	for (i = 0; i < req->nparams; i++) {
+		const char *at = strstr(p, req->params[i].value);
+
+		if (at == NULL)
+			break;
+		rv_buf_add(&b, p, (size_t)(at - p));
+		rv_buf_addf(&b, ":%s", req->params[i].name);
+		p = at + strlen(req->params[i].value);
+	}
+	rv_buf_addstr(&b, p);
+	out = rv_arena_strdup(req->arena, b.buf);
+	rv_buf_release(&b);
+	return out;
+}
+
 static int
 serve_one(const struct rv_endpoint *ep, const struct rv_conf *conf,
 	  struct rv_arena *arena, char **env, rv_req_read_fn *rd, void *rctx,
@@ -420,7 +447,7 @@ serve_one(const struct rv_endpoint *ep, const struct rv_conf *conf,
 	rv_resp_init(&resp);
 	rv_main_serve(ep, &req, &resp, &head);
 	rc = rv_resp_send(&resp, req.id, head, wr, wctx);
-	rv_log_info("%.16s %.80s %d %.1fms", req.method, req.path,
+	rv_log_info("%.16s %.80s %d %.1fms", req.method, log_path(&req),
 		    resp.status, ms_since(&t0));
 	rv_log_set_request_id(NULL);
 	rv_resp_release(&resp);
