@@ -68,6 +68,15 @@ static const struct rv_conf_key keys[] = {
 	K("store", "purge-batch", RV_CONF_UINT, store_purge_batch, 0, 10000, NULL,
 	  "32", "expired records removed per request at most (0: only by reverify-admin purge)"),
 
+	/* the chain's key lives outside the store, so that whoever can write
+	 * audit.db cannot rewrite it (security review F10) */
+	K("audit", "key", RV_CONF_PATH, audit_key, 0, 0, NULL,
+	  RV_SYSCONFDIR "/reverify/audit.key",
+	  "secret key file of the audit chain (HMAC-SHA256), outside the store home; "
+	  "empty: an unkeyed SHA-256 chain"),
+	K("audit", "retention", RV_CONF_UINT, audit_retention, 0, 36500, NULL,
+	  "0", "days audit entries are kept by reverify-admin purge and audit prune (0: forever)"),
+
 	K("auth", "mode", RV_CONF_ENUM, auth_mode, 0, 0, "jwt|remote-user",
 	  "jwt", "jwt: bearer access tokens checked against the JWKS; remote-user: trust REMOTE_USER"),
 	K("auth", "jwks", RV_CONF_PATH, auth_jwks, 0, 0, NULL,
