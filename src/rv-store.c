@@ -700,8 +700,8 @@ rv_store_mac_hex(const struct rv_store *st, const char *kind,
 
 /* ---- transactions -------------------------------------------------------- */
 
-int
-rv_store_txn(struct rv_store *st, bool sync, rv_store_txn_fn *body, void *ctx,
+static int
+txn_run(struct rv_store *st, bool sync, rv_store_txn_fn *body, void *ctx,
 	     struct rv_err *err)
 {
 	bool reopened = false;
@@ -762,6 +762,19 @@ rv_store_txn(struct rv_store *st, bool sync, rv_store_txn_fn *body, void *ctx,
 		   MAX_TRIES);
 	rv_err_header(err, "Retry-After", "1");
 	return -1;
+}
+
+/* The parsed value kept by idx_parse (a user's, with its password hash)
+ * does not outlive the transaction: nothing of a request's JSON stays in
+ * a FastCGI worker between requests (security review F13). */
+int
+rv_store_txn(struct rv_store *st, bool sync, rv_store_txn_fn *body, void *ctx,
+	     struct rv_err *err)
+{
+	int rc = txn_run(st, sync, body, ctx, err);
+
+	idx_memo_release();
+	return rc;
 }
 
 /* ---- generic get/put --------------------------------------------------- */
