@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <libxml/tree.h>
 
@@ -581,7 +582,16 @@ int
 rv_conf_load(const char *path, struct rv_conf *conf, struct rv_err *err)
 {
 	xmlDoc *doc = NULL;
+	struct stat sb;
+	const char *why;
 
+	/* the configuration names the JWKS, the hooks and the sendmail
+	 * command: whoever may change it runs code (security review F15) */
+	if (stat(path, &sb) == 0 && (why = rv_file_unsafe(path, &sb)) != NULL) {
+		rv_conf_defaults(conf);
+		return rv_err_set(err, 500, RV_E_INTERNAL, "the configuration '%s' %s",
+				  path, why);
+	}
 	rv_xml_read_file(path, &doc, err);
 	return load_doc(path, doc, conf, err);
 }

@@ -26,6 +26,9 @@ export top_srcdir top_builddir
 LC_ALL=C
 TZ=UTC
 export LC_ALL TZ
+# the programs refuse a configuration or JWKS that others may write: the
+# files the tests make are not group-writable, whatever the caller's umask
+umask 022
 unset CDPATH REVERIFY_CONFIG
 
 test_verbose_=
