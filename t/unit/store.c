@@ -753,6 +753,7 @@ test_audit_keyed(void)
 
 	/* an anchor moved further than any audit.pruned says */
 	raw_open(&st);
+	free(e6);
 	e6 = raw_get(0);
 	s = raw_get(7);
 	{
