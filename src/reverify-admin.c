@@ -329,8 +329,14 @@ open_log(const struct admin *a)
 static int
 open_store(struct admin *a, bool create)
 {
+	const char *akey = a->conf.audit_key;
+
 	if (rv_store_open(&a->conf, create, &a->st, &a->err) < 0)
 		return error_err(&a->err);
+	/* the store logs it too, but the log may be a file nobody reads */
+	if (!create && akey != NULL && *akey != '\0' && !rv_store_audit_keyed(a->st))
+		warning("the audit key file '%s' is missing: new audit entries are "
+			"not keyed (reverify-admin init creates it)", akey);
 	return 0;
 }
 

@@ -184,6 +184,7 @@ test_expect_success 'an unkeyed chain of before goes on keyed' '
 	grep "warning: the audit chain is not keyed" err &&
 	sed "s|key=\"\"|key=\"$TRASH/legacy/audit.key\"|" legacy/old.xml >legacy/new.xml &&
 	expect_rc 0 admin -c legacy/new.xml user add --username frank &&
+	grep "warning: the audit key file .*is missing" err &&
 	grep "audit key file .*is missing" reverify.log &&
 	expect_rc 0 admin -c legacy/new.xml init &&
 	grep "created the audit key file" out &&
