@@ -82,6 +82,7 @@ write_config() {
 		echo '<reverify>'
 		echo "  <log target=\"file\" file=\"$run/log/reverify.log\" level=\"warn\"/>"
 		echo "  <store home=\"$store\"/>"
+		echo "  <audit key=\"$run/audit.key\"/>"
 		echo "  <auth issuer=\"https://issuer.test\" audience=\"reverify\" jwks=\"$run/jwks.json\" local-key=\"$run/local.jwk\" first-party=\"demo-app\"/>"
 		echo "  <delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"bench@example.org\"/>"
 		echo '  <codes max-tries="100" send-max="1000" send-window="60"/>'

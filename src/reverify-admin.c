@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjose/cjose.h>
@@ -22,6 +23,7 @@
 #include "rv-crypto.h"
 #include "rv-err.h"
 #include "rv-import.h"
+#include "rv-json.h"
 #include "rv-log.h"
 #include "rv-password.h"
 #include "rv-store.h"
@@ -328,8 +330,14 @@ open_log(const struct admin *a)
 static int
 open_store(struct admin *a, bool create)
 {
+	const char *akey = a->conf.audit_key;
+
 	if (rv_store_open(&a->conf, create, &a->st, &a->err) < 0)
 		return error_err(&a->err);
+	/* the store logs it too, but the log may be a file nobody reads */
+	if (!create && akey != NULL && *akey != '\0' && !rv_store_audit_keyed(a->st))
+		warning("the audit key file '%s' is missing: new audit entries are "
+			"not keyed (reverify-admin init creates it)", akey);
 	return 0;
 }
 
@@ -666,7 +674,9 @@ cmd_init(struct admin *a, int argc, char **argv)
 {
 	const char *home = a->conf.store_home;
 	char *pepper = pepper_path(&a->conf), *db = rv_xasprintf("%s/users.db", home);
+	const char *akey = a->conf.audit_key;
 	bool had_home = exists(home), had_pepper = exists(pepper), had_db = exists(db);
+	bool had_akey = akey == NULL || *akey == '\0' || exists(akey);
 	bool created = false;
 	int rc;
 
@@ -681,9 +691,16 @@ cmd_init(struct admin *a, int argc, char **argv)
 		note(a, "created the pepper file '%s'", pepper);
 	if (!had_db)
 		note(a, "created the databases in '%s'", home);
+	if (!had_akey && !rv_store_audit_keyed(a->st)) {
+		fail("cannot create the audit key file '%s': its directory does not "
+		     "exist (create it, or set <audit key>)", akey);
+		goto out;
+	}
+	if (!had_akey)
+		note(a, "created the audit key file '%s'", akey);
 	if (init_key(a, &created) < 0)
 		goto out;
-	if (had_home && had_pepper && had_db && !created)
+	if (had_home && had_pepper && had_db && had_akey && !created)
 		note(a, "nothing to do: '%s' is initialised already", home);
 	rc = EXIT_OK;
 out:
@@ -1462,6 +1479,15 @@ warn_store(const struct rv_conf *c)
 	if (stat(pepper, &sb) == 0 && (sb.st_mode & S_IROTH))
 		warning("the pepper file '%s' is readable by anyone (chmod 600)", pepper);
 	free(pepper);
+	if (c->audit_key == NULL || *c->audit_key == '\0')
+		warning("<audit key> is empty: the audit chain is plain SHA-256, which "
+			"anyone who can write the store can rewrite");
+	else if (!exists(c->audit_key))
+		warning("the audit key file '%s' does not exist: the audit chain is "
+			"not keyed (reverify-admin init creates it)", c->audit_key);
+	else if (stat(c->audit_key, &sb) == 0 && (sb.st_mode & (S_IRWXG | S_IRWXO)))
+		warning("the audit key file '%s' is open to group or others: "
+			"programs refuse it (chmod 600)", c->audit_key);
 }
 
 static int
@@ -1487,6 +1513,8 @@ cmd_config_check(struct admin *a, int argc, char **argv)
 
 /* ---- maintenance: purge, backup, recover, audit, stats ---------------- */
 
+static int audit_prune(struct admin *a, long long before_ms);
+
 static int
 cmd_purge(struct admin *a, int argc, char **argv)
 {
@@ -1500,6 +1528,10 @@ cmd_purge(struct admin *a, int argc, char **argv)
 	if (rv_store_purge(a->st, 0, &n, &a->err) < 0)
 		return fail_err(&a->err);
 	note(a, "purged %ld", n);
+	/* <audit retention>: the cron job or timer of purge applies it */
+	if (a->conf.audit_retention > 0 &&
+	    audit_prune(a, rv_store_now() - a->conf.audit_retention * 86400000LL) < 0)
+		return EXIT_FAIL;
 	return EXIT_OK;
 }
 
@@ -1555,32 +1587,6 @@ cmd_recover(struct admin *a, int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int
-cmd_audit_verify(struct admin *a, int argc, char **argv)
-{
-	long long count = 0, bad = 0;
-	const char *why;
-	int rc;
-
-	if ((rc = plain_args(a, argc, argv, 0, 0)) != EXIT_OK)
-		return rc;
-	if (open_store(a, false) < 0)
-		return EXIT_FAIL;
-	if ((rc = rv_store_audit_verify(a->st, &count, &bad, &a->err)) < 0)
-		return fail_err(&a->err);
-	if (rc == 1) {
-		note(a, "audit chain intact: %lld entries", count);
-		return EXIT_OK;
-	}
-	/* err->msg: "audit chain broken: entry N: why" */
-	if ((why = strstr(a->err.msg, ": entry ")) != NULL &&
-	    (why = strchr(why + 8, ':')) != NULL)
-		why += 2;
-	else
-		why = a->err.msg;
-	return fail("audit chain broken at entry %lld: %s", bad, why);
-}
-
 struct show_ctx {
 	struct rv_buf out;
 	long long last;		/* the last sequence number collected */
@@ -1631,6 +1637,196 @@ cmd_audit_show(struct admin *a, int argc, char **argv)
 		fwrite(c.out.buf, 1, c.out.len, stdout);
 	rv_buf_release(&c.out);
 	return rc;
+}
+
+/* ---- audit: verify, head, prune ----------------------------------------- */
+
+/* SEQ:HASH (64 lowercase hex digits), as "audit head" prints it */
+static int
+parse_head(const char *s, long long *seq_r, char hash[65])
+{
+	const char *colon = strchr(s, ':');
+	char num[24];
+	size_t i;
+
+	if (colon == NULL || (size_t)(colon - s) >= sizeof(num) || strlen(colon + 1) != 64)
+		return -1;
+	memcpy(num, s, (size_t)(colon - s));
+	num[colon - s] = '\0';
+	if (rv_parse_ll(num, 0, 9223372036854775807LL, seq_r) < 0)
+		return -1;
+	for (i = 0; i < 64; i++)
+		if (!((colon[1 + i] >= '0' && colon[1 + i] <= '9') ||
+		      (colon[1 + i] >= 'a' && colon[1 + i] <= 'f')))
+			return -1;
+	memcpy(hash, colon + 1, 65);
+	return 0;
+}
+
+/* "YYYY-MM-DD" (midnight UTC) or "YYYY-MM-DDTHH:MM:SSZ": epoch ms */
+static int
+parse_date(const char *s, long long *ms_r)
+{
+	struct tm tm;
+	const char *end;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (end != NULL && *end == 'T')
+		end = strptime(end + 1, "%H:%M:%SZ", &tm);
+	if (end == NULL || *end != '\0' || tm.tm_year < 70)
+		return -1;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	*ms_r = (long long)t * 1000;
+	return 0;
+}
+
+static void
+print_date(long long ms, char *buf, size_t size)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, size, "%lld", ms);
+}
+
+static int
+cmd_audit_verify(struct admin *a, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "head", required_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rv_audit_check c;
+	const char *why;
+	char when[32];
+	int ch, rc;
+
+	memset(&c, 0, sizeof(c));
+	while ((ch = cmd_getopt(a, argc, argv, lo)) != -1)
+		if (ch != 'H')
+			return EXIT_USAGE;
+		else if (parse_head(optarg, &c.head_seq, c.head_hash) < 0 || c.head_seq < 1)
+			return usage_error(a, "--head wants SEQ:HASH as 'audit head' prints it");
+	if ((rc = want_args(a, argc, argv, 0, 0)) != EXIT_OK)
+		return rc;
+	if (open_store(a, false) < 0)
+		return EXIT_FAIL;
+	if ((rc = rv_store_audit_check(a->st, &c, &a->err)) < 0)
+		return fail_err(&a->err);
+	if (rc == 1) {
+		note(a, "audit chain intact: %lld entries", c.count);
+		if (c.anchor_seq > 0) {
+			print_date(c.anchor_ts, when, sizeof(when));
+			note(a, "pruned up to entry %lld on %s", c.anchor_seq, when);
+		}
+		if (c.head_seq > 0)
+			note(a, "the expected head %lld is in the chain", c.head_seq);
+		if (c.unkeyed > 0 && c.keyed == 0 && c.count > 0)
+			warning("the audit chain is not keyed (plain SHA-256): whoever "
+				"can write the store can rewrite it; see <audit key>");
+		else if (c.unkeyed > 0)
+			note(a, "%lld entries before the audit key (plain SHA-256), "
+			     "%lld keyed", c.unkeyed, c.keyed);
+		return EXIT_OK;
+	}
+	/* err->msg: "audit chain broken: entry N: why" */
+	if ((why = strstr(a->err.msg, ": entry ")) != NULL &&
+	    (why = strchr(why + 8, ':')) != NULL)
+		why += 2;
+	else
+		why = a->err.msg;
+	return fail("audit chain broken at entry %lld: %s", c.bad_seq, why);
+}
+
+static int
+cmd_audit_head(struct admin *a, int argc, char **argv)
+{
+	long long seq;
+	char hash[65];
+	int rc;
+
+	if ((rc = plain_args(a, argc, argv, 0, 0)) != EXIT_OK)
+		return rc;
+	if (open_store(a, false) < 0)
+		return EXIT_FAIL;
+	if (rv_store_audit_head(a->st, &seq, hash, &a->err) < 0)
+		return fail_err(&a->err);
+	printf("%lld:%s\n", seq, hash);
+	return EXIT_OK;
+}
+
+static void
+prune_progress(long long done, long long total, void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr, "\r%s: pruned %lld of %lld audit entries", PROG, done, total);
+}
+
+/* Prunes the audit entries written before before_ms; 0 or -1 (printed). */
+static int
+audit_prune(struct admin *a, long long before_ms)
+{
+	bool tty = isatty(STDERR_FILENO) && !a->quiet;
+	long long n = 0;
+	char when[32];
+	int rc;
+
+	rc = rv_store_audit_prune(a->st, before_ms, tty ? prune_progress : NULL, NULL,
+				  &n, &a->err);
+	if (tty && n > 0)
+		fputc('\n', stderr);
+	if (rc < 0)
+		return error_err(&a->err);
+	print_date(before_ms, when, sizeof(when));
+	note(a, "pruned %lld audit entries written before %s", n, when);
+	return 0;
+}
+
+static int
+cmd_audit_prune(struct admin *a, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "before", required_argument, NULL, 'b' },
+		{ "keep-days", required_argument, NULL, 'k' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long long before = 0, days = -1, now = rv_store_now();
+	int ch, rc;
+
+	while ((ch = cmd_getopt(a, argc, argv, lo)) != -1) {
+		if (ch == 'b') {
+			if (parse_date(optarg, &before) < 0)
+				return usage_error(a, "--before wants a date, YYYY-MM-DD "
+						   "or YYYY-MM-DDTHH:MM:SSZ (UTC)");
+		} else if (ch == 'k') {
+			if (rv_parse_ll(optarg, 1, 36500, &days) < 0)
+				return usage_error(a, "--keep-days wants a number of days "
+						   "from 1 to 36500");
+		} else {
+			return EXIT_USAGE;
+		}
+	}
+	if ((rc = want_args(a, argc, argv, 0, 0)) != EXIT_OK)
+		return rc;
+	if (before > 0 && days >= 0)
+		return usage_error(a, "give --before or --keep-days, not both");
+	if (before == 0 && days < 0) {
+		if (a->conf.audit_retention == 0)
+			return usage_error(a, "<audit retention> is 0 (keep forever): "
+					   "give --before or --keep-days");
+		days = a->conf.audit_retention;
+	}
+	if (days >= 0)
+		before = now - days * 86400000LL;
+	if (before > now)
+		return usage_error(a, "--before is in the future");
+	if (open_store(a, false) < 0)
+		return EXIT_FAIL;
+	return audit_prune(a, before) < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
 static int
@@ -1733,7 +1929,8 @@ static const struct command commands[] = {
 	  "Load the configuration, print it with every default filled in, and\n"
 	  "warn about weak settings.", NULL, CMD_NOCONF },
 	{ "purge", NULL, cmd_purge, "purge",
-	  "Remove expired verification records and rate-limit windows.", NULL, 0 },
+	  "Remove expired verification records and rate-limit windows, and the\n"
+	  "audit entries older than <audit retention> when it is set.", NULL, 0 },
 	{ "record", "handle", cmd_record_handle, "record handle RECORD_ID",
 	  "Print the handle of a record id: lists, audit entries and log lines\n"
 	  "name records by their handle, never by their id.", NULL, 0 },
@@ -1741,11 +1938,23 @@ static const struct command commands[] = {
 	  "Copy the databases and logs of the running store into DIR.", NULL, 0 },
 	{ "recover", NULL, cmd_recover, "recover",
 	  "Run recovery on the store; no other process may use it meanwhile.", NULL, 0 },
-	{ "audit", "verify", cmd_audit_verify, "audit verify",
-	  "Check the hash chain of the audit log.", NULL, 0 },
+	{ "audit", "verify", cmd_audit_verify, "audit verify [--head SEQ:HASH]",
+	  "Check the hash chain of the audit log, from the prune anchor on.",
+	  "  --head SEQ:HASH  a head printed by 'audit head' and kept elsewhere:\n"
+	  "                   the chain must reach it (a dropped tail fails)\n", 0 },
 	{ "audit", "show", cmd_audit_show, "audit show [--from N]",
 	  "Print the audit log, one JSON object per line.",
 	  "  --from N  start at entry N\n", 0 },
+	{ "audit", "head", cmd_audit_head, "audit head",
+	  "Print the head of the audit chain as SEQ:HASH, to keep elsewhere.",
+	  NULL, 0 },
+	{ "audit", "prune", cmd_audit_prune,
+	  "audit prune [--before DATE|--keep-days N]",
+	  "Delete the oldest audit entries, keeping the chain verifiable from an\n"
+	  "anchor; the prune is audited. A broken chain is not pruned.",
+	  "  --before DATE  entries written before DATE (YYYY-MM-DD or\n"
+	  "                 YYYY-MM-DDTHH:MM:SSZ, UTC)\n"
+	  "  --keep-days N  entries older than N days (default: <audit retention>)\n", 0 },
 	{ "stats", NULL, cmd_stats, "stats",
 	  "Print the number of users, records, live records, windows and audit\n"
 	  "entries as one JSON object.", NULL, 0 },
@@ -1927,6 +2136,7 @@ main(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	rv_err_init(&a.err);
 	ensure_std_fds();
+	rv_json_alloc_init();	/* before any JSON is made */
 	rv_log_init(PROG);
 	rv_xml_init();
 	rc = run(&a, argc, argv);

@@ -447,7 +447,8 @@ load_key(const struct rv_conf *conf, size_t i, json_t *jk, struct key *k,
 static int
 load_jwks(const struct rv_conf *conf, struct rv_err *err)
 {
-	const char *path = conf->auth_jwks;
+	const char *path = conf->auth_jwks, *why = NULL;
+	struct stat sb;
 	struct key *set = NULL;
 	size_t i, j, n = 0, total, skipped = 0;
 	json_error_t jerr;
@@ -461,6 +462,12 @@ load_jwks(const struct rv_conf *conf, struct rv_err *err)
 	if ((f = fopen(path, "re")) == NULL)
 		return rv_err_set(err, 500, RV_E_INTERNAL, "cannot open JWKS "
 				  "'%s': %s", path, strerror(errno));
+	/* whoever can write the key set can sign tokens (security review F15) */
+	if (fstat(fileno(f), &sb) != 0 || (why = rv_file_unsafe(path, &sb)) != NULL) {
+		fclose(f);
+		return rv_err_set(err, 500, RV_E_INTERNAL, "the JWKS '%s' %s", path,
+				  why != NULL ? why : strerror(errno));
+	}
 	root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
 	fclose(f);
 	if (root == NULL)

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <libxml/tree.h>
 
@@ -67,6 +68,15 @@ static const struct rv_conf_key keys[] = {
 	  "4096", "Berkeley DB cache in KiB, shared by all processes"),
 	K("store", "purge-batch", RV_CONF_UINT, store_purge_batch, 0, 10000, NULL,
 	  "32", "expired records removed per request at most (0: only by reverify-admin purge)"),
+
+	/* the chain's key lives outside the store, so that whoever can write
+	 * audit.db cannot rewrite it (security review F10) */
+	K("audit", "key", RV_CONF_PATH, audit_key, 0, 0, NULL,
+	  RV_SYSCONFDIR "/reverify/audit.key",
+	  "secret key file of the audit chain (HMAC-SHA256), outside the store home; "
+	  "empty: an unkeyed SHA-256 chain"),
+	K("audit", "retention", RV_CONF_UINT, audit_retention, 0, 36500, NULL,
+	  "0", "days audit entries are kept by reverify-admin purge and audit prune (0: forever)"),
 
 	K("auth", "mode", RV_CONF_ENUM, auth_mode, 0, 0, "jwt|remote-user",
 	  "jwt", "jwt: bearer access tokens checked against the JWKS; remote-user: trust REMOTE_USER"),
@@ -577,7 +587,16 @@ int
 rv_conf_load(const char *path, struct rv_conf *conf, struct rv_err *err)
 {
 	xmlDoc *doc = NULL;
+	struct stat sb;
+	const char *why;
 
+	/* the configuration names the JWKS, the hooks and the sendmail
+	 * command: whoever may change it runs code (security review F15) */
+	if (stat(path, &sb) == 0 && (why = rv_file_unsafe(path, &sb)) != NULL) {
+		rv_conf_defaults(conf);
+		return rv_err_set(err, 500, RV_E_INTERNAL, "the configuration '%s' %s",
+				  path, why);
+	}
 	rv_xml_read_file(path, &doc, err);
 	return load_doc(path, doc, conf, err);
 }

@@ -66,6 +66,9 @@ struct rv_conf {
 	bool store_limits_sync;
 	long long store_cache_kib;
 	long long store_purge_batch;
+	/* <audit> */
+	char *audit_key;
+	long long audit_retention;
 	/* <auth> */
 	int auth_mode;
 	char *auth_jwks;

@@ -5,11 +5,41 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#ifdef HAVE_MALLOC_H
+#include <malloc.h>
+#endif
 
 #include "rv-buf.h"
 #include "rv-err.h"
 #include "rv-util.h"
+
+/*
+ * jansson frees its lexer's token buffer (the raw text of a password or
+ * a code) and every parsed string without wiping them, and a FastCGI
+ * worker lives long (security review F13). The free given to jansson
+ * wipes the whole block first. The block's size comes from the
+ * allocator (malloc_usable_size), not from a header of ours: json_dumps()
+ * returns memory from jansson's malloc that callers (ours and cjose's)
+ * release with plain free(), so jansson's malloc must stay plain malloc.
+ */
+static void
+json_wiping_free(void *p)
+{
+	if (p == NULL)
+		return;
+#ifdef HAVE_MALLOC_USABLE_SIZE
+	rv_wipe(p, malloc_usable_size(p));
+#endif
+	free(p);
+}
+
+void
+rv_json_alloc_init(void)
+{
+	json_set_alloc_funcs(malloc, json_wiping_free);
+}
 
 const char *
 rv_json_type_name(const json_t *v)

@@ -12,6 +12,14 @@ struct rv_err;
 #define RV_JSON_MAX_DEPTH 32
 
 /*
+ * Makes jansson wipe every block it frees (parsed strings, the lexer's
+ * token buffer, dumps it releases itself). Call once, before any JSON is
+ * made: rv_main() and reverify-admin do. Memory that json_dumps() returns
+ * may still be released with free() (which does not wipe it).
+ */
+void rv_json_alloc_init(void);
+
+/*
  * Parses a request body that must be one JSON object: valid UTF-8, no NUL
  * (raw or \u0000), no duplicate keys, nesting at most RV_JSON_MAX_DEPTH.
  * An empty body (len 0) is the empty object, as Logto's body parser makes

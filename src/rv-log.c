@@ -70,7 +70,10 @@ rv_log_open(enum rv_log_target target, const char *facility,
 		openlog(log_prog, LOG_PID | LOG_NDELAY, fac < 0 ? LOG_DAEMON : fac);
 		break;
 	case RV_LOG_FILE:
-		fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		/* a symbolic link planted at the log's path would have us
+		 * append to any file we may write (security review F15) */
+		fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			  0640);
 		if (fd == -1) {
 			rv_log_warn("cannot open log file '%s'", file);
 			return -1;

@@ -518,6 +518,7 @@ rv_main(int argc, char **argv, const struct rv_endpoint *ep)
 	memset(&conf, 0, sizeof(conf));
 	rv_err_init(&err);
 	ensure_std_fds();
+	rv_json_alloc_init();	/* before any JSON is made */
 	rv_log_init(argc > 0 ? argv[0] : ep->name);
 	while ((ch = getopt(argc, argv, "c:dts:Vh")) != -1) {
 		switch (ch) {

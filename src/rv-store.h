@@ -196,10 +196,58 @@ void rv_store_mac_hex(const struct rv_store *st, const char *kind,
  * identifiers must already be keyed hashes. */
 int rv_store_audit(struct rv_txn *txn, const char *event, const char *user,
 		   json_t *fields, struct rv_err *err);
-/* Walks the chain: 1 intact (*count_r entries), 0 broken at *bad_seq_r
- * (a description in err->msg), -1 error. */
+/*
+ * The chain is keyed when <audit key> names a readable key file: each new
+ * entry then carries "mac":"hmac-sha256" and its hash is HMAC-SHA256 under
+ * that key; entries without "mac" (written before 0.2, or with no key) are
+ * plain SHA-256 and still verify, but not after a keyed one. A prune
+ * leaves an anchor (the sequence number and hash of the last entry
+ * deleted) from which the chain verifies.
+ */
+bool rv_store_audit_keyed(const struct rv_store *st);
+/* The head: the last entry's sequence number and hash (the anchor's when
+ * every entry was pruned; 0 and 64 zeros for an empty chain). 0 or -1. */
+int rv_store_audit_head(struct rv_store *st, long long *seq_r, char hash[65],
+			struct rv_err *err);
+struct rv_audit_check {
+	/* in: the expected head (head_seq 0: none), e.g. one kept elsewhere */
+	long long head_seq;
+	char head_hash[65];
+	/* out */
+	long long count;		/* entries that verified */
+	long long keyed, unkeyed;	/* of which HMAC-SHA256, SHA-256 */
+	long long first_seq, last_seq;	/* 0 when there is none */
+	char last_hash[65];		/* the head reached */
+	long long anchor_seq, anchor_ts;	/* 0: never pruned */
+	char anchor_hash[65];
+	long long bad_seq;		/* where it broke */
+	bool head_found;
+	long long cut_seq;		/* (prune) */
+	char cut_hash[65];
+};
+/*
+ * Walks the chain from the anchor: 1 intact, 0 broken at c->bad_seq (a
+ * description in err->msg: "audit chain broken: entry N: why"), -1 error
+ * (also when keyed entries are met without the audit key, and when the
+ * expected head was pruned). With an expected head, the chain must reach
+ * it with that hash: a dropped tail is broken.
+ */
+int rv_store_audit_check(struct rv_store *st, struct rv_audit_check *c,
+			 struct rv_err *err);
+/* The same without an expected head: *count_r entries verified. */
 int rv_store_audit_verify(struct rv_store *st, long long *count_r,
 			  long long *bad_seq_r, struct rv_err *err);
+/*
+ * Deletes the entries written before before_ms (epoch ms) from the start
+ * of the chain, 100 per transaction, and keeps the anchor.
+ * The chain is checked first and a broken one is not pruned (-1). The
+ * prune is itself audited first ("audit.pruned": count, anchorSeq,
+ * anchorHash, before). progress (may be NULL) is called after each chunk.
+ * 0 with *pruned_r entries deleted, or -1.
+ */
+int rv_store_audit_prune(struct rv_store *st, long long before_ms,
+			 void (*progress)(long long done, long long total, void *ctx),
+			 void *ctx, long long *pruned_r, struct rv_err *err);
 /* Calls fn with each entry (a JSON object) from sequence from on. */
 int rv_store_audit_each(struct rv_store *st, long long from,
 			int (*fn)(json_t *entry, void *ctx), void *ctx,

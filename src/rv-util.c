@@ -192,3 +192,27 @@ rv_iso8601_ms(long long ms, char out[32])
 		out[0] = '\0';
 	snprintf(out + strlen(out), 8, ".%03dZ", (int)(ms % 1000 + 1000) % 1000);
 }
+
+const char *
+rv_file_unsafe(const char *path, const struct stat *sb)
+{
+	const char *slash = strrchr(path, '/');
+	struct stat dsb;
+	char *dir;
+	int rc;
+
+	if (sb->st_mode & (S_IWGRP | S_IWOTH))
+		return "is writable by group or others: refusing it (chmod go-w)";
+	if (slash == NULL)
+		dir = rv_xstrdup(".");
+	else if (slash == path)
+		dir = rv_xstrdup("/");
+	else
+		dir = rv_xasprintf("%.*s", (int)(slash - path), path);
+	rc = stat(dir, &dsb);
+	free(dir);
+	if (rc == 0 && (dsb.st_mode & S_IWOTH) && !(dsb.st_mode & S_ISVTX))
+		return "is in a directory anyone may write to: refusing it "
+		       "(chmod o-w or +t on the directory)";
+	return NULL;
+}

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 /*
  * Out-of-memory is fatal everywhere (STYLE.md 3.4): these log and abort(),
@@ -58,5 +59,14 @@ void rv_iso8601_ms(long long ms, char out[32]);
 /* Parses a whole decimal string into [min, max]; 0 ok, -1 not a number or
  * out of range. No sign, no spaces, no leading '+'. */
 int rv_parse_ll(const char *s, long long min, long long max, long long *v_r);
+
+/*
+ * Whether someone other than the owner could change the file at path,
+ * whose status is *sb (from fstat() of the open file, or stat()): NULL
+ * when it is neither group- nor world-writable and its directory is not
+ * world-writable without the sticky bit; else a static description of
+ * what is wrong, for "the JWKS 'x' %s" (security review F15).
+ */
+const char *rv_file_unsafe(const char *path, const struct stat *sb);
 
 #endif

@@ -96,7 +96,7 @@ test_expect_success 'reverify-admin help and --help list every command' '
 	printf "%s\n" init "user add" "user show" "user list" "user del" \
 		"user set-password" "user suspend" "user unsuspend" "user import" \
 		token "jwks import" "config check" purge "record handle" backup recover \
-		"audit verify" "audit show" stats help >expect &&
+		"audit verify" "audit show" "audit head" "audit prune" stats help >expect &&
 	test_cmp expect commands
 '
 

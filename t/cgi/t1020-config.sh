@@ -75,6 +75,52 @@ test_expect_success 'a broken override catalog stops the program' '
 	test "$rc" = 1 && grep "locale/ja.xml:2: <message> needs code=" err
 '
 
+# ---- files others could change (security review F15) -------------------------
+
+test_expect_success 'a group-writable configuration is refused, naming it' '
+	write_config &&
+	chmod 664 reverify.xml &&
+	rc=0 && "$top_builddir/cgi-bin/status" -t 2>err || rc=$? &&
+	test "$rc" = 1 &&
+	grep -F "the configuration '\''$TRASH/reverify.xml'\'' is writable by group or others" err &&
+	{ run_cgi status GET /api/status 2>cgi-err || test $? = 1; } &&
+	check_status 500 && check_code internal_error &&
+	chmod 644 reverify.xml &&
+	"$top_builddir/cgi-bin/status" -t >/dev/null
+'
+
+test_expect_success 'a configuration in a world-writable directory without +t is refused' '
+	mkdir -p open && chmod 777 open &&
+	cp reverify.xml open/reverify.xml &&
+	rc=0 && "$top_builddir/cgi-bin/status" -t -c open/reverify.xml 2>err || rc=$? &&
+	test "$rc" = 1 &&
+	grep -F "open/reverify.xml'\'' is in a directory anyone may write to" err &&
+	chmod +t open &&
+	"$top_builddir/cgi-bin/status" -t -c open/reverify.xml >/dev/null
+'
+
+test_expect_success 'a group- or world-writable JWKS is refused, naming it' '
+	printf "{\"keys\":[]}\n" >jwks.json && chmod 666 jwks.json &&
+	write_config "<auth issuer=\"https://issuer.test\" audience=\"reverify\" jwks=\"$TRASH/jwks.json\"/>" &&
+	rc=0 && "$top_builddir/cgi-bin/my-account" -t 2>err || rc=$? &&
+	test "$rc" = 1 &&
+	grep -F "the JWKS '\''$TRASH/jwks.json'\'' is writable by group or others" err &&
+	chmod 644 jwks.json &&
+	rc=0 && "$top_builddir/cgi-bin/my-account" -t 2>err || rc=$? &&
+	! grep "writable by group" err
+'
+
+test_expect_success 'a log file that is a symbolic link is not followed' '
+	write_config &&
+	: >target.log &&
+	rm -f reverify.log && ln -s target.log reverify.log &&
+	{ run_cgi status GET /api/status 2>cgi-err || test $? = 1; } &&
+	check_status 500 &&
+	grep "cannot open log file" cgi-err &&
+	test ! -s target.log &&
+	rm reverify.log
+'
+
 default_conf=$("$top_builddir/cgi-bin/status" -h 2>&1 | sed -n 's/.*else \(\/.*reverify.xml\)).*/\1/p')
 if test -e "$default_conf"; then
 	test_skip 'without a file at the default path the defaults are used' \

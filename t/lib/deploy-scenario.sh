@@ -107,6 +107,7 @@ deploy_init () {
 <reverify>
   <log target="file" file="$DEPLOY_HOME/reverify.log" level="debug"/>
   <store home="$DEPLOY_HOME/store"/>
+  <audit key="$DEPLOY_HOME/audit.key"/>
   <auth issuer="$ISSUER" audience="$AUDIENCE" jwks="$DEPLOY_HOME/jwks.json"
         local-key="$DEPLOY_HOME/local.jwk" first-party="demo-app"/>
   <delivery sendmail="/usr/bin/env REVERIFY_OUTBOX=$REVERIFY_OUTBOX $DEPLOY_HOME/bin/outbox-sendmail -t -i"

@@ -26,6 +26,9 @@ export top_srcdir top_builddir
 LC_ALL=C
 TZ=UTC
 export LC_ALL TZ
+# the programs refuse a configuration or JWKS that others may write: the
+# files the tests make are not group-writable, whatever the caller's umask
+umask 022
 unset CDPATH REVERIFY_CONFIG
 
 test_verbose_=
@@ -249,13 +252,19 @@ json_get () {
 
 # write_config [XML LINE...]: write $TRASH/reverify.xml, logging to
 # $TRASH/reverify.log, with each argument as one more line inside
-# <reverify>, and export REVERIFY_CONFIG.
+# <reverify>, and export REVERIFY_CONFIG. Unless a line has <audit, the
+# audit key is $TRASH/audit.key (reverify-admin init creates it).
 # shellcheck disable=SC2120 # the XML lines are optional
 write_config () {
 	{
 		echo '<?xml version="1.0" encoding="UTF-8"?>'
 		echo '<reverify>'
-		echo "  <log target=\"file\" file=\"$TRASH/reverify.log\" level=\"debug\"/>"
+		# on the line of <log>, so that the line numbers stay as they were
+		test_audit_=" <audit key=\"$TRASH/audit.key\"/>"
+		for test_line_ in "$@"; do
+			case $test_line_ in *"<audit "*|*"<audit/"*) test_audit_= ;; esac
+		done
+		echo "  <log target=\"file\" file=\"$TRASH/reverify.log\" level=\"debug\"/>$test_audit_"
 		for test_line_ in "$@"; do
 			printf '  %s\n' "$test_line_"
 		done
