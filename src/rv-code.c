@@ -425,6 +425,17 @@ check_code(struct rv_store *st, const struct verify_ctx *v, struct rv_record *r)
 	return NULL;
 }
 
+/* The lockout window of a code record: its own identifier (never the
+ * value the request names), in the key space of its kind; the codes a
+ * user sent to an identifier not its own count apart (rv-lockout.h). */
+static void
+record_lockout_key(struct rv_store *st, const struct rv_record *r, char key[65])
+{
+	rv_lockout_key(st, r->type == RV_RECORD_EMAIL_CODE ? RV_LOCKOUT_EMAIL :
+		       RV_LOCKOUT_PHONE, r->identifier,
+		       *r->owner == '\0' ? r->creator : NULL, key);
+}
+
 static int
 verify_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 {
@@ -433,6 +444,7 @@ verify_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *
 	struct rv_record r;
 	char key[65];
 	json_t *f;
+	bool guess;
 	int rc;
 
 	v->fail = NULL;
@@ -448,12 +460,21 @@ verify_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *
 		v->missing = true;
 		return 0;
 	}
-	rv_lockout_key(st, v->value, key);
+	record_lockout_key(st, &r, key);
 	if ((rc = rv_lockout_check(txn, key, &v->blocked_until, err)) != 0) {
 		v->blocked = rc == 1;
 		return rc < 0 ? -1 : 0;
 	}
 	v->fail = check_code(st, v, &r);
+	/* only a code compared with the record's, for the record's own
+	 * identifier, is a guess (security review F2): an empty code, another
+	 * identifier, an expired or spent code count against nobody, and
+	 * write nothing (F11: no disk for free). Logto counts every failure
+	 * under the value as sent (logto-spec 2.3 step 3, 5.1). */
+	guess = v->fail != NULL &&
+		strcmp(v->fail, "verification_code.code_mismatch") == 0;
+	if (v->fail != NULL && !guess)
+		return 0;
 	if (v->fail == NULL) {
 		r.has_code = false;
 		memset(r.code_mac, 0, sizeof(r.code_mac));
