@@ -184,6 +184,25 @@ rv_ident_phone_variant(const char *digits, char *out, size_t size)
 	}
 }
 
+bool
+rv_ident_phone_allowed(const char *list, const char *phone)
+{
+	char norm[64];
+	const char *p = list;
+
+	if (list == NULL || *list == '\0')
+		return true;
+	rv_ident_normalise(phone, norm, sizeof(norm));
+	while (p != NULL && *p) {
+		size_t n = strcspn(p, " ");
+
+		if (n > 0 && strncmp(norm, p, n) == 0)
+			return true;
+		p = p[n] ? p + n + 1 : NULL;
+	}
+	return false;
+}
+
 /* ---- the e-mail policy (logto-spec 5.3) ---- */
 
 /* case-insensitive glob with * only */

@@ -30,6 +30,11 @@ void rv_ident_normalise(const char *value, char *out, size_t size);
  * country code is unknown. */
 void rv_ident_phone_variant(const char *digits, char *out, size_t size);
 
+/* Does the phone (digits, as sent) start, in its normal form
+ * (rv_ident_normalise), with one of the space-separated digit prefixes of
+ * list? An empty or NULL list allows every number. */
+bool rv_ident_phone_allowed(const char *list, const char *phone);
+
 /*
  * The e-mail policy of <email-policy> for a new address (logto-spec 5.3),
  * first failure wins: no domain, or (not in the spec) a trailing dot, a %

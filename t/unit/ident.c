@@ -109,6 +109,17 @@ main(void)
 	is_str(variant("640211234567"), "64211234567", "or drops it (6.6.3, EP-20)");
 	is_str(variant("390612345678"), "", "no variant for Italy");
 
+	/* <delivery sms-prefixes> */
+	ok(rv_ident_phone_allowed("", "4915112345678"), "an empty list allows all");
+	ok(rv_ident_phone_allowed(NULL, "4915112345678"), "so does none");
+	ok(rv_ident_phone_allowed("33 49 81", "4915112345678"), "49 is listed");
+	ok(rv_ident_phone_allowed("33 49 81", "49015112345678"), "with the national 0 too");
+	ok(!rv_ident_phone_allowed("33 49 81", "8821612345678"), "882 (satellite) is not");
+	ok(!rv_ident_phone_allowed("33 49 81", "004915112345678"), "00 is no country code");
+	ok(!rv_ident_phone_allowed("33 49 81", "3"), "a prefix of a prefix is not enough");
+	ok(rv_ident_phone_allowed("1415", "14155550100"), "longer prefixes work");
+	ok(!rv_ident_phone_allowed("1415", "12125550100"), "and hold others out");
+
 	/* the policy (5.3) */
 	rv_conf_defaults(&conf);
 	is_str(policy(&conf, "anyone@example.com"), "", "the default policy allows all");
@@ -128,7 +139,7 @@ main(void)
 	is_str(policy(&conf, "x@blocked.example."), "session.email_blocklist.invalid_email",
 	       "a trailing dot in a new address is refused (F9)");
 	is_str(policy(&conf, "x%evil.example@example.com"),
-	       "session.email_blocklist.invalid_email", "so is a % (percent hack, F9)");
+	       "session.email_blocklist.invalid_email", "so is a %% (percent hack, F9)");
 	is_str(policy(&conf, "evil.example!x@example.com"),
 	       "session.email_blocklist.invalid_email", "and a ! (bang path, F9)");
 	set(&conf.ep_block, "@Bücher.example");
