@@ -321,11 +321,11 @@ test_expect_success 'shell metacharacters valid in an address (2.2 regex): 201, 
 # e-mail policy refuses them in new addresses (security review F9)
 test_expect_success 'a ! or % in a new address: 400 session.email_blocklist.invalid_email, nothing sent' '
 	outbox_clear &&
-	for addr in "\`touch\${IFS}$MARK\`!x@example.com" "x%evil.example@example.com"; do
+	(for addr in "\`touch\${IFS}$MARK\`!x@example.com" "x%evil.example@example.com"; do
 		jq -cn --arg v "$addr" "{identifier: {type: \"email\", value: \$v}}" >b.json &&
 		http POST /api/verifications/verification-code b.json -H "Authorization: Bearer $tok" &&
-		check_status 400 && check_code session.email_blocklist.invalid_email || return 1
-	done &&
+		check_status 400 && check_code session.email_blocklist.invalid_email || exit 1
+	done ) &&
 	test "$(outbox_count mail)" = 0 &&
 	! test -e "$MARK"
 '

@@ -182,10 +182,10 @@ test_expect_success 'F5: another caller is unaffected, to one of those recipient
 
 test_expect_success 'F5: a number outside <delivery sms-prefixes>: 422 reverify.phone_not_allowed, nothing sent' '
 	outbox_clear &&
-	for n in 33612345678 8821612345678 004915112345678 1; do
+	(for n in 33612345678 8821612345678 004915112345678 1; do
 		send_code "$etok" phone "$n" &&
-		check_status 422 && check_code reverify.phone_not_allowed || return 1
-	done &&
+		check_status 422 && check_code reverify.phone_not_allowed || exit 1
+	done ) &&
 	test "$(json_get "$TRASH/body" .message)" = "Verification codes cannot be sent to phone numbers in this country or region." &&
 	send_code "$etok" phone 33612345678 "" -H "Accept-Language: de" &&
 	check_code reverify.phone_not_allowed &&
@@ -196,9 +196,9 @@ test_expect_success 'F5: a number outside <delivery sms-prefixes>: 422 reverify.
 # 2 SMS of the hour so far (mallory's and the victim's); sms-hourly-max 6
 test_expect_success 'F5: the site'\''s SMS budget: 4 more to +49 and +64 numbers go out, the 5th is 429' '
 	outbox_clear &&
-	for n in 4915100000001 4915100000002 64211000003 640211000004; do
-		send_code "$etok" phone "$n" && check_status 201 || return 1
-	done &&
+	(for n in 4915100000001 4915100000002 64211000003 640211000004; do
+		send_code "$etok" phone "$n" && check_status 201 || exit 1
+	done ) &&
 	test "$(outbox_count sms)" = 4 &&
 	send_code "$etok" phone 4915100000005 &&
 	limited 3600 &&
@@ -222,20 +222,20 @@ test_expect_success 'F9: x@blocked.example. is refused by block="@blocked.exampl
 '
 
 test_expect_success 'F9: % and ! in a new address are refused, nothing sent' '
-	for a in "x%evil.example@example.com" "evil.example!x@example.com"; do
+	(for a in "x%evil.example@example.com" "evil.example!x@example.com"; do
 		send_code "$dtok" email "$a" &&
-		check_status 400 && check_code session.email_blocklist.invalid_email || return 1
-	done &&
+		check_status 400 && check_code session.email_blocklist.invalid_email || exit 1
+	done ) &&
 	test "$(outbox_count mail)" = 0
 '
 
 test_expect_success 'F5, F9: case and IDNA variants of one address share one send window; the trailing-dot one is refused' '
 	outbox_clear &&
-	for a in Shared@Bücher.Example shared@xn--bcher-kva.example \
+	(for a in Shared@Bücher.Example shared@xn--bcher-kva.example \
 		SHARED@BÜCHER.EXAMPLE shared@bücher.example Shared@XN--BCHER-KVA.example; do
 		send_code "$dtok" email "$a" && check_status 201 &&
-		send_code "$dtok" email "$a" && check_status 201 || return 1
-	done &&
+		send_code "$dtok" email "$a" && check_status 201 || exit 1
+	done ) &&
 	test "$(outbox_count mail)" = 10 &&
 	send_code "$dtok" email shared@bücher.example. &&
 	check_status 400 && check_code session.email_blocklist.invalid_email &&
