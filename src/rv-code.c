@@ -13,6 +13,7 @@
 #include "rv-err.h"
 #include "rv-ident.h"
 #include "rv-json.h"
+#include "rv-limit.h"
 #include "rv-lockout.h"
 #include "rv-log.h"
 #include "rv-store.h"
@@ -150,113 +151,6 @@ send_load(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *er
 	return 0;
 }
 
-static long long
-retry_seconds(long long at, long long now)
-{
-	return at > now ? (at - now + 999) / 1000 : 1;
-}
-
-/*
- * A rolling window of single sends: drops those older than window ms,
- * then 1 with a slot (a time no other send in it has) appended to *w, or
- * 0 with *retry_r seconds when max are in it, or the last is less than gap
- * ms ago. The caller puts *w.
- */
-static int
-window_take(struct rv_window *w, long long max, long long window, long long gap,
-	    long long now, long long *slot_r, long long *retry_r)
-{
-	int i = 0;
-
-	while (i < w->n && w->events[i] <= now - window)
-		i++;
-	memmove(w->events, w->events + i, (size_t)(w->n - i) * sizeof(w->events[0]));
-	w->n -= i;
-	if (w->n >= max || w->n >= RV_WINDOW_MAX) {
-		*retry_r = retry_seconds(w->events[0] + window, now);
-		return 0;
-	}
-	if (gap > 0 && w->n > 0 && now - w->events[w->n - 1] < gap) {
-		*retry_r = retry_seconds(w->events[w->n - 1] + gap, now);
-		return 0;
-	}
-	*slot_r = w->n > 0 && w->events[w->n - 1] >= now ? w->events[w->n - 1] + 1 : now;
-	w->events[w->n++] = *slot_r;
-	w->expires_at = *slot_r + window;
-	return 1;
-}
-
-/* Gives back the send at slot; false when it is not in *w. */
-static bool
-window_give_back(struct rv_window *w, long long slot)
-{
-	int i;
-
-	for (i = 0; i < w->n; i++)
-		if (w->events[i] == slot) {
-			memmove(w->events + i, w->events + i + 1,
-				(size_t)(w->n - i - 1) * sizeof(w->events[0]));
-			w->n--;
-			return true;
-		}
-	return false;
-}
-
-/*
- * The site's SMS budget can be larger than a window holds (RV_WINDOW_MAX),
- * so it counts per minute: events[] holds (minute start, count) pairs,
- * oldest first, at most 61 of them. A minute counts for the hour that
- * follows its start, so the budget errs on the safe side by under a minute.
- */
-#define MINUTE_MS 60000LL
-#define HOUR_MS 3600000LL
-
-static int
-budget_take(struct rv_window *w, long long max, long long now, long long *slot_r,
-	    long long *retry_r)
-{
-	long long minute = now - now % MINUTE_MS, total = 0;
-	int i, o = 0;
-
-	for (i = 0; i + 1 < w->n; i += 2)
-		if (w->events[i] > now - HOUR_MS) {
-			w->events[o++] = w->events[i];
-			w->events[o++] = w->events[i + 1];
-			total += w->events[i + 1];
-		}
-	w->n = o;
-	if (total >= max) {
-		*retry_r = retry_seconds(w->events[0] + HOUR_MS, now);
-		return 0;
-	}
-	if (w->n >= 2 && w->events[w->n - 2] == minute)
-		w->events[w->n - 1]++;
-	else if (w->n + 2 <= RV_WINDOW_MAX) {
-		w->events[w->n++] = minute;
-		w->events[w->n++] = 1;
-	}
-	*slot_r = minute;
-	w->expires_at = minute + HOUR_MS;
-	return 1;
-}
-
-static bool
-budget_give_back(struct rv_window *w, long long minute)
-{
-	int i;
-
-	for (i = 0; i + 1 < w->n; i += 2)
-		if (w->events[i] == minute) {
-			if (--w->events[i + 1] <= 0) {
-				memmove(w->events + i, w->events + i + 2,
-					(size_t)(w->n - i - 2) * sizeof(w->events[0]));
-				w->n -= 2;
-			}
-			return true;
-		}
-	return false;
-}
-
 /* checks every limit and reserves one slot in each, or none (5.2) */
 static int
 send_reserve(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
@@ -275,17 +169,17 @@ send_reserve(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err 
 			return -1;
 		switch (i) {
 		case LIMIT_RECIPIENT:
-			got = window_take(&w[i], conf->send_max, conf->send_window * 1000,
+			got = rv_limit_take(&w[i], conf->send_max, conf->send_window * 1000,
 					  conf->send_gap * 1000, now, &s->slots[i],
 					  &s->retry_after);
 			break;
 		case LIMIT_CALLER:
-			got = window_take(&w[i], conf->caller_send_max,
+			got = rv_limit_take(&w[i], conf->caller_send_max,
 					  conf->caller_send_window * 1000, 0, now,
 					  &s->slots[i], &s->retry_after);
 			break;
 		default:
-			got = budget_take(&w[i], conf->del_sms_hourly_max, now,
+			got = rv_limit_budget_take(&w[i], conf->del_sms_hourly_max, now,
 					  &s->slots[i], &s->retry_after);
 			break;
 		}
@@ -323,8 +217,8 @@ send_release(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err 
 			continue;
 		if (rv_store_window_get(txn, s->keys[i], &w, err) < 0)
 			return -1;
-		back = i == LIMIT_SMS ? budget_give_back(&w, s->slots[i]) :
-					window_give_back(&w, s->slots[i]);
+		back = i == LIMIT_SMS ? rv_limit_budget_give_back(&w, s->slots[i]) :
+					rv_limit_give_back(&w, s->slots[i]);
 		if (back && rv_store_window_put(txn, s->keys[i], &w, err) < 0)
 			return -1;
 	}
