@@ -139,7 +139,8 @@ rv_ident_normalise(const char *value, char *out, size_t size)
 {
 	const char *p = value, *end = value + strlen(value);
 	size_t n, cc;
-	char *o, *at;
+	const char *at;
+	char *o;
 
 	while (p < end && is_space((unsigned char)*p))
 		p++;
@@ -152,10 +153,12 @@ rv_ident_normalise(const char *value, char *out, size_t size)
 		n = size - 1;
 	memcpy(out, p, n);
 	out[n] = '\0';
-	if ((at = strrchr(out, '@')) != NULL) {
-		for (o = out; o < at; o++)
+	if ((at = memrchr(p, '@', n)) != NULL) {
+		size_t k = (size_t)(at - p);
+
+		for (o = out; o < out + k; o++)
 			*o = rv_ascii_lower(*o);
-		canonical_domain(at + 1, strlen(at + 1), size - (size_t)(at + 1 - out));
+		canonical_domain(out + k + 1, n - k - 1, size - k - 1);
 		return;
 	}
 	if (!rv_ident_phone_ok(out))
@@ -279,7 +282,7 @@ rv_ident_email_matches(const char *entry, const char *email)
 static bool
 listed(const char *list, const char *email)
 {
-	char word[256], nword[300], nemail[300];
+	char word[256], nword[300] = "", nemail[300] = "";
 	const char *p = list;
 
 	rv_ident_normalise(email, nemail, sizeof(nemail));
