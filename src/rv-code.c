@@ -13,6 +13,7 @@
 #include "rv-err.h"
 #include "rv-ident.h"
 #include "rv-json.h"
+#include "rv-limit.h"
 #include "rv-lockout.h"
 #include "rv-log.h"
 #include "rv-store.h"
@@ -101,6 +102,21 @@ code_mac(const struct rv_store *st, const char *record_id, const char *code,
 
 /* ---- send ------------------------------------------------------------------ */
 
+/*
+ * The send limits, all reserved in one transaction before a code goes out
+ * and all given back when delivery fails (4.8):
+ *  - per recipient (logto-spec 5.2): <codes send-max> in <codes
+ *    send-window>, keyed by the normal form of the address or number. The
+ *    sends of users to an identifier that is not their own
+ *    (BindNewIdentifier) count in a window of their own, so that they
+ *    never use up the owner's step-up sends to it (security review F5);
+ *  - per caller (F5, F11): <codes caller-send-max> in <codes
+ *    caller-send-window>, to all recipients together, keyed by user id;
+ *  - per site, SMS only (F5): <delivery sms-hourly-max> per rolling hour.
+ * Logto has only the first, shared by every sender.
+ */
+enum send_limit { LIMIT_RECIPIENT, LIMIT_CALLER, LIMIT_SMS, LIMIT_N };
+
 struct send_ctx {
 	const struct rv_conf *conf;
 	const struct rv_caller *c;
@@ -110,8 +126,8 @@ struct send_ctx {
 	struct rv_user user;
 	const char *template_type;
 	bool is_new;
-	char limit_key[65];
-	long long slot;			/* the reserved send time */
+	char keys[LIMIT_N][65];		/* "" for a limit that is off */
+	long long slots[LIMIT_N];	/* the reserved send times */
 	long long retry_after;		/* seconds, when limited */
 	enum { SEND_OK, SEND_LIMITED, SEND_NO_CHANNEL } outcome;
 	struct rv_record *rec;
@@ -135,65 +151,94 @@ send_load(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *er
 	return 0;
 }
 
-/* counts the sends within the window and reserves one slot (5.2) */
+/* checks every limit and reserves one slot in each, or none (5.2) */
 static int
 send_reserve(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 {
 	struct send_ctx *s = vctx;
-	long long now = rv_store_now(), window = s->conf->send_window * 1000;
-	struct rv_window w;
-	int i = 0;
+	const struct rv_conf *conf = s->conf;
+	long long now = rv_store_now();
+	struct rv_window w[LIMIT_N];
+	int i, got;
 
 	(void)st;
-	if (rv_store_window_get(txn, s->limit_key, &w, err) < 0)
-		return -1;
-	while (i < w.n && w.events[i] <= now - window)
-		i++;
-	memmove(w.events, w.events + i, (size_t)(w.n - i) * sizeof(w.events[0]));
-	w.n -= i;
-	if (w.n >= s->conf->send_max || w.n >= RV_WINDOW_MAX) {
-		s->outcome = SEND_LIMITED;
-		s->retry_after = (w.events[0] + window - now + 999) / 1000;
-		return 0;
-	}
-	if (s->conf->send_gap > 0 && w.n > 0 &&
-	    now - w.events[w.n - 1] < s->conf->send_gap * 1000) {
-		s->outcome = SEND_LIMITED;
-		s->retry_after = (w.events[w.n - 1] + s->conf->send_gap * 1000 - now + 999) / 1000;
-		return 0;
+	for (i = 0; i < LIMIT_N; i++) {
+		if (*s->keys[i] == '\0')
+			continue;
+		if (rv_store_window_get(txn, s->keys[i], &w[i], err) < 0)
+			return -1;
+		switch (i) {
+		case LIMIT_RECIPIENT:
+			got = rv_limit_take(&w[i], conf->send_max, conf->send_window * 1000,
+					  conf->send_gap * 1000, now, &s->slots[i],
+					  &s->retry_after);
+			break;
+		case LIMIT_CALLER:
+			got = rv_limit_take(&w[i], conf->caller_send_max,
+					  conf->caller_send_window * 1000, 0, now,
+					  &s->slots[i], &s->retry_after);
+			break;
+		default:
+			got = rv_limit_budget_take(&w[i], conf->del_sms_hourly_max, now,
+					  &s->slots[i], &s->retry_after);
+			break;
+		}
+		if (!got) {
+			s->outcome = SEND_LIMITED;
+			return 0;	/* nothing put: the transaction writes nothing */
+		}
 	}
 	/* Logto checks the connector after the limit (2.2 steps 8, 9) */
-	if (s->email ? !rv_deliver_mail_configured(s->conf) :
-		       !rv_deliver_sms_configured(s->conf)) {
+	if (s->email ? !rv_deliver_mail_configured(conf) :
+		       !rv_deliver_sms_configured(conf)) {
 		s->outcome = SEND_NO_CHANNEL;
 		return 0;
 	}
-	s->slot = w.n > 0 && w.events[w.n - 1] >= now ? w.events[w.n - 1] + 1 : now;
-	w.events[w.n++] = s->slot;
-	w.expires_at = s->slot + window;
+	for (i = 0; i < LIMIT_N; i++)
+		if (*s->keys[i] != '\0' &&
+		    rv_store_window_put(txn, s->keys[i], &w[i], err) < 0)
+			return -1;
 	s->outcome = SEND_OK;
-	return rv_store_window_put(txn, s->limit_key, &w, err);
+	return 0;
 }
 
-/* a failed delivery does not count toward the limit (4.8) */
+/* a failed delivery does not count toward any limit (4.8) */
 static int
 send_release(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 {
 	struct send_ctx *s = vctx;
 	struct rv_window w;
+	bool back;
 	int i;
 
 	(void)st;
-	if (rv_store_window_get(txn, s->limit_key, &w, err) < 1)
-		return 0;
-	for (i = 0; i < w.n; i++)
-		if (w.events[i] == s->slot) {
-			memmove(w.events + i, w.events + i + 1,
-				(size_t)(w.n - i - 1) * sizeof(w.events[0]));
-			w.n--;
-			return rv_store_window_put(txn, s->limit_key, &w, err);
-		}
+	for (i = 0; i < LIMIT_N; i++) {
+		if (*s->keys[i] == '\0')
+			continue;
+		if (rv_store_window_get(txn, s->keys[i], &w, err) < 0)
+			return -1;
+		back = i == LIMIT_SMS ? rv_limit_budget_give_back(&w, s->slots[i]) :
+					rv_limit_give_back(&w, s->slots[i]);
+		if (back && rv_store_window_put(txn, s->keys[i], &w, err) < 0)
+			return -1;
+	}
 	return 0;
+}
+
+/* the keys of the limits that apply to this send; the recipient's in its
+ * normal form (rv_ident_normalise: case, trailing dot, IDNA, national 0) */
+static void
+send_keys(struct rv_store *st, struct send_ctx *s)
+{
+	char norm[300];
+
+	rv_ident_normalise(s->value, norm, sizeof(norm));
+	/* "send" is the kind of 0.1, kept for the owner's own sends */
+	rv_store_mac_hex(st, s->is_new ? "send-new" : "send", norm,
+			 s->keys[LIMIT_RECIPIENT]);
+	rv_store_mac_hex(st, "send-caller", s->user.id, s->keys[LIMIT_CALLER]);
+	if (!s->email && s->conf->del_sms_hourly_max > 0)
+		rv_store_mac_hex(st, "send-sms-site", "", s->keys[LIMIT_SMS]);
 }
 
 struct stale_ctx {
@@ -290,7 +335,7 @@ rv_code_send(struct rv_store *st, const struct rv_conf *conf,
 	     struct rv_record *rec_r, struct rv_err *err)
 {
 	struct send_ctx s;
-	char norm[300], code[CODE_LEN + 1];
+	char code[CODE_LEN + 1];
 	long long now;
 	int rc = -1;
 
@@ -311,13 +356,19 @@ rv_code_send(struct rv_store *st, const struct rv_conf *conf,
 	 * send window behind */
 	if (email && rv_deliver_check_addr("recipient", value, err) < 0)
 		goto out;
-	rv_ident_normalise(value, norm, sizeof(norm));
-	rv_store_mac_hex(st, "send", norm, s.limit_key);
+	/* the countries SMS may go to, before anything is reserved or sent
+	 * (not in Logto; security review F5) */
+	if (!email && !rv_ident_phone_allowed(conf->del_sms_prefixes, value)) {
+		rv_err_set(err, 422, "reverify.phone_not_allowed",
+			   "the number is outside <delivery sms-prefixes>");
+		goto out;
+	}
+	send_keys(st, &s);
 	if (rv_store_txn(st, rv_store_sync_limits(st), send_reserve, &s, err) < 0)
 		goto out;
 	if (s.outcome == SEND_LIMITED) {
 		rv_err_set(err, 429, "request.message_rate_limited",
-			   "send limit reached for a recipient");
+			   "a send limit is reached (recipient, caller or site)");
 		rv_err_header(err, "Retry-After", "%lld", s.retry_after > 0 ? s.retry_after : 1);
 		goto out;
 	}
@@ -446,6 +497,17 @@ check_code(struct rv_store *st, const struct verify_ctx *v, struct rv_record *r)
 	return NULL;
 }
 
+/* The lockout window of a code record: its own identifier (never the
+ * value the request names), in the key space of its kind; the codes a
+ * user sent to an identifier not its own count apart (rv-lockout.h). */
+static void
+record_lockout_key(struct rv_store *st, const struct rv_record *r, char key[65])
+{
+	rv_lockout_key(st, r->type == RV_RECORD_EMAIL_CODE ? RV_LOCKOUT_EMAIL :
+		       RV_LOCKOUT_PHONE, r->identifier,
+		       *r->owner == '\0' ? r->creator : NULL, key);
+}
+
 static int
 verify_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 {
@@ -454,6 +516,7 @@ verify_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *
 	char key[65], handle[RV_HANDLE_LEN + 1];
 	struct rv_record r;
 	json_t *f;
+	bool guess;
 	int rc;
 
 	v->fail = NULL;
@@ -471,12 +534,21 @@ verify_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *
 		v->missing = true;
 		return suspended(txn, v, err);
 	}
-	rv_lockout_key(st, v->value, key);
+	record_lockout_key(st, &r, key);
 	if ((rc = rv_lockout_check(txn, key, &v->blocked_until, err)) != 0) {
 		v->blocked = rc == 1;
 		return rc < 0 ? -1 : 0;
 	}
 	v->fail = check_code(st, v, &r);
+	/* only a code compared with the record's, for the record's own
+	 * identifier, is a guess (security review F2): an empty code, another
+	 * identifier, an expired or spent code count against nobody, and
+	 * write nothing (F11: no disk for free). Logto counts every failure
+	 * under the value as sent (logto-spec 2.3 step 3, 5.1). */
+	guess = v->fail != NULL &&
+		strcmp(v->fail, "verification_code.code_mismatch") == 0;
+	if (v->fail != NULL && !guess)
+		return 0;
 	if (v->fail == NULL) {
 		r.has_code = false;
 		memset(r.code_mac, 0, sizeof(r.code_mac));

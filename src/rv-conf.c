@@ -137,6 +137,12 @@ static const struct rv_conf_key keys[] = {
 	  "directory of LANG.xml message templates that replace the shipped ones"),
 	K("delivery", "application-name", RV_CONF_STR, del_app_name, 0, 0, NULL,
 	  "", "{{application.name}} in templates (default: the token's client id)"),
+	/* not in Logto (security review F5: SMS pumping): a budget for the
+	 * whole site, and the countries a code may go to */
+	K("delivery", "sms-hourly-max", RV_CONF_UINT, del_sms_hourly_max, 0, 1000000, NULL,
+	  "0", "SMS codes the whole site sends per rolling hour at most (0: no limit)"),
+	K("delivery", "sms-prefixes", RV_CONF_LIST, del_sms_prefixes, 0, 0, NULL,
+	  "", "country calling codes (digits, like 49 33 1) SMS codes may go to; empty: any"),
 
 	/* codes: 6 digits, 600 s, 10 tries (logto-spec 4.1, 4.4); 10 sends per
 	 * recipient per 600 s (5.2) */
@@ -150,6 +156,12 @@ static const struct rv_conf_key keys[] = {
 	  "600", "seconds over which sends are counted"),
 	K("codes", "send-gap", RV_CONF_UINT, send_gap, 0, 3600, NULL,
 	  "0", "seconds between two sends to one recipient at least (0: off)"),
+	/* not in Logto (security review F5, F11): one caller's sends to all
+	 * recipients together; at most RV_WINDOW_MAX events fit a window */
+	K("codes", "caller-send-max", RV_CONF_UINT, caller_send_max, 1, 256, NULL,
+	  "20", "codes one user may have sent, to all recipients, within caller-send-window"),
+	K("codes", "caller-send-window", RV_CONF_UINT, caller_send_window, 60, 86400, NULL,
+	  "3600", "seconds over which a user's sends are counted"),
 
 	/* new e-mail addresses (logto-spec 5.3) */
 	K("email-policy", "block-subaddressing", RV_CONF_BOOL, ep_block_subaddressing, 0, 0, NULL,
@@ -472,6 +484,23 @@ find_key(const char *section, const char *name)
 	return NULL;
 }
 
+/* Is every word of list 1 to 15 digits (a country calling code, or a
+ * longer prefix of E.164 numbers)? */
+static bool
+digit_words(const char *list)
+{
+	const char *p = list;
+
+	while (p != NULL && *p) {
+		size_t n = strcspn(p, " ");
+
+		if (n == 0 || n > 15 || strspn(p, "0123456789") != n)
+			return false;
+		p = p[n] ? p + n + 1 : NULL;
+	}
+	return true;
+}
+
 static void
 describe_range(const struct rv_conf_key *k, char *buf, size_t size)
 {
@@ -508,6 +537,11 @@ load_section(struct rv_conf *conf, xmlNode *sec, struct rv_err *err)
 					    aname, sname);
 		v = xmlNodeListGetString(sec->doc, a->children, 1);
 		rc = set_value(conf, k, v ? (const char *)v : "", &why);
+		if (rc == 0 && k->offset == offsetof(struct rv_conf, del_sms_prefixes) &&
+		    !digit_words(conf->del_sms_prefixes)) {
+			why = "is not a list of country calling codes (1 to 15 digits each)";
+			rc = -1;
+		}
 		if (rc < 0) {
 			describe_range(k, range, sizeof(range));
 			rv_xml_error(err, sec, "<%s %s=\"%.64s\">: the value %s%s",

@@ -98,12 +98,16 @@ struct rv_conf {
 	long long del_timeout;
 	char *del_templates;
 	char *del_app_name;
+	long long del_sms_hourly_max;
+	char *del_sms_prefixes;
 	/* <codes> */
 	long long code_ttl;
 	long long code_max_tries;
 	long long send_max;
 	long long send_window;
 	long long send_gap;
+	long long caller_send_max;
+	long long caller_send_window;
 	/* <email-policy> */
 	bool ep_block_subaddressing;
 	char *ep_allow;

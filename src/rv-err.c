@@ -61,6 +61,9 @@ static const struct rv_err_code codes[] = {
 	{ "connector.invalid_config", 400 },
 	{ "connector.rate_limit_exceeded", 429 },
 	{ "connector.usage_limit_exceeded", 429 },
+	/* ours: a number outside <delivery sms-prefixes>, refused like an
+	 * address outside the e-mail policy (422, 5.3) */
+	{ "reverify.phone_not_allowed", 422 },
 	/* e-mail policy (5.3) */
 	{ "session.email_blocklist.invalid_email", 400 },
 	{ "session.email_blocklist.email_subaddressing_not_allowed", 422 },

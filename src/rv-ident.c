@@ -2,7 +2,10 @@
 #include "config.h"
 #include "rv-ident.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include <idn2.h>
 
 #include "rv-conf.h"
 #include "rv-err.h"
@@ -99,11 +102,44 @@ keeps_zero(const char *digits, size_t cc)
 	       (cc == 3 && strncmp(digits, "378", 3) == 0);
 }
 
+/*
+ * The domain of an address in place (n bytes at d, room for size): one
+ * trailing dot removed ("example.org." is the same domain written as a
+ * fully qualified name), then IDNA2008 (libidn2, NFC input,
+ * non-transitional) for a non-ASCII domain, then ASCII-lowercased. A
+ * domain that libidn2 refuses keeps its UTF-8 form, lowercased in ASCII
+ * only; it cannot be sent to anyway. Returns the new length.
+ */
+static size_t
+canonical_domain(char *d, size_t n, size_t size)
+{
+	char *ascii = NULL;
+	size_t i;
+	bool plain = true;
+
+	if (n > 0 && d[n - 1] == '.')
+		d[--n] = '\0';
+	for (i = 0; i < n; i++)
+		if ((unsigned char)d[i] >= 0x80)
+			plain = false;
+	if (!plain && idn2_to_ascii_8z(d, &ascii, IDN2_NFC_INPUT |
+				       IDN2_NONTRANSITIONAL) == IDN2_OK &&
+	    strlen(ascii) < size) {
+		n = strlen(ascii);
+		memcpy(d, ascii, n + 1);
+	}
+	free(ascii);	/* idn2_free is free(3) */
+	for (i = 0; i < n; i++)
+		d[i] = rv_ascii_lower(d[i]);
+	return n;
+}
+
 void
 rv_ident_normalise(const char *value, char *out, size_t size)
 {
 	const char *p = value, *end = value + strlen(value);
 	size_t n, cc;
+	const char *at;
 	char *o;
 
 	while (p < end && is_space((unsigned char)*p))
@@ -117,9 +153,12 @@ rv_ident_normalise(const char *value, char *out, size_t size)
 		n = size - 1;
 	memcpy(out, p, n);
 	out[n] = '\0';
-	if (memchr(out, '@', n) != NULL) {
-		for (o = out; *o; o++)
+	if ((at = memrchr(p, '@', n)) != NULL) {
+		size_t k = (size_t)(at - p);
+
+		for (o = out; o < out + k; o++)
 			*o = rv_ascii_lower(*o);
+		canonical_domain(out + k + 1, n - k - 1, size - k - 1);
 		return;
 	}
 	if (!rv_ident_phone_ok(out))
@@ -146,6 +185,25 @@ rv_ident_phone_variant(const char *digits, char *out, size_t size)
 		out[cc] = '0';
 		memcpy(out + cc + 1, digits + cc, n - cc + 1);
 	}
+}
+
+bool
+rv_ident_phone_allowed(const char *list, const char *phone)
+{
+	char norm[64];
+	const char *p = list;
+
+	if (list == NULL || *list == '\0')
+		return true;
+	rv_ident_normalise(phone, norm, sizeof(norm));
+	while (p != NULL && *p) {
+		size_t n = strcspn(p, " ");
+
+		if (n > 0 && strncmp(norm, p, n) == 0)
+			return true;
+		p = p[n] ? p + n + 1 : NULL;
+	}
+	return false;
 }
 
 /* ---- the e-mail policy (logto-spec 5.3) ---- */
@@ -219,13 +277,15 @@ rv_ident_email_matches(const char *entry, const char *email)
 	return glob(e, a);
 }
 
-/* does any word of list match? */
+/* does any word of list match? Both sides in their normal form, so that
+ * "@Bücher.example" matches x@xn--bcher-kva.example. and the like (F9) */
 static bool
 listed(const char *list, const char *email)
 {
-	char word[256];
+	char word[256], nword[300] = "", nemail[300] = "";
 	const char *p = list;
 
+	rv_ident_normalise(email, nemail, sizeof(nemail));
 	while (p != NULL && *p) {
 		const char *sp = strchr(p, ' ');
 		size_t n = sp ? (size_t)(sp - p) : strlen(p);
@@ -233,7 +293,9 @@ listed(const char *list, const char *email)
 		if (n > 0 && n < sizeof(word)) {
 			memcpy(word, p, n);
 			word[n] = '\0';
-			if (rv_ident_email_matches(word, email))
+			rv_ident_normalise(word, nword, sizeof(nword));
+			if (rv_ident_email_matches(word, email) ||
+			    rv_ident_email_matches(nword, nemail))
 				return true;
 		}
 		p = sp ? sp + 1 : NULL;
@@ -250,6 +312,12 @@ rv_ident_email_policy(const struct rv_conf *conf, const char *email,
 	if (at == NULL || at[1] == '\0' || at == email)
 		return rv_err_set(err, 400, "session.email_blocklist.invalid_email",
 				  "no domain part");
+	/* not in logto-spec 5.3 (security review F9): a trailing dot would
+	 * pass the lists by another spelling of the domain, and % or ! route
+	 * elsewhere at some MTAs (the percent hack, bang paths) */
+	if (at[strlen(at) - 1] == '.' || strpbrk(email, "%!") != NULL)
+		return rv_err_set(err, 400, "session.email_blocklist.invalid_email",
+				  "a trailing dot, %% or ! in a new address");
 	if (conf->ep_block_subaddressing && memchr(email, '+', (size_t)(at - email)))
 		return rv_err_set(err, 422,
 				  "session.email_blocklist.email_subaddressing_not_allowed",

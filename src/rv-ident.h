@@ -14,10 +14,14 @@ bool rv_ident_email_ok(const char *s);
 bool rv_ident_phone_ok(const char *s);
 
 /*
- * The recipient key of the send limit (logto-spec 5.2): the value trimmed,
- * lowercased when it has an @; a phone as E.164 digits without a national
- * leading 0 after the country code ("64021..." -> "6421..."). Writes at
- * most size bytes, NUL-terminated.
+ * The recipient key of the send limit (logto-spec 5.2) and of the lockout:
+ * the value trimmed; an address (it has an @) lowercased, and its domain
+ * (after the last @) without one trailing dot and, when it is not ASCII,
+ * in IDNA2008 ASCII form (libidn2):
+ * "Bücher.Example." -> "xn--bcher-kva.example";
+ * a phone as E.164 digits without a national leading 0 after the country
+ * code ("64021..." -> "6421..."). A local part is lowercased in ASCII only.
+ * Writes at most size bytes, NUL-terminated.
  */
 void rv_ident_normalise(const char *value, char *out, size_t size);
 
@@ -26,14 +30,20 @@ void rv_ident_normalise(const char *value, char *out, size_t size);
  * country code is unknown. */
 void rv_ident_phone_variant(const char *digits, char *out, size_t size);
 
+/* Does the phone (digits, as sent) start, in its normal form
+ * (rv_ident_normalise), with one of the space-separated digit prefixes of
+ * list? An empty or NULL list allows every number. */
+bool rv_ident_phone_allowed(const char *list, const char *phone);
+
 /*
  * The e-mail policy of <email-policy> for a new address (logto-spec 5.3),
- * first failure wins: no domain -> 400
- * session.email_blocklist.invalid_email; a + with block-subaddressing ->
+ * first failure wins: no domain, or (not in the spec) a trailing dot, a %
+ * or a ! anywhere -> 400 session.email_blocklist.invalid_email; a + with block-subaddressing ->
  * 422 session.email_blocklist.email_subaddressing_not_allowed; not on a
  * non-empty allow list, or on the block list -> 422
  * session.email_blocklist.email_not_allowed ({{email}} in the message).
- * Entries match case-insensitively; "@domain" matches the domain only,
+ * Entries match case-insensitively, and also in the normal form of
+ * rv_ident_normalise on both sides; "@domain" matches the domain only,
  * otherwise the whole address; * matches any run of characters; gmail.com
  * and googlemail.com are one domain whose local parts ignore dots.
  */

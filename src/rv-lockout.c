@@ -2,16 +2,63 @@
 #include "config.h"
 #include "rv-lockout.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "rv-conf.h"
 #include "rv-err.h"
+#include "rv-ident.h"
 #include "rv-store.h"
 
+/*
+ * Until 0.1 one kind, "lockout", served user ids, e-mail addresses and
+ * phone numbers alike (security review F2: a phone "4242" was user 4242).
+ * Windows under the old kind are no longer read and simply expire.
+ */
+static const char *const kinds[] = {
+	"lockout-user", "lockout-email", "lockout-phone",
+};
+static const char *const new_kinds[] = {
+	"lockout-user", "lockout-email-new", "lockout-phone-new",
+};
+
 void
-rv_lockout_key(const struct rv_store *st, const char *identifier, char key[65])
+rv_lockout_key(const struct rv_store *st, enum rv_lockout_kind kind,
+	       const char *value, const char *creator, char key[65])
 {
-	rv_store_mac_hex(st, "lockout", identifier, key);
+	char norm[300], both[RV_ID_MAX + 1 + sizeof(norm)];
+
+	if (kind == RV_LOCKOUT_USER) {
+		rv_store_mac_hex(st, kinds[kind], value, key);
+		return;
+	}
+	rv_ident_normalise(value, norm, sizeof(norm));
+	if (creator == NULL) {
+		rv_store_mac_hex(st, kinds[kind], norm, key);
+		return;
+	}
+	/* a user id has no space (rv_user_id_valid), so the pair is unique */
+	snprintf(both, sizeof(both), "%s %s", creator, norm);
+	rv_store_mac_hex(st, new_kinds[kind], both, key);
+}
+
+int
+rv_lockout_lift(struct rv_txn *txn, const char *key, struct rv_err *err)
+{
+	struct rv_window w;
+	int rc = rv_store_window_get(txn, key, &w, err);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 0 || w.blocked_until <= rv_store_now())
+		return 0;
+	/* cleared, not deleted: the store has no window delete, and purge
+	 * removes it once expires_at has passed */
+	memset(&w, 0, sizeof(w));
+	w.expires_at = rv_store_now();
+	if (rv_store_window_put(txn, key, &w, err) < 0)
+		return -1;
+	return 1;
 }
 
 /* drops the failures that have left the window */

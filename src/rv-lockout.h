@@ -8,21 +8,40 @@ struct rv_store;
 struct rv_txn;
 
 /*
- * Failed verifications are pooled per identifier (the user id for
- * passwords, the e-mail or phone as sent for codes), so password and code
- * failures for the same identifier count together, in a window keyed by a
- * keyed hash of it. <lockout max-attempts> failures within <lockout window>
- * block the identifier for <lockout duration>; the failure that reaches the
- * limit is itself answered as blocked, and while blocked even a correct
- * credential is refused. Failures answered as blocked do not count again
- * (so a block is not extended by hammering it). Everything happens inside
- * the caller's transaction with write locks: N concurrent failures add
- * exactly N.
+ * Failed verifications are pooled per identifier, in a window keyed by a
+ * keyed hash of it: the user id for passwords; for codes the identifier of
+ * the code record, never the value a request names (only a wrong code for
+ * the record's own identifier is a guess at it; security review F2). User
+ * ids, e-mail addresses and phone numbers have key spaces of their own, so
+ * that no value of one kind can block another (phone "4242" is not user
+ * 4242). <lockout max-attempts> failures within <lockout window> block the
+ * identifier for <lockout duration>; the failure that reaches the limit is
+ * itself answered as blocked, and while blocked even a correct credential
+ * is refused. Failures answered as blocked do not count again (so a block
+ * is not extended by hammering it). Everything happens inside the caller's
+ * transaction with write locks: N concurrent failures add exactly N.
  */
 
-/* The key of identifier's window (64 hex digits + NUL). */
-void rv_lockout_key(const struct rv_store *st, const char *identifier,
-		    char key[65]);
+enum rv_lockout_kind {
+	RV_LOCKOUT_USER,	/* a user id (the password route) */
+	RV_LOCKOUT_EMAIL,	/* an e-mail address */
+	RV_LOCKOUT_PHONE,	/* a phone number */
+};
+
+/*
+ * The key of a window (64 hex digits + NUL). E-mail addresses and phone
+ * numbers are normalised first (rv_ident_normalise), so that the case of
+ * an address or a national 0 does not give it a second window. creator:
+ * NULL for the identifier's own window; a user id for the window of the
+ * codes that user sent to an identifier not its own (BindNewIdentifier),
+ * so that one account's guesses at codes to another's address never block
+ * the address's owner.
+ */
+void rv_lockout_key(const struct rv_store *st, enum rv_lockout_kind kind,
+		    const char *value, const char *creator, char key[65]);
+/* Lifts a block: clears the window of key. 1 there was a block, 0 there
+ * was none (the window is left as it is), -1 error. */
+int rv_lockout_lift(struct rv_txn *txn, const char *key, struct rv_err *err);
 /* 1 blocked (*until_r = epoch ms), 0 not, -1 error. */
 int rv_lockout_check(struct rv_txn *txn, const char *key, long long *until_r,
 		     struct rv_err *err);

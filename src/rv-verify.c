@@ -42,7 +42,7 @@ pw_load(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 	if (rv_account_user(txn, p->c, false, &u, err) < 0)
 		return -1;
 	rv_strlcpy(p->user_id, u.id, sizeof(p->user_id));
-	rv_lockout_key(st, u.id, p->lockout);
+	rv_lockout_key(st, RV_LOCKOUT_USER, u.id, NULL, p->lockout);
 	free(p->hash);
 	p->hash = u.password_hash ? rv_xstrdup(u.password_hash) : NULL;
 	rv_user_release(&u);

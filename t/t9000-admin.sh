@@ -94,8 +94,9 @@ test_expect_success 'reverify-admin help and --help list every command' '
 		awk "/^  / { w = \$1; if (\$2 ~ /^[a-z][a-z-]*\$/) w = w \" \" \$2; print w }" \
 		>commands &&
 	printf "%s\n" init "user add" "user show" "user list" "user del" \
-		"user set-password" "user suspend" "user unsuspend" "user import" \
-		token "jwks import" "config check" purge "record handle" backup recover \
+		"user set-password" "user suspend" "user unsuspend" "user unlock" \
+		"user import" token "jwks import" "config check" unlock purge \
+		"record handle" backup recover \
 		"audit verify" "audit show" "audit head" "audit prune" stats help >expect &&
 	test_cmp expect commands
 '

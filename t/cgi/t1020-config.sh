@@ -53,6 +53,15 @@ test_expect_success 'an out-of-range number is refused with the range' '
 	refused 4 "out of range (1024 to 1048576)" "<http max-body=\"99999999\"/>"
 '
 
+test_expect_success 'an out-of-range limit of issue 14 is refused with file:line and the range' '
+	refused 4 "<codes caller-send-max=\"0\">: the value is out of range (1 to 256)" \
+		"<codes caller-send-max=\"0\"/>" &&
+	refused 4 "<delivery sms-hourly-max=\"-1\">: the value is not a whole number" \
+		"<delivery sms-hourly-max=\"-1\"/>" &&
+	refused 4 "<delivery sms-prefixes=\"+49\">: the value is not a list of country calling codes" \
+		"<delivery sms-prefixes=\"+49\"/>"
+'
+
 test_expect_success 'a number with a unit is refused' '
 	refused 4 "not a whole number" "<http max-body=\"64k\"/>"
 '

@@ -14,7 +14,8 @@ export REVERIFY_OUTBOX
 mkdir -p "$REVERIFY_OUTBOX" || bail_out "no outbox"
 DELIVERY="<delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"reverify@example.org\" sms-command=\"$top_srcdir/tools/outbox-sms\"/>"
 # many sends to one address here: the send limit is t2310's business
-CODES='<codes send-max="100"/>'
+# one caller sends far more than the default per-caller budget (20 an hour)
+CODES='<codes send-max="100" caller-send-max="256"/>'
 setup_instance "$DELIVERY" "$CODES" \
 	'<email-policy block="@blocked.example UPPER@EXAMPLE.NET FOO*@WILD.EXAMPLE"/>' ||
 	bail_out "cannot set up the instance"
@@ -436,7 +437,7 @@ if test "${REVERIFY_TEST_SLOW-}" = 1; then
 		left=$(( $(date -d "$exp" +%s) - $(date +%s) )) &&
 		test "$left" -ge 50 && test "$left" -le 61 &&
 		stop_lighttpd &&
-		setup_instance "$DELIVERY" "<codes ttl=\"60\" send-max=\"100\"/>" "<verification record-ttl=\"600\"/>" &&
+		setup_instance "$DELIVERY" "<codes ttl=\"60\" send-max=\"100\" caller-send-max=\"256\"/>" "<verification record-ttl=\"600\"/>" &&
 		start_lighttpd verification-code verification-code-verify &&
 		outbox_clear &&
 		send_code "$tok" email alice@example.com &&

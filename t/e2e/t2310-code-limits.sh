@@ -14,9 +14,12 @@ export REVERIFY_OUTBOX
 mkdir -p "$REVERIFY_OUTBOX" || bail_out "no outbox"
 SENDMAIL="sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"reverify@example.org\""
 DELIVERY="<delivery $SENDMAIL sms-command=\"$top_srcdir/tools/outbox-sms\"/>"
-# the default send limit (10 per 600 s); a lockout after 3 failures
+# the default send limit (10 per 600 s); a lockout after 3 failures; alice
+# sends far more than the default per-caller budget (20 an hour), which
+# t7100 tests
 LOCKOUT='<lockout max-attempts="3"/>'
-setup_instance "$DELIVERY" "$LOCKOUT" || bail_out "cannot set up the instance"
+CODES='<codes caller-send-max="256"/>'
+setup_instance "$DELIVERY" "$LOCKOUT" "$CODES" || bail_out "cannot set up the instance"
 alice=$(add_user --username alice --email alice@example.com --phone 64211234567) ||
 	bail_out "no user"
 start_lighttpd verification-code verification-code-verify || bail_out "lighttpd did not start"
@@ -259,7 +262,7 @@ touch $CANARY.6" "\$(touch $CANARY.7)" "\`touch $CANARY.8\`"; do
 
 test_expect_success 'an SMS program that does not exist: 503 connector.general' '
 	stop_lighttpd &&
-	setup_instance "<delivery $SENDMAIL sms-command=\"$TRASH/no-such-sms-script\"/>" "$LOCKOUT" &&
+	setup_instance "<delivery $SENDMAIL sms-command=\"$TRASH/no-such-sms-script\"/>" "$LOCKOUT" "$CODES" &&
 	start_lighttpd verification-code verification-code-verify &&
 	outbox_clear &&
 	n=$(records) &&
@@ -272,7 +275,7 @@ test_expect_success 'an SMS program that does not exist: 503 connector.general' 
 
 test_expect_success 'a sendmail that does not exist: 503 connector.general' '
 	stop_lighttpd &&
-	setup_instance "<delivery sendmail=\"$TRASH/no-such-sendmail -t -i\" mail-from=\"reverify@example.org\"/>" "$LOCKOUT" &&
+	setup_instance "<delivery sendmail=\"$TRASH/no-such-sendmail -t -i\" mail-from=\"reverify@example.org\"/>" "$LOCKOUT" "$CODES" &&
 	start_lighttpd verification-code verification-code-verify &&
 	send_code "$tok" email no.sendmail@example.com &&
 	check_status 503 && check_code connector.general &&
@@ -295,7 +298,7 @@ test_expect_success 'an SMS program that hangs: killed with what it started afte
 	EOF
 	chmod +x "$TRASH/slow-sms" &&
 	stop_lighttpd &&
-	setup_instance "<delivery $SENDMAIL sms-command=\"$TRASH/slow-sms\" timeout=\"1\"/>" "$LOCKOUT" &&
+	setup_instance "<delivery $SENDMAIL sms-command=\"$TRASH/slow-sms\" timeout=\"1\"/>" "$LOCKOUT" "$CODES" &&
 	start_lighttpd verification-code verification-code-verify &&
 	n=$(records) &&
 	start=$(date +%s) &&

@@ -308,12 +308,25 @@ test_expect_success 'after the battery: a password step-up still gets 201' '
 
 test_expect_success 'shell metacharacters valid in an address (2.2 regex): 201, one message, to exactly that address, no shell' '
 	outbox_clear &&
-	addr="\`touch\${IFS}$MARK\`|&!#{x}*?~\$HOME@example.com" &&
+	addr="\`touch\${IFS}$MARK\`|&#{x}*?~\$HOME@example.com" &&
 	jq -cn --arg v "$addr" "{identifier: {type: \"email\", value: \$v}}" >b.json &&
 	http POST /api/verifications/verification-code b.json -H "Authorization: Bearer $tok" &&
 	check_status 201 &&
 	test "$(outbox_count mail)" = 1 &&
 	test "$(outbox_header "$(outbox_last mail)" To)" = "$addr" &&
+	! test -e "$MARK"
+'
+
+# a ! (bang path) and a % (percent hack) route elsewhere at some MTAs: the
+# e-mail policy refuses them in new addresses (security review F9)
+test_expect_success 'a ! or % in a new address: 400 session.email_blocklist.invalid_email, nothing sent' '
+	outbox_clear &&
+	(for addr in "\`touch\${IFS}$MARK\`!x@example.com" "x%evil.example@example.com"; do
+		jq -cn --arg v "$addr" "{identifier: {type: \"email\", value: \$v}}" >b.json &&
+		http POST /api/verifications/verification-code b.json -H "Authorization: Bearer $tok" &&
+		check_status 400 && check_code session.email_blocklist.invalid_email || exit 1
+	done ) &&
+	test "$(outbox_count mail)" = 0 &&
 	! test -e "$MARK"
 '
 

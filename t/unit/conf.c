@@ -118,6 +118,35 @@ main(void)
 	refused("<reverify>\n<http max-body=\"1\"/>\n</reverify>\n",
 		"is out of range (1024 to 1048576)",
 		"an out-of-range number is refused with the range");
+	/* the limits of issue 14 */
+	refused("<reverify>\n<codes caller-send-max=\"0\"/>\n</reverify>\n",
+		":2: <codes caller-send-max=\"0\">: the value is out of range (1 to 256)",
+		"caller-send-max 0 is refused with the range");
+	refused("<reverify>\n<codes caller-send-max=\"257\"/>\n</reverify>\n",
+		"is out of range (1 to 256)", "caller-send-max above a window's 256");
+	refused("<reverify>\n<codes caller-send-window=\"59\"/>\n</reverify>\n",
+		"is out of range (60 to 86400)", "caller-send-window below a minute");
+	refused("<reverify>\n<delivery sms-hourly-max=\"1000001\"/>\n</reverify>\n",
+		":2: <delivery sms-hourly-max=\"1000001\">: the value is out of range (0 to 1000000)",
+		"sms-hourly-max above 1000000");
+	refused("<reverify>\n<delivery sms-prefixes=\"49 +33\"/>\n</reverify>\n",
+		":2: <delivery sms-prefixes=\"49 +33\">: the value is not a list of country calling codes",
+		"sms-prefixes with a + is refused");
+	refused("<reverify>\n<delivery sms-prefixes=\"1234567890123456\"/>\n</reverify>\n",
+		"is not a list of country calling codes (1 to 15 digits each)",
+		"an sms prefix longer than 15 digits is refused");
+	is_str(load("<reverify>\n<delivery sms-prefixes=\" 49\n 33 81 \" sms-hourly-max=\"500\"/>\n"
+		    "<codes caller-send-max=\"5\" caller-send-window=\"600\"/>\n</reverify>\n", &conf),
+	       "", "the limits load");
+	is_str(conf.del_sms_prefixes, "49 33 81", "sms-prefixes is a clean list");
+	ok(conf.del_sms_hourly_max == 500 && conf.caller_send_max == 5 &&
+	   conf.caller_send_window == 600, "the limits have their values");
+	rv_conf_release(&conf);
+	rv_conf_defaults(&conf);
+	ok(conf.del_sms_hourly_max == 0 && *conf.del_sms_prefixes == '\0' &&
+	   conf.caller_send_max == 20 && conf.caller_send_window == 3600,
+	   "defaults: no SMS budget, any country, 20 sends per caller and hour");
+	rv_conf_release(&conf);
 	refused("<reverify>\n<log level=\"loud\"/>\n</reverify>\n",
 		"is not one of the allowed values (one of warn|info|debug)",
 		"a bad enum value is refused with the choices");

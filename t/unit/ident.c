@@ -91,6 +91,14 @@ main(void)
 
 	/* the send-limit key (5.2) */
 	is_str(norm("  A@Example.COM "), "a@example.com", "e-mail: trimmed and lowercased");
+	is_str(norm("x@Blocked.Example."), "x@blocked.example",
+	       "e-mail: one trailing dot of the domain dropped (F9)");
+	is_str(norm("x@example.com.."), "x@example.com.", "only one trailing dot");
+	is_str(norm("Ü@Bücher.Example"), "Ü@xn--bcher-kva.example",
+	       "a non-ASCII domain in IDNA form; the local part lowercased in ASCII only");
+	is_str(norm("x@BU\xcc\x88" "cher.example."), "x@xn--bcher-kva.example",
+	       "IDNA input is NFC: a decomposed u+diaeresis is the same domain");
+	is_str(norm("a@b@Example.COM"), "a@b@example.com", "the domain is after the last @");
 	is_str(norm("640211234567"), "64211234567", "NZ national 0 dropped");
 	is_str(norm("64211234567"), "64211234567", "already without the 0");
 	is_str(norm("4901701234567"), "491701234567", "DE national 0 dropped");
@@ -100,6 +108,17 @@ main(void)
 	is_str(variant("64211234567"), "640211234567", "the variant adds the 0");
 	is_str(variant("640211234567"), "64211234567", "or drops it (6.6.3, EP-20)");
 	is_str(variant("390612345678"), "", "no variant for Italy");
+
+	/* <delivery sms-prefixes> */
+	ok(rv_ident_phone_allowed("", "4915112345678"), "an empty list allows all");
+	ok(rv_ident_phone_allowed(NULL, "4915112345678"), "so does none");
+	ok(rv_ident_phone_allowed("33 49 81", "4915112345678"), "49 is listed");
+	ok(rv_ident_phone_allowed("33 49 81", "49015112345678"), "with the national 0 too");
+	ok(!rv_ident_phone_allowed("33 49 81", "8821612345678"), "882 (satellite) is not");
+	ok(!rv_ident_phone_allowed("33 49 81", "004915112345678"), "00 is no country code");
+	ok(!rv_ident_phone_allowed("33 49 81", "3"), "a prefix of a prefix is not enough");
+	ok(rv_ident_phone_allowed("1415", "14155550100"), "longer prefixes work");
+	ok(!rv_ident_phone_allowed("1415", "12125550100"), "and hold others out");
 
 	/* the policy (5.3) */
 	rv_conf_defaults(&conf);
@@ -117,6 +136,22 @@ main(void)
 	is_str(policy(&conf, "x@blocked.example"), "session.email_blocklist.email_not_allowed",
 	       "a listed @domain");
 	is_str(policy(&conf, "x@sub.blocked.example"), "", "@domain does not match subdomains");
+	is_str(policy(&conf, "x@blocked.example."), "session.email_blocklist.invalid_email",
+	       "a trailing dot in a new address is refused (F9)");
+	is_str(policy(&conf, "x%evil.example@example.com"),
+	       "session.email_blocklist.invalid_email", "so is a %% (percent hack, F9)");
+	is_str(policy(&conf, "evil.example!x@example.com"),
+	       "session.email_blocklist.invalid_email", "and a ! (bang path, F9)");
+	set(&conf.ep_block, "@Bücher.example");
+	is_str(policy(&conf, "x@xn--bcher-kva.example"),
+	       "session.email_blocklist.email_not_allowed",
+	       "a Unicode entry matches the IDNA form of the domain");
+	is_str(policy(&conf, "x@BÜCHER.example"), "session.email_blocklist.email_not_allowed",
+	       "and its upper case (TR46 maps case)");
+	set(&conf.ep_block, "@xn--bcher-kva.example");
+	is_str(policy(&conf, "x@bücher.example"), "session.email_blocklist.email_not_allowed",
+	       "an IDNA entry matches the Unicode form of the domain");
+	set(&conf.ep_block, "bad@example.com @blocked.example FOO*@WILD.EXAMPLE");
 	is_str(policy(&conf, "foo-123@wild.example"), "session.email_blocklist.email_not_allowed",
 	       "a wildcard entry (EP-9)");
 	is_str(policy(&conf, "bar@wild.example"), "", "the wildcard needs its prefix");
