@@ -270,21 +270,26 @@ oldest_first(const void *a, const void *b)
 }
 
 int
+rv_account_lock_user(struct rv_txn *txn, const char *user, struct rv_err *err)
+{
+	struct rv_user u;
+	int rc;
+
+	rv_user_init(&u);
+	rc = rv_store_user_get(txn, user, true, &u, err);
+	rv_user_release(&u);
+	return rc < 0 ? -1 : 0;
+}
+
+int
 rv_account_record_add(struct rv_txn *txn, const struct rv_conf *conf,
 		      const struct rv_record *r, struct rv_err *err)
 {
 	struct cap_ctx x;
-	struct rv_user u;
 	size_t i, drop;
 	int rc;
 
-	/* the user's row, write-locked first: concurrent step-ups of one
-	 * user queue here instead of deadlocking on the owner index, which
-	 * each would read and then write */
-	rv_user_init(&u);
-	rc = rv_store_user_get(txn, r->creator, true, &u, err);
-	rv_user_release(&u);
-	if (rc < 0)
+	if (rv_account_lock_user(txn, r->creator, err) < 0)
 		return -1;
 	rc = -1;
 	memset(&x, 0, sizeof(x));
