@@ -1,7 +1,8 @@
 #!/bin/sh
 # t1400-verification-records: GET /api/verifications and
-# DELETE /api/verifications/:id as plain CGI: list and revoke, and every
-# error (DESIGN.md deviation 7)
+# DELETE /api/verifications/:handle-or-id as plain CGI: list (by handle,
+# never by id) and revoke (by either), and every error (DESIGN.md
+# deviation 7, issue 14)
 # The libraries are sourced from $top_srcdir (SC1091), which comes from the
 # environment (SC2154); the test bodies are strings for eval (SC2016), so the
 # variables set here for them look unused (SC2034) and the functions defined
@@ -65,15 +66,37 @@ check_error () {
 	check_body "$(jq -cn --arg c "$2" --arg m "$3" '{code: $c, message: $m}')"
 }
 
+# handles TOKEN ID...: from the list of TOKEN, the handle of each record ID
+# (the entry with its expiresAt) into $TRASH/handle.<ID>: 32 lowercase hex
+# characters
+handles () {
+	h_tok_=$1
+	shift
+	list "$h_tok_" && check_status 200 || return 1
+	for h_id_ in "$@"; do
+		jq -r --arg e "$(cat "$TRASH/exp.$h_id_")" \
+			'[.records[] | select(.expiresAt == $e) | .handle] |
+			 if length == 1 then .[0] else error("not one record expires at \($e)") end' \
+			"$TRASH/body" >"$TRASH/handle.$h_id_" &&
+		grep -xE "[0-9a-f]{32}" "$TRASH/handle.$h_id_" || return 1
+	done
+}
+
+# h ID: the handle of the record ID
+h () {
+	cat "$TRASH/handle.$1"
+}
+
 # expected_password ID...: the list of these Password records, in that order
 expected_password () {
 	for ep_id_ in "$@"; do
 		ep_exp_=$(cat "$TRASH/exp.$ep_id_") &&
+		ep_handle_=$(cat "$TRASH/handle.$ep_id_") &&
 		# created = expires - record-ttl (600 s, logto-spec 3.4)
 		ep_ms_=$(( $(date -u -d "$ep_exp_" +%s%3N) - 600000 )) &&
 		ep_created_=$(date -u -d "@$((ep_ms_ / 1000))" +%Y-%m-%dT%H:%M:%S).$(printf %03d $((ep_ms_ % 1000)))Z &&
-		jq -cn --arg id "$ep_id_" --arg c "$ep_created_" --arg e "$ep_exp_" \
-			'{id: $id, type: "Password", verified: true, identifier: null,
+		jq -cn --arg h "$ep_handle_" --arg c "$ep_created_" --arg e "$ep_exp_" \
+			'{handle: $h, type: "Password", verified: true, identifier: null,
 			  templateType: null, createdAt: $c, expiresAt: $e}' || return 1
 	done | jq -cs '{records: .}'
 }
@@ -93,6 +116,14 @@ test_expect_success 'setup: two Password records for alice, one for bob' '
 	test "$a1" != "$a2"
 '
 
+test_expect_success 'the list names each record by a distinct handle of 32 hex characters' '
+	handles "$tok" "$a1" "$a2" &&
+	handles "$btok" "$b1" &&
+	test "$(cat "$TRASH"/handle.* | sort -u | wc -l)" = 3 &&
+	test "$(h "$a1")" = "$("$ADMIN" record handle "$a1")" &&
+	test "$(h "$b1")" = "$("$ADMIN" record handle "$b1")"
+'
+
 test_expect_success 'the list: the caller'\''s records only, newest first, exact members' '
 	list "$tok" &&
 	check_status 200 &&
@@ -105,9 +136,10 @@ test_expect_success 'bob sees his own record only' '
 	check_body "$(expected_password "$b1")"
 '
 
-test_expect_success 'no code hash, tries, owner or creator in the list' '
+test_expect_success 'no record id, code hash, tries, owner, creator or action in the list' '
 	list "$tok" &&
-	! grep -E "code|tries|owner|creator|usesLeft|clientId|$alice" "$TRASH/body"
+	! grep -F -e "$a1" -e "$a2" "$TRASH/body" &&
+	! grep -E "\"id\"|code|tries|owner|creator|usesLeft|clientId|client|sid|action|$alice" "$TRASH/body"
 '
 
 test_expect_success 'HEAD on the list: 200, no body' '
@@ -131,12 +163,15 @@ test_expect_success 'a bad token: 401 auth.unauthorized' '
 	check_error 401 auth.unauthorized "$UNAUTHORIZED"
 '
 
-test_expect_success 'a third-party token: GET 200 (a read), DELETE 403' '
+test_expect_success 'a third-party token: GET 403 too (it would learn the handles), DELETE 403' '
 	t3=$(mint "$alice" --client-id other-app) &&
 	list "$t3" &&
-	check_status 200 &&
-	check_body "$(expected_password "$a2" "$a1")" &&
+	check_error 403 auth.third_party_application_forbidden \
+		"Third-party applications may not use this API." &&
 	revoke "$t3" "$a1" &&
+	check_error 403 auth.third_party_application_forbidden \
+		"Third-party applications may not use this API." &&
+	revoke "$t3" "$(h "$a1")" &&
 	check_error 403 auth.third_party_application_forbidden \
 		"Third-party applications may not use this API."
 '
@@ -145,20 +180,29 @@ test_expect_success 'the 403 revoked nothing' '
 	test "$(stepup "$alice" "$a1")" = verified
 '
 
-test_expect_success 'another user'\''s record: 404 verification_record.not_found, and it stays' '
+test_expect_success 'a handle is no step-up proof' '
+	grep -xE "[0-9a-f]{32}" "$TRASH/handle.$a1" &&
+	test "$(stepup "$alice" "$(h "$a1")")" = denied
+'
+
+test_expect_success 'another user'\''s record, by id or handle: 404 verification_record.not_found, and it stays' '
 	revoke "$tok" "$b1" &&
+	check_status 404 && check_body "$NOT_FOUND" &&
+	revoke "$tok" "$(h "$b1")" &&
 	check_status 404 && check_body "$NOT_FOUND" &&
 	test "$(stepup "$bob" "$b1")" = verified &&
 	list "$btok" && check_body "$(expected_password "$b1")"
 '
 
-test_expect_success 'an unknown well-formed id: the same 404' '
+test_expect_success 'an unknown well-formed id or handle: the same 404' '
 	revoke "$tok" 0123456789abcdefghijk &&
+	check_status 404 && check_body "$NOT_FOUND" &&
+	revoke "$tok" 0123456789abcdef0123456789abcdef &&
 	check_status 404 && check_body "$NOT_FOUND"
 '
 
-test_expect_success 'revoke an own record: 204, no body; no longer proof, no longer listed' '
-	revoke "$tok" "$a1" &&
+test_expect_success 'revoke an own record by its handle: 204, no body; no longer proof, no longer listed' '
+	revoke "$tok" "$(h "$a1")" &&
 	check_status 204 &&
 	test ! -s "$TRASH/body" &&
 	! grep -i "^Content-Type:" "$TRASH/headers" &&
@@ -168,7 +212,9 @@ test_expect_success 'revoke an own record: 204, no body; no longer proof, no lon
 	check_body "$(expected_password "$a2")"
 '
 
-test_expect_success 'revoke it twice: the same 404' '
+test_expect_success 'revoke it twice, by handle or by id: the same 404' '
+	revoke "$tok" "$(h "$a1")" &&
+	check_status 404 && check_body "$NOT_FOUND" &&
 	revoke "$tok" "$a1" &&
 	check_status 404 && check_body "$NOT_FOUND"
 '
@@ -177,6 +223,8 @@ test_expect_success 'an id the route takes but no record id can be (ABC_def-1): 
 	revoke "$tok" ABC_def-1 &&
 	check_status 404 && check_body "$NOT_FOUND" &&
 	revoke "$tok" "$(echo "$a2" | tr a-z A-Z)" &&
+	check_status 404 && check_body "$NOT_FOUND" &&
+	revoke "$tok" "$(h "$a2" | tr a-f A-F)" &&
 	check_status 404 && check_body "$NOT_FOUND" &&
 	test "$(stepup "$alice" "$a2")" = verified
 '
@@ -231,10 +279,23 @@ test_expect_success 'a disabled account center: 400 account_center.not_enabled' 
 	setup_instance
 '
 
-test_expect_success 'the revocation is audited with the record id, and the trail verifies' '
+test_expect_success 'revoke an own record by its id: 204; no longer proof, the list empty' '
+	a3=$(password "$tok") &&
+	revoke "$tok" "$a3" &&
+	check_status 204 &&
+	test "$(stepup "$alice" "$a3")" = denied &&
+	handles "$tok" "$a2" &&
+	list "$tok" &&
+	check_body "$(expected_password "$a2")"
+'
+
+test_expect_success 'the revocations are audited with the handle, never the id, and the trail verifies' '
 	"$ADMIN" audit show >audit.jsonl &&
-	test "$(jq -c "select(.event == \"record.revoked\") | [.user, .record, .client]" audit.jsonl)" = \
-		"[\"$alice\",\"$a1\",\"demo-app\"]" &&
+	jq -c "select(.event == \"record.revoked\") | [.user, .handle // .record, .client]" audit.jsonl >got &&
+	test "$(wc -l <got)" = 2 &&
+	test "$(head -n 1 got)" = "[\"$alice\",\"$(h "$a1")\",\"demo-app\"]" &&
+	test "$(tail -n 1 got)" = "[\"$alice\",\"$("$ADMIN" record handle "$a3")\",\"demo-app\"]" &&
+	! grep -F -e "$a1" -e "$a2" -e "$a3" -e "$b1" audit.jsonl &&
 	"$ADMIN" audit verify
 '
 

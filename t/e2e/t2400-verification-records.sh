@@ -1,6 +1,8 @@
 #!/bin/sh
 # t2400-verification-records: list and revoke records made by the real
-# endpoints, through lighttpd + FastCGI (DESIGN.md deviation 7)
+# endpoints, through lighttpd + FastCGI (DESIGN.md deviation 7): the list
+# names each record by a handle, never by its id, and a revocation takes
+# either (issue 14)
 # The libraries are sourced from $top_srcdir (SC1091), which comes from the
 # environment (SC2154); the test bodies are strings for eval (SC2016), so the
 # variables set here for them look unused (SC2034) and the functions defined
@@ -66,14 +68,16 @@ code () {
 }
 
 # row ID TYPE VERIFIED IDENTIFIER TEMPLATE: one expected list entry
-# (IDENTIFIER and TEMPLATE "" for null); createdAt = expiresAt - 600 s
+# (IDENTIFIER and TEMPLATE "" for null); createdAt = expiresAt - 600 s; the
+# record's handle is $TRASH/handle.<ID> (see handles)
 row () {
 	r_exp_=$(cat "$TRASH/exp.$1") &&
+	r_handle_=$(cat "$TRASH/handle.$1") &&
 	r_ms_=$(( $(date -u -d "$r_exp_" +%s%3N) - 600000 )) &&
 	r_created_=$(date -u -d "@$((r_ms_ / 1000))" +%Y-%m-%dT%H:%M:%S).$(printf %03d $((r_ms_ % 1000)))Z &&
-	jq -cn --arg id "$1" --arg t "$2" --argjson v "$3" --arg i "$4" --arg tpl "$5" \
+	jq -cn --arg h "$r_handle_" --arg t "$2" --argjson v "$3" --arg i "$4" --arg tpl "$5" \
 		--arg c "$r_created_" --arg e "$r_exp_" \
-		'{id: $id, type: $t, verified: $v,
+		'{handle: $h, type: $t, verified: $v,
 		  identifier: (if $i == "" then null else $i end),
 		  templateType: (if $tpl == "" then null else $tpl end),
 		  createdAt: $c, expiresAt: $e}'
@@ -94,7 +98,28 @@ rows () {
 	jq -cs "{records: .}" "$TRASH/want.rows" >"$TRASH/want.list"
 }
 
-# list TOKEN / revoke TOKEN ID
+# handles TOKEN ID...: from the list of TOKEN, the handle of each record ID
+# (the entry with its expiresAt) into $TRASH/handle.<ID>: 32 lowercase hex
+# characters, not the id
+handles () {
+	h_tok_=$1
+	shift
+	list "$h_tok_" && check_status 200 || return 1
+	for h_id_ in "$@"; do
+		jq -r --arg e "$(cat "$TRASH/exp.$h_id_")" \
+			'[.records[] | select(.expiresAt == $e) | .handle] |
+			 if length == 1 then .[0] else error("not one record expires at \($e)") end' \
+			"$TRASH/body" >"$TRASH/handle.$h_id_" &&
+		grep -xE "[0-9a-f]{32}" "$TRASH/handle.$h_id_" || return 1
+	done
+}
+
+# h ID: the handle of the record ID
+h () {
+	cat "$TRASH/handle.$1"
+}
+
+# list TOKEN / revoke TOKEN ID-OR-HANDLE
 list () {
 	http GET /api/verifications -H "Authorization: Bearer $1"
 }
@@ -124,6 +149,18 @@ test_expect_success 'setup: alice verifies her password, her e-mail, asks an SMS
 test_expect_success 'setup: bob verifies his password and asks a code' '
 	password "$btok" && keep BP && sleep 0.01 &&
 	send_code "$btok" email bob@example.com BindMfa && keep BE && code mail >/dev/null
+'
+
+test_expect_success 'the list names each record by a distinct handle, never by its id' '
+	handles "$tok" "$P" "$E" "$S" "$N" "$U" &&
+	handles "$btok" "$BP" "$BE" &&
+	cat "$TRASH"/handle.* | sort -u >all-handles &&
+	test "$(wc -l <all-handles)" = 7 &&
+	test "$(h "$P")" = "$("$ADMIN" record handle "$P")" &&
+	test "$(h "$BE")" = "$("$ADMIN" record handle "$BE")" &&
+	list "$tok" &&
+	! grep -F -e "$P" -e "$E" -e "$S" -e "$N" -e "$U" "$TRASH/body" &&
+	test "$(json_get "$TRASH/body" "[.records[] | has(\"id\")] | any")" = false
 '
 
 test_expect_success 'alice'\''s list: her five records, newest first, masked, exact' '
@@ -158,50 +195,69 @@ test_expect_success 'no token: 401 for the list and for a revocation' '
 	test "$(stepup "$alice" "$P")" = verified
 '
 
-test_expect_success 'a third-party app may list (200) but not revoke (403)' '
+test_expect_success 'a third-party app may neither list nor revoke: 403' '
 	t3=$(mint "$alice" --client-id other-app) &&
-	list "$t3" && check_status 200 &&
-	test "$(json_get "$TRASH/body" ".records | length")" = 5 &&
+	list "$t3" &&
+	check_status 403 && check_code auth.third_party_application_forbidden &&
+	! grep -F -e "$(h "$P")" -e "$P" "$TRASH/body" &&
+	revoke "$t3" "$(h "$P")" &&
+	check_status 403 && check_code auth.third_party_application_forbidden &&
 	revoke "$t3" "$P" &&
 	check_status 403 && check_code auth.third_party_application_forbidden &&
 	test "$(stepup "$alice" "$P")" = verified
 '
 
-test_expect_success 'bob cannot revoke alice'\''s record: 404, and it stays' '
+test_expect_success 'a handle is no step-up proof' '
+	grep -xE "[0-9a-f]{32}" "$TRASH/handle.$P" && grep -xE "[0-9a-f]{32}" "$TRASH/handle.$E" &&
+	test "$(stepup "$alice" "$(h "$P")")" = denied &&
+	test "$(stepup "$alice" "$(h "$E")")" = denied
+'
+
+test_expect_success 'bob cannot revoke alice'\''s record, by id or by handle: 404, and it stays' '
 	revoke "$btok" "$S" &&
 	check_status 404 && check_body "$NOT_FOUND" &&
 	revoke "$btok" "$N" &&
+	check_status 404 && check_body "$NOT_FOUND" &&
+	revoke "$btok" "$(h "$S")" &&
 	check_status 404 && check_body "$NOT_FOUND" &&
 	list "$tok" &&
 	test "$(json_get "$TRASH/body" ".records | length")" = 5
 '
 
-test_expect_success 'revoke the Password record: 204; no longer step-up proof, no longer listed' '
-	revoke "$tok" "$P" &&
+test_expect_success 'revoke the Password record by its handle: 204; no longer step-up proof, no longer listed' '
+	revoke "$tok" "$(h "$P")" &&
 	check_status 204 && test ! -s "$TRASH/body" &&
 	test "$(stepup "$alice" "$P")" = denied &&
 	list "$tok" &&
-	test "$(json_get "$TRASH/body" "[.records[].id] | join(\" \")")" = "$U $N $S $E"
+	test "$(json_get "$TRASH/body" "[.records[].handle] | join(\" \")")" = \
+		"$(h "$U") $(h "$N") $(h "$S") $(h "$E")"
 '
 
-test_expect_success 'revoke the verified e-mail record: 204, no longer proof' '
+test_expect_success 'revoke the verified e-mail record by its id: 204, no longer proof' '
 	revoke "$tok" "$E" &&
 	check_status 204 &&
 	test "$(stepup "$alice" "$E")" = denied &&
 	list "$tok" &&
-	test "$(json_get "$TRASH/body" "[.records[].id] | join(\" \")")" = "$U $N $S"
+	test "$(json_get "$TRASH/body" "[.records[].handle] | join(\" \")")" = \
+		"$(h "$U") $(h "$N") $(h "$S")"
 '
 
-test_expect_success 'revoke the same record again: 404' '
+test_expect_success 'revoke the same records again, by id or by handle: 404' '
 	revoke "$tok" "$E" &&
+	check_status 404 && check_body "$NOT_FOUND" &&
+	revoke "$tok" "$(h "$E")" &&
+	check_status 404 && check_body "$NOT_FOUND" &&
+	revoke "$tok" "$(h "$P")" &&
+	check_status 404 && check_body "$NOT_FOUND" &&
+	revoke "$tok" "$P" &&
 	check_status 404 && check_body "$NOT_FOUND"
 '
 
-test_expect_success 'the BindNewIdentifier record the caller created: revocable (204)' '
-	revoke "$tok" "$N" &&
+test_expect_success 'the BindNewIdentifier record the caller created: revocable by handle (204)' '
+	revoke "$tok" "$(h "$N")" &&
 	check_status 204 &&
 	list "$tok" &&
-	test "$(json_get "$TRASH/body" "[.records[].id] | join(\" \")")" = "$U $S"
+	test "$(json_get "$TRASH/body" "[.records[].handle] | join(\" \")")" = "$(h "$U") $(h "$S")"
 '
 
 test_expect_success 'its code no longer verifies: 400 verification_record.not_found' '
@@ -209,25 +265,36 @@ test_expect_success 'its code no longer verifies: 400 verification_record.not_fo
 	check_status 400 && check_code verification_record.not_found
 '
 
-test_expect_success 'a malformed id: 404' '
+test_expect_success 'a malformed id, a handle of no record: 404' '
 	revoke "$tok" "not-a-record" &&
+	check_status 404 && check_body "$NOT_FOUND" &&
+	revoke "$tok" 0123456789abcdef0123456789abcdef &&
+	check_status 404 && check_body "$NOT_FOUND" &&
+	revoke "$tok" "$(h "$S" | tr a-f A-F)" &&
 	check_status 404 && check_body "$NOT_FOUND" &&
 	revoke "$tok" "a.b" &&
 	check_status 404 && check_code request.not_found
 '
 
 test_expect_success 'bob'\''s records were not touched' '
+	grep -xE "[0-9a-f]{32}" "$TRASH/handle.$BE" && grep -xE "[0-9a-f]{32}" "$TRASH/handle.$BP" &&
 	list "$btok" &&
-	test "$(json_get "$TRASH/body" "[.records[].id] | join(\" \")")" = "$BE $BP" &&
+	test "$(json_get "$TRASH/body" "[.records[].handle] | join(\" \")")" = "$(h "$BE") $(h "$BP")" &&
 	test "$(stepup "$bob" "$BP")" = verified
 '
 
-test_expect_success 'three revocations in the audit trail, which verifies' '
+test_expect_success 'three revocations in the audit trail, by handle, which verifies' '
 	"$ADMIN" audit show >audit.jsonl &&
-	jq -r "select(.event == \"record.revoked\") | .record" audit.jsonl >revoked &&
-	printf "%s\n" "$P" "$E" "$N" >want &&
+	jq -r "select(.event == \"record.revoked\") | .handle // .record" audit.jsonl >revoked &&
+	printf "%s\n" "$(h "$P")" "$(h "$E")" "$(h "$N")" >want &&
 	test_cmp want revoked &&
 	"$ADMIN" audit verify
+'
+
+test_expect_success 'no record id in the audit trail or the log, not even of a DELETE by id' '
+	grep "audit: " "$TRASH/reverify.log" &&
+	! grep -F -e "$P" -e "$E" -e "$S" -e "$N" -e "$U" -e "$BP" -e "$BE" \
+		audit.jsonl "$TRASH/reverify.log"
 '
 
 test_done

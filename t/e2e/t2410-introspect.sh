@@ -1,7 +1,9 @@
 #!/bin/sh
 # t2410-introspect: POST /api/verifications/introspect through lighttpd +
 # FastCGI: a relying service checks a step-up record itself, in the spirit
-# of RFC 7662 (DESIGN.md deviations 4 and 7)
+# of RFC 7662 (DESIGN.md deviations 4 and 7); a record made for an action
+# answers only for that action, and consume consumes in either step-up mode
+# (issue 14)
 # The libraries are sourced from $top_srcdir (SC1091), which comes from the
 # environment (SC2154); the test bodies are strings for eval (SC2016), so the
 # variables set here for them look unused (SC2034) and the functions defined
@@ -59,9 +61,10 @@ keep () {
 	eval "$1=\$k_id_"
 }
 
-# password TOKEN: POST /api/verifications/password
+# password TOKEN [ACTION]: POST /api/verifications/password, for ACTION
 password () {
-	jq -cn --arg p "$PW" '{password: $p}' >"$TRASH/pw.json" &&
+	jq -cn --arg p "$PW" --arg a "${2-}" \
+		'{password: $p} + (if $a == "" then {} else {action: $a} end)' >"$TRASH/pw.json" &&
 	http POST /api/verifications/password "$TRASH/pw.json" -H "Authorization: Bearer $1"
 }
 
@@ -70,6 +73,17 @@ code () {
 	test "$(outbox_count "$1")" = 1 &&
 	outbox_code "$(outbox_last "$1")" &&
 	outbox_clear
+}
+
+# handle TOKEN ID: the handle GET /api/verifications lists for the record
+# ID (the entry with its expiresAt), as the audit trail names it
+handle () {
+	http GET /api/verifications -H "Authorization: Bearer $1" &&
+	check_status 200 >&2 &&
+	jq -r --arg e "$(cat "$TRASH/exp.$2")" \
+		'[.records[] | select(.expiresAt == $e) | .handle] |
+		 if length == 1 then .[0] else error("not one record expires at \($e)") end' \
+		"$TRASH/body" | grep -xE "[0-9a-f]{32}"
 }
 
 # created ID: the record's createdAt (= expiresAt - 600 s), ISO 8601 ms Z
@@ -122,7 +136,9 @@ test_expect_success 'setup: records of every kind' '
 	check_status 200 &&
 	send_code "$tok" email alice@example.com BindMfa && keep M &&
 	c=$(code mail) && verify_code "$tok" email alice@example.com "$M" "$c" &&
-	check_status 200
+	check_status 200 &&
+	password "$tok" payout && keep PA &&
+	HP=$(handle "$tok" "$P") && HBP=$(handle "$btok" "$BP")
 '
 
 test_expect_success 'a valid Password record: 200 active, type, verifiedAt, expiresAt, userId' '
@@ -132,10 +148,26 @@ test_expect_success 'a valid Password record: 200 active, type, verifiedAt, expi
 	check_body "$(active_password "$P" "$alice")"
 '
 
-test_expect_success 'the action is echoed back when active' '
-	introspect "$P" "$alice" "{\"action\":\"payout\"}" &&
+test_expect_success 'a record made for action payout: active for payout, and the answer names it' '
+	introspect "$PA" "$alice" "{\"action\":\"payout\"}" &&
 	check_status 200 &&
-	check_body "$(active_password "$P" "$alice" "{\"action\":\"payout\"}")"
+	check_body "$(active_password "$PA" "$alice" "{\"action\":\"payout\"}")"
+'
+
+test_expect_success 'a record made for payout: {"active":false} for another action and for none' '
+	introspect "$PA" "$alice" "{\"action\":\"transfer\"}" &&
+	check_status 200 && check_body "$INACTIVE" &&
+	introspect "$PA" "$alice" &&
+	check_status 200 && check_body "$INACTIVE"
+'
+
+test_expect_success 'a record made for payout is no step-up proof for the Account API' '
+	test "$(stepup "$alice" "$PA")" = denied
+'
+
+test_expect_success 'a record without action: {"active":false} for a question naming one' '
+	introspect "$E" "$alice" "{\"action\":\"payout\"}" &&
+	check_status 200 && check_body "$INACTIVE"
 '
 
 test_expect_success 'another configured client (payroll) may ask too' '
@@ -275,6 +307,17 @@ test_expect_success 'consume that is not a boolean, a userId that is not a strin
 	introspect "$P" "$alice" "{\"userId\":42}" &&
 	check_status 400 && check_code guard.invalid_input &&
 	introspect "$P" "$alice" "{\"action\":7}" &&
+	check_status 400 && check_code guard.invalid_input &&
+	test "$(json_get "$TRASH/body" ".data.issues[0].path | join(\".\")")" = action
+'
+
+test_expect_success 'an action outside [a-z0-9._:-]{1,64}: 400 guard.invalid_input naming action' '
+	introspect "$P" "$alice" "{\"action\":\"Pay Out\"}" &&
+	check_status 400 && check_code guard.invalid_input &&
+	test "$(json_get "$TRASH/body" ".data.issues[0].path | join(\".\")")" = action &&
+	introspect "$P" "$alice" "{\"action\":\"\"}" &&
+	check_status 400 && check_code guard.invalid_input &&
+	introspect "$P" "$alice" "{\"action\":\"$(printf "%065d" 0)\"}" &&
 	check_status 400 && check_code guard.invalid_input
 '
 
@@ -288,27 +331,54 @@ test_expect_success 'not JSON: 415; GET: 405 Allow: POST, OPTIONS' '
 	check_status 405 && grep -x "Allow: POST, OPTIONS" "$TRASH/headers"
 '
 
-test_expect_success 'window mode: consume is ignored, the record stays active' '
-	introspect "$P" "$alice" "{\"consume\":true}" &&
+test_expect_success 'window mode: without consume the record stays active' '
+	introspect "$P" "$alice" "{\"consume\":false}" &&
 	check_status 200 && check_body "$(active_password "$P" "$alice")" &&
-	introspect "$P" "$alice" "{\"consume\":true}" &&
+	introspect "$P" "$alice" &&
 	check_status 200 && check_body "$(active_password "$P" "$alice")" &&
 	test "$(stepup "$alice" "$P")" = verified
 '
 
-test_expect_success 'every answer is audited with the client, never the secret' '
+test_expect_success 'window mode: consume consumes: active with "consumed":true once, then inactive' '
+	password "$tok" && keep W &&
+	introspect "$W" "$alice" "{\"consume\":true}" &&
+	check_status 200 &&
+	check_body "$(active_password "$W" "$alice" "{\"consumed\":true}")" &&
+	introspect "$W" "$alice" "{\"consume\":true}" &&
+	check_status 200 && check_body "$INACTIVE" &&
+	introspect "$W" "$alice" &&
+	check_status 200 && check_body "$INACTIVE" &&
+	test "$(stepup "$alice" "$W")" = denied
+'
+
+test_expect_success 'window mode: consume for the right action consumes; for the wrong one nothing' '
+	password "$tok" payout && keep WA &&
+	introspect "$WA" "$alice" "{\"consume\":true,\"action\":\"transfer\"}" &&
+	check_status 200 && check_body "$INACTIVE" &&
+	introspect "$WA" "$alice" "{\"consume\":true,\"action\":\"payout\"}" &&
+	check_status 200 &&
+	check_body "$(active_password "$WA" "$alice" "{\"action\":\"payout\",\"consumed\":true}")" &&
+	introspect "$WA" "$alice" "{\"action\":\"payout\"}" &&
+	check_status 200 && check_body "$INACTIVE"
+'
+
+test_expect_success 'every answer is audited with the client and the handle, never the secret or the id' '
 	"$ADMIN" audit show >audit.jsonl &&
-	jq -c "select(.event == \"record.introspected\" and .record == \"$P\" and .user == \"$alice\")
+	jq -c "select(.event == \"record.introspected\" and .record == \"$HP\" and .user == \"$alice\")
 		| [.client, .active, .consumed]" audit.jsonl | sort -u >got &&
 	printf "%s\n" "[\"payments\",true,false]" >want &&
 	test_cmp want got &&
-	jq -c "select(.event == \"record.introspected\" and .record == \"$BP\")
+	jq -c "select(.event == \"record.introspected\" and .record == \"$HBP\")
 		| [.client, .user, .active]" audit.jsonl >got &&
 	printf "%s\n" "[\"payroll\",\"$bob\",true]" "[\"payments\",\"$alice\",false]" >want &&
 	test_cmp want got &&
-	test "$(jq -c "select(.event == \"record.introspected\" and .action != null) | [.action, .active]" audit.jsonl)" = \
-		"[\"payout\",true]" &&
+	jq -c "select(.event == \"record.introspected\" and .action != null) | [.action, .active, .consumed]" \
+		audit.jsonl >got &&
+	printf "%s\n" "[\"payout\",true,false]" "[\"transfer\",false,false]" "[\"payout\",false,false]" \
+		"[\"transfer\",false,false]" "[\"payout\",true,true]" "[\"payout\",false,false]" >want &&
+	test_cmp want got &&
 	! grep -F -e "$secret" -e "s3cret" audit.jsonl "$TRASH/reverify.log" &&
+	! grep -F -e "$P" -e "$BP" -e "$E" -e "$PA" -e "$W" -e "$WA" audit.jsonl &&
 	"$ADMIN" audit verify
 '
 
@@ -324,7 +394,7 @@ test_expect_success 'restart in single-use mode, 4 backends per program' '
 	stop_lighttpd &&
 	setup_instance "$DELIVERY" "$CLIENTS" "<verification step-up=\"single-use\"/>" &&
 	LIGHTTPD_MAX_PROCS=4 &&
-	start_lighttpd verification-password verification-introspect
+	start_lighttpd verification-password verification-introspect verification-records
 '
 
 test_expect_success 'single-use: without consume the record stays active' '
@@ -341,10 +411,13 @@ test_expect_success 'single-use: consuming for the wrong user consumes nothing' 
 	test "$(stepup "$alice" "$Q")" = verified
 '
 
-test_expect_success 'single-use: consume answers active once, then inactive' '
+test_expect_success 'single-use: consume answers active with "consumed":true once, then inactive' '
 	introspect "$Q" "$alice" "{\"consume\":true,\"action\":\"payout\"}" &&
+	check_status 200 && check_body "$INACTIVE" &&
+	test "$(stepup "$alice" "$Q")" = verified &&
+	introspect "$Q" "$alice" "{\"consume\":true}" &&
 	check_status 200 &&
-	check_body "$(active_password "$Q" "$alice" "{\"action\":\"payout\"}")" &&
+	check_body "$(active_password "$Q" "$alice" "{\"consumed\":true}")" &&
 	introspect "$Q" "$alice" "{\"consume\":true}" &&
 	check_status 200 && check_body "$INACTIVE" &&
 	introspect "$Q" "$alice" &&
@@ -354,6 +427,7 @@ test_expect_success 'single-use: consume answers active once, then inactive' '
 
 test_expect_success 'single-use: 16 concurrent consumes of one record, exactly one active' '
 	password "$tok" && keep C &&
+	HC=$(handle "$tok" "$C") &&
 	ibody "$C" "$alice" "{\"consume\":true}" &&
 	mkdir -p race &&
 	seq 1 16 | xargs -P 16 -I "{}" "$CURL" -q -s --max-time 30 -o "race/{}" \
@@ -366,7 +440,7 @@ test_expect_success 'single-use: 16 concurrent consumes of one record, exactly o
 	test "$(grep -cx "{\"active\":false}" answers)" = 15 &&
 	test "$(stepup "$alice" "$C")" = denied &&
 	"$ADMIN" audit show >audit.jsonl &&
-	test "$(jq -c "select(.event == \"record.introspected\" and .record == \"$C\") | .consumed" audit.jsonl |
+	test "$(jq -c "select(.event == \"record.introspected\" and .record == \"$HC\") | .consumed" audit.jsonl |
 		sort | uniq -c | tr -s " " | sed "s/^ //" | paste -sd, -)" = "15 false,1 true"
 '
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # t3030-stepup-modes: which records prove identity in logto-verification-id
-# (logto-spec 3.6, 3.7, 6.1) and the single-use mode (deviation 4)
+# (logto-spec 3.6, 3.7, 6.1) and the single-use mode (deviation 4); a
+# record bound to another session is no proof and is not used up (issue 14)
 # The libraries are sourced from $top_srcdir (SC1091), which comes from the
 # environment (SC2154); the test bodies are strings for eval (SC2016), so the
 # variables set here for them look unused (SC2034) and the functions defined
@@ -85,6 +86,16 @@ test_expect_success 'single-use mode: 16 concurrent changes with one record, one
 	sort codes | uniq -c >counts && cat counts &&
 	test "$(grep -c "^200$" codes)" = 1 &&
 	test "$(grep -c "^401$" codes)" = 15
+'
+
+test_expect_success 'single-use mode: a try from another session neither works nor uses the record up' '
+	s1=$(mint "$uid" --sid s1) && s2=$(mint "$uid" --sid s2) &&
+	r=$(step_up "$s1") &&
+	rename "$s2" alice_s2 "$r" &&
+	check_status 401 && check_code verification_record.permission_denied &&
+	rename "$s1" alice_s1 "$r" && check_status 200 &&
+	rename "$s1" alice_s1b "$r" &&
+	check_status 401 && check_code verification_record.permission_denied
 '
 
 test_done

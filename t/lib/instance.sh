@@ -15,10 +15,12 @@ ISSUER=https://issuer.test
 AUDIENCE=reverify
 export ADMIN ISSUER AUDIENCE
 
-# instance_auth_ [EXTRA ATTRIBUTES]: the <auth> line of the instance
+# instance_auth_ [EXTRA ATTRIBUTES]: the <auth> line of the instance; its
+# first-party clients are $INSTANCE_FIRST_PARTY (default demo-app, a list)
 instance_auth_ () {
-	printf '<auth issuer="%s" audience="%s" jwks="%s" local-key="%s" first-party="demo-app" %s/>' \
-		"$ISSUER" "$AUDIENCE" "$TRASH/jwks.json" "$TRASH/local.jwk" "${1-}"
+	printf '<auth issuer="%s" audience="%s" jwks="%s" local-key="%s" first-party="%s" %s/>' \
+		"$ISSUER" "$AUDIENCE" "$TRASH/jwks.json" "$TRASH/local.jwk" \
+		"${INSTANCE_FIRST_PARTY:-demo-app}" "${1-}"
 }
 
 # setup_instance [XML LINE...]: write the config (store, auth, and the
