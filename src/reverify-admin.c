@@ -506,7 +506,7 @@ id_free(struct rv_txn *txn, const char *id, struct rv_err *err)
 	rc = rv_store_user_get(txn, id, true, &other, err);
 	rv_user_release(&other);
 	if (rc == 1)
-		return rv_err_set(err, 422, "user.id_already_in_use",
+		return rv_err_set(err, "user.id_already_in_use",
 				  "user id '%s' exists", id);
 	return rc < 0 ? rc : 0;
 }
@@ -543,11 +543,11 @@ free_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *er
 	rv_user_init(&other);
 	rc = rv_store_user_by_username(txn, u->username, &other, err);
 	if (rc == 1)
-		rc = rv_err_set(err, 422, "user.username_already_in_use", "taken");
+		rc = rv_err_set(err, "user.username_already_in_use", "taken");
 	if (rc == 0 && (rc = rv_store_user_by_email(txn, u->email, &other, err)) == 1)
-		rc = rv_err_set(err, 422, "user.email_already_in_use", "taken");
+		rc = rv_err_set(err, "user.email_already_in_use", "taken");
 	if (rc == 0 && (rc = rv_store_user_by_phone(txn, u->phone, &other, err)) == 1)
-		rc = rv_err_set(err, 422, "user.phone_already_in_use", "taken");
+		rc = rv_err_set(err, "user.phone_already_in_use", "taken");
 	rv_user_release(&other);
 	return rc;
 }

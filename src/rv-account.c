@@ -110,7 +110,7 @@ rv_account_gate(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 	req->caller = c;
 	/* logto-spec 1.2 step 9: after authentication, before the body */
 	if (!req->conf->ac_enabled)
-		return rv_err_set(err, 400, "account_center.not_enabled",
+		return rv_err_set(err, "account_center.not_enabled",
 				  "the account center is disabled");
 	return 0;
 }
@@ -134,14 +134,14 @@ rv_account_user(struct rv_txn *txn, const struct rv_caller *c, bool rmw,
 		rc = rv_store_user_get(txn, c->user, rmw, u, err);
 	}
 	if (rc == 0)
-		return rv_err_set(err, 404, "entity.not_found",
+		return rv_err_set(err, "entity.not_found",
 				  "the caller's user does not exist");
 	if (rc < 0)
 		return -1;
 	/* Logto revokes a suspended user's tokens; we verify tokens
 	 * locally, so every route asks (F3) */
 	if (u->suspended) {
-		rv_err_set(err, 401, "user.suspended", "user '%s' is suspended", u->id);
+		rv_err_set(err, "user.suspended", "user '%s' is suspended", u->id);
 		rv_user_release(u);
 		rv_user_init(u);
 		return -1;
@@ -312,7 +312,7 @@ out:
 int
 rv_account_stepup_denied(struct rv_err *err)
 {
-	rv_err_set(err, 401, "verification_record.permission_denied",
+	rv_err_set(err, "verification_record.permission_denied",
 		   "no valid step-up record in logto-verification-id");
 	rv_err_header(err, "WWW-Authenticate",
 		      "Bearer error=\"insufficient_user_authentication\", "

@@ -247,23 +247,23 @@ check_algorithms(const char *list, struct rv_err *err)
 		char name[16];
 
 		if (n >= sizeof(name))
-			return rv_err_set(err, 500, RV_E_INTERNAL, "<auth "
+			return rv_err_set(err, RV_E_INTERNAL, "<auth "
 					  "algorithms>: '%.*s...' is not "
 					  "supported", (int)sizeof(name), w);
 		memcpy(name, w, n);
 		name[n] = '\0';
 		if (strcmp(name, "none") == 0 || strncmp(name, "HS", 2) == 0)
-			return rv_err_set(err, 500, RV_E_INTERNAL, "<auth "
+			return rv_err_set(err, RV_E_INTERNAL, "<auth "
 					  "algorithms>: '%s' is refused (only "
 					  "public-key signatures)", name);
 		if (find_alg(name) == NULL)
-			return rv_err_set(err, 500, RV_E_INTERNAL, "<auth "
+			return rv_err_set(err, RV_E_INTERNAL, "<auth "
 					  "algorithms>: '%s' is not supported "
 					  "(RS*, PS*, ES* only)", name);
 		count++;
 	}
 	if (count == 0)
-		return rv_err_set(err, 500, RV_E_INTERNAL,
+		return rv_err_set(err, RV_E_INTERNAL,
 				  "<auth algorithms> names no algorithm");
 	return 0;
 }
@@ -278,7 +278,7 @@ key_error(struct rv_err *err, const char *path, size_t i, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	return rv_err_set(err, 500, RV_E_INTERNAL, "JWKS '%s': key %zu %s",
+	return rv_err_set(err, RV_E_INTERNAL, "JWKS '%s': key %zu %s",
 			  path, i, why);
 }
 
@@ -457,32 +457,32 @@ load_jwks(const struct rv_conf *conf, struct rv_err *err)
 	int rc = -1;
 
 	if (path == NULL || *path == '\0')
-		return rv_err_set(err, 500, RV_E_INTERNAL, "<auth jwks> is "
+		return rv_err_set(err, RV_E_INTERNAL, "<auth jwks> is "
 				  "not set (required in jwt mode)");
 	if ((f = fopen(path, "re")) == NULL)
-		return rv_err_set(err, 500, RV_E_INTERNAL, "cannot open JWKS "
+		return rv_err_set(err, RV_E_INTERNAL, "cannot open JWKS "
 				  "'%s': %s", path, strerror(errno));
 	/* whoever can write the key set can sign tokens (security review F15) */
 	if (fstat(fileno(f), &sb) != 0 || (why = rv_file_unsafe(path, &sb)) != NULL) {
 		fclose(f);
-		return rv_err_set(err, 500, RV_E_INTERNAL, "the JWKS '%s' %s", path,
+		return rv_err_set(err, RV_E_INTERNAL, "the JWKS '%s' %s", path,
 				  why != NULL ? why : strerror(errno));
 	}
 	root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
 	fclose(f);
 	if (root == NULL)
-		return rv_err_set(err, 500, RV_E_INTERNAL,
+		return rv_err_set(err, RV_E_INTERNAL,
 				  "JWKS '%s' is not valid JSON: line %d: %s",
 				  path, jerr.line, jerr.text);
 	arr = json_object_get(root, "keys");
 	if (!json_is_array(arr)) {
-		rv_err_set(err, 500, RV_E_INTERNAL, "JWKS '%s' is not a key "
+		rv_err_set(err, RV_E_INTERNAL, "JWKS '%s' is not a key "
 			   "set (no \"keys\" array)", path);
 		goto out;
 	}
 	total = json_array_size(arr);
 	if (total == 0 || total > JWKS_MAX_KEYS) {
-		rv_err_set(err, 500, RV_E_INTERNAL, "JWKS '%s' has %zu keys "
+		rv_err_set(err, RV_E_INTERNAL, "JWKS '%s' has %zu keys "
 			   "(1 to %d expected)", path, total, JWKS_MAX_KEYS);
 		goto out;
 	}
@@ -498,14 +498,14 @@ load_jwks(const struct rv_conf *conf, struct rv_err *err)
 			n++;
 	}
 	if (n == 0) {
-		rv_err_set(err, 500, RV_E_INTERNAL, "JWKS '%s' has no usable "
+		rv_err_set(err, RV_E_INTERNAL, "JWKS '%s' has no usable "
 			   "signature key (%zu skipped: encryption keys, or no "
 			   "allowed algorithm fits)", path, skipped);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
 		if (n > 1 && set[i].kid == NULL) {
-			rv_err_set(err, 500, RV_E_INTERNAL, "JWKS '%s': a "
+			rv_err_set(err, RV_E_INTERNAL, "JWKS '%s': a "
 				   "key has no kid, which only a single key "
 				   "may lack", path);
 			goto out;
@@ -515,7 +515,7 @@ load_jwks(const struct rv_conf *conf, struct rv_err *err)
 				char b[48];
 
 				show(set[i].kid, b, sizeof(b));
-				rv_err_set(err, 500, RV_E_INTERNAL, "JWKS "
+				rv_err_set(err, RV_E_INTERNAL, "JWKS "
 					   "'%s': kid '%s' is used twice",
 					   path, b);
 				goto out;
@@ -539,10 +539,10 @@ rv_auth_setup(const struct rv_conf *conf, struct rv_err *err)
 	if (conf->auth_mode != RV_CONF_AUTH_JWT)
 		return 0;
 	if (conf->auth_issuer == NULL || *conf->auth_issuer == '\0')
-		return rv_err_set(err, 500, RV_E_INTERNAL, "<auth issuer> is "
+		return rv_err_set(err, RV_E_INTERNAL, "<auth issuer> is "
 				  "not set (required in jwt mode)");
 	if (conf->auth_audience == NULL || *conf->auth_audience == '\0')
-		return rv_err_set(err, 500, RV_E_INTERNAL, "<auth audience> "
+		return rv_err_set(err, RV_E_INTERNAL, "<auth audience> "
 				  "is not set (required in jwt mode)");
 	if (check_algorithms(conf->auth_algorithms, err) < 0)
 		return -1;
@@ -562,7 +562,7 @@ unauthorized(struct rv_err *err, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	rv_err_header(err, "WWW-Authenticate", INVALID_TOKEN);
-	return rv_err_set(err, 401, "auth.unauthorized", "%s", why);
+	return rv_err_set(err, "auth.unauthorized", "%s", why);
 }
 
 /* jansson's error text quotes the input ("near '...'"), which must not
@@ -908,7 +908,7 @@ check_claims(const struct rv_conf *conf, json_t *claims, struct rv_caller *c,
 			 rv_conf_list_has(conf->auth_first_party, c->client_id);
 	c->exp = exp;
 	if (!rv_auth_has_scope(c, "openid"))
-		return rv_err_set(err, 403, "auth.forbidden",
+		return rv_err_set(err, "auth.forbidden",
 				  "token scope lacks openid");
 	return 0;
 }
@@ -1036,7 +1036,7 @@ jwt_caller(struct rv_req *req, struct rv_caller *c, struct rv_err *err)
 	/* an empty header counts as missing, as in Logto (a falsy string) */
 	if (h == NULL || *h == '\0') {
 		rv_err_header(err, "WWW-Authenticate", REALM);
-		return rv_err_set(err, 401, "auth.authorization_header_missing",
+		return rv_err_set(err, "auth.authorization_header_missing",
 				  "no Authorization header");
 	}
 	if (strncmp(h, "Bearer ", 7) != 0) {
@@ -1047,7 +1047,7 @@ jwt_caller(struct rv_req *req, struct rv_caller *c, struct rv_err *err)
 					      "Bearer");
 		}
 		rv_err_header(err, "WWW-Authenticate", INVALID_TOKEN);
-		return rv_err_set(err, 401,
+		return rv_err_set(err,
 				  "auth.authorization_token_type_not_supported",
 				  "Authorization is not of type Bearer");
 	}
@@ -1058,7 +1058,7 @@ jwt_caller(struct rv_req *req, struct rv_caller *c, struct rv_err *err)
 	if (len == 0)
 		return unauthorized(err, "empty bearer token");
 	if (keys == NULL)
-		return rv_err_set(err, 500, RV_E_INTERNAL,
+		return rv_err_set(err, RV_E_INTERNAL,
 				  "no JWKS loaded (rv_auth_setup not called)");
 	judge = token_judge(req->conf);
 	if (token_cached(req->conf, token, len, judge, c))
@@ -1078,11 +1078,11 @@ remote_user_caller(struct rv_req *req, struct rv_caller *c, struct rv_err *err)
 	const char *u = rv_req_param(req, "REMOTE_USER");
 
 	if (u == NULL || *u == '\0')
-		return rv_err_set(err, 401, "auth.unauthorized",
+		return rv_err_set(err, "auth.unauthorized",
 				  "REMOTE_USER is not set (is the location "
 				  "protected by the web server?)");
 	if (strlen(u) >= sizeof(c->user) || !clean_text(u))
-		return rv_err_set(err, 401, "auth.unauthorized",
+		return rv_err_set(err, "auth.unauthorized",
 				  "REMOTE_USER is longer than 255 bytes, not "
 				  "UTF-8 or has control characters");
 	rv_strlcpy(c->user, u, sizeof(c->user));
@@ -1122,7 +1122,7 @@ rv_auth_require_first_party(const struct rv_caller *c, struct rv_err *err)
 
 	if (c->first_party)
 		return 0;
-	return rv_err_set(err, 403, "auth.third_party_application_forbidden",
+	return rv_err_set(err, "auth.third_party_application_forbidden",
 			  "client '%s' is not in <auth first-party>",
 			  show(c->client_id, b, sizeof(b)));
 }
@@ -1160,7 +1160,7 @@ write_temp(const char *path, const char *data, size_t len, mode_t mode,
 	if ((fd = mkstemp(tmp)) < 0) {
 		e = errno;
 		free(tmp);
-		return rv_err_set(err, 500, RV_E_INTERNAL, "cannot create a "
+		return rv_err_set(err, RV_E_INTERNAL, "cannot create a "
 				  "file next to '%s': %s", path, strerror(e));
 	}
 	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 ||
@@ -1169,14 +1169,14 @@ write_temp(const char *path, const char *data, size_t len, mode_t mode,
 		close(fd);
 		unlink(tmp);
 		free(tmp);
-		return rv_err_set(err, 500, RV_E_INTERNAL, "cannot write a "
+		return rv_err_set(err, RV_E_INTERNAL, "cannot write a "
 				  "file next to '%s': %s", path, strerror(e));
 	}
 	if (close(fd) < 0) {
 		e = errno;
 		unlink(tmp);
 		free(tmp);
-		return rv_err_set(err, 500, RV_E_INTERNAL, "cannot write a "
+		return rv_err_set(err, RV_E_INTERNAL, "cannot write a "
 				  "file next to '%s': %s", path, strerror(e));
 	}
 	*tmp_r = tmp;
@@ -1194,20 +1194,20 @@ read_jwks(const char *path, struct rv_err *err)
 	if ((f = fopen(path, "re")) == NULL) {
 		if (errno == ENOENT)
 			return json_pack("{s:[]}", "keys");
-		rv_err_set(err, 500, RV_E_INTERNAL, "cannot open JWKS '%s': %s",
+		rv_err_set(err, RV_E_INTERNAL, "cannot open JWKS '%s': %s",
 			   path, strerror(errno));
 		return NULL;
 	}
 	root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
 	fclose(f);
 	if (root == NULL) {
-		rv_err_set(err, 500, RV_E_INTERNAL, "JWKS '%s' is not valid "
+		rv_err_set(err, RV_E_INTERNAL, "JWKS '%s' is not valid "
 			   "JSON: line %d: %s", path, jerr.line, jerr.text);
 		return NULL;
 	}
 	if (!json_is_array(json_object_get(root, "keys"))) {
 		json_decref(root);
-		rv_err_set(err, 500, RV_E_INTERNAL, "JWKS '%s' is not a key "
+		rv_err_set(err, RV_E_INTERNAL, "JWKS '%s' is not a key "
 			   "set (no \"keys\" array)", path);
 		return NULL;
 	}
@@ -1232,12 +1232,12 @@ rv_auth_keygen(const char *key_path, const char *jwks_path, bool overwrite,
 		return -1;
 	jwk = cjose_jwk_create_EC_random(CJOSE_JWK_EC_P_384, &cerr);
 	if (jwk == NULL)
-		return rv_err_set(err, 500, RV_E_INTERNAL, "cannot create a "
+		return rv_err_set(err, RV_E_INTERNAL, "cannot create a "
 				  "P-384 key: %s", cerr.message);
 	if (!cjose_jwk_set_kid(jwk, kid, 16, &cerr) ||
 	    (priv = cjose_jwk_to_json(jwk, true, &cerr)) == NULL ||
 	    (pub = cjose_jwk_to_json(jwk, false, &cerr)) == NULL) {
-		rv_err_set(err, 500, RV_E_INTERNAL, "cannot export the new "
+		rv_err_set(err, RV_E_INTERNAL, "cannot export the new "
 			   "key: %s", cerr.message);
 		goto out;
 	}
@@ -1258,7 +1258,7 @@ rv_auth_keygen(const char *key_path, const char *jwks_path, bool overwrite,
 	    json_object_set_new(pubj, "use", json_string("sig")) < 0 ||
 	    json_object_set_new(pubj, "alg", json_string("ES384")) < 0 ||
 	    json_array_append(json_object_get(jwks, "keys"), pubj) < 0) {
-		rv_err_set(err, 500, RV_E_INTERNAL, "cannot build the JWKS");
+		rv_err_set(err, RV_E_INTERNAL, "cannot build the JWKS");
 		goto out;
 	}
 	jwks_text = json_dumps(jwks, JSON_INDENT(2));
@@ -1274,21 +1274,21 @@ rv_auth_keygen(const char *key_path, const char *jwks_path, bool overwrite,
 		fd = open(key_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
 			  O_NOFOLLOW, 0600);
 		if (fd < 0) {
-			rv_err_set(err, 500, RV_E_INTERNAL, "cannot create key "
+			rv_err_set(err, RV_E_INTERNAL, "cannot create key "
 				   "file '%s': %s", key_path, strerror(errno));
 			goto out;
 		}
 		created = true;
 		if (fchmod(fd, 0600) < 0 || write_all(fd, keyfile, klen) < 0 ||
 		    fsync(fd) < 0) {
-			rv_err_set(err, 500, RV_E_INTERNAL, "cannot write key "
+			rv_err_set(err, RV_E_INTERNAL, "cannot write key "
 				   "file '%s': %s", key_path, strerror(errno));
 			goto out;
 		}
 		e = close(fd);
 		fd = -1;
 		if (e < 0) {
-			rv_err_set(err, 500, RV_E_INTERNAL, "cannot write key "
+			rv_err_set(err, RV_E_INTERNAL, "cannot write key "
 				   "file '%s': %s", key_path, strerror(errno));
 			goto out;
 		}
@@ -1303,14 +1303,14 @@ rv_auth_keygen(const char *key_path, const char *jwks_path, bool overwrite,
 			goto out;
 	}
 	if (rename(jwks_tmp, jwks_path) < 0) {
-		rv_err_set(err, 500, RV_E_INTERNAL, "cannot replace JWKS "
+		rv_err_set(err, RV_E_INTERNAL, "cannot replace JWKS "
 			   "'%s': %s", jwks_path, strerror(errno));
 		goto out;
 	}
 	free(jwks_tmp);
 	jwks_tmp = NULL;
 	if (key_tmp != NULL && rename(key_tmp, key_path) < 0) {
-		rv_err_set(err, 500, RV_E_INTERNAL, "cannot replace key file "
+		rv_err_set(err, RV_E_INTERNAL, "cannot replace key file "
 			   "'%s' (the JWKS already has the new key): %s",
 			   key_path, strerror(errno));
 		goto out;
@@ -1359,12 +1359,12 @@ read_small_file(const char *path, size_t max, char **buf_r, size_t *len_r,
 	int fd, e;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return rv_err_set(err, 500, RV_E_INTERNAL, "cannot open "
+		return rv_err_set(err, RV_E_INTERNAL, "cannot open "
 				  "'%s': %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    (unsigned long long)st.st_size > max) {
 		close(fd);
-		return rv_err_set(err, 500, RV_E_INTERNAL, "'%s' is not a "
+		return rv_err_set(err, RV_E_INTERNAL, "'%s' is not a "
 				  "regular file of at most %zu bytes", path,
 				  max);
 	}
@@ -1379,7 +1379,7 @@ read_small_file(const char *path, size_t max, char **buf_r, size_t *len_r,
 			close(fd);
 			rv_wipe(buf, len);
 			free(buf);
-			return rv_err_set(err, 500, RV_E_INTERNAL, "cannot "
+			return rv_err_set(err, RV_E_INTERNAL, "cannot "
 					  "read '%s': %s", path, strerror(e));
 		}
 		len += (size_t)n;
@@ -1419,18 +1419,18 @@ rv_auth_mint(const char *key_path, const char *issuer, const char *audience,
 	if ((bad = rv_auth_jwk_bad_member(jk)) != NULL) {
 		rv_json_wipe_strings(jk);
 		json_decref(jk);
-		return rv_err_set(err, 500, RV_E_INTERNAL, "key file '%s' has "
+		return rv_err_set(err, RV_E_INTERNAL, "key file '%s' has "
 				  "a bad \"%s\" (misplaced \"=\" padding)",
 				  key_path, bad);
 	}
 	if (jk == NULL)
-		return rv_err_set(err, 500, RV_E_INTERNAL, "key file '%s' is "
+		return rv_err_set(err, RV_E_INTERNAL, "key file '%s' is "
 				  "not JSON", key_path);
 	jwk = cjose_jwk_import_json(jk, &cerr);
 	rv_json_wipe_strings(jk);
 	json_decref(jk);
 	if (jwk == NULL)
-		return rv_err_set(err, 500, RV_E_INTERNAL, "key file '%s' is "
+		return rv_err_set(err, RV_E_INTERNAL, "key file '%s' is "
 				  "not a JWK: %s", key_path, cerr.message);
 	switch (cjose_jwk_get_kty(jwk, &cerr)) {
 	case CJOSE_JWK_KTY_RSA:
@@ -1457,7 +1457,7 @@ rv_auth_mint(const char *key_path, const char *issuer, const char *audience,
 		break;
 	}
 	if (alg == NULL) {
-		rv_err_set(err, 500, RV_E_INTERNAL, "key file '%s' holds "
+		rv_err_set(err, RV_E_INTERNAL, "key file '%s' holds "
 			   "neither an RSA nor a P-256/384/521 key", key_path);
 		goto out;
 	}
@@ -1469,7 +1469,7 @@ rv_auth_mint(const char *key_path, const char *issuer, const char *audience,
 	    !cjose_header_set(hdr, "typ", "at+jwt", &cerr) ||
 	    (kid != NULL &&
 	     !cjose_header_set(hdr, CJOSE_HDR_KID, kid, &cerr))) {
-		rv_err_set(err, 500, RV_E_INTERNAL, "cannot build a JWS "
+		rv_err_set(err, RV_E_INTERNAL, "cannot build a JWS "
 			   "header: %s", cerr.message);
 		goto out;
 	}
@@ -1488,14 +1488,14 @@ rv_auth_mint(const char *key_path, const char *issuer, const char *audience,
 	    json_object_set_new(claims, "exp", json_integer(now + ttl)) < 0 ||
 	    json_object_set_new(claims, "jti", json_string(jti)) < 0 ||
 	    (payload = json_dumps(claims, JSON_COMPACT)) == NULL) {
-		rv_err_set(err, 500, RV_E_INTERNAL, "cannot build the claims "
+		rv_err_set(err, RV_E_INTERNAL, "cannot build the claims "
 			   "(a value is not UTF-8?)");
 		goto out;
 	}
 	if ((jws = cjose_jws_sign(jwk, hdr, (const uint8_t *)payload,
 				  strlen(payload), &cerr)) == NULL ||
 	    !cjose_jws_export(jws, &ser, &cerr)) {
-		rv_err_set(err, 500, RV_E_INTERNAL, "cannot sign with key "
+		rv_err_set(err, RV_E_INTERNAL, "cannot sign with key "
 			   "file '%s' (not a private key?): %s", key_path,
 			   cerr.message);
 		goto out;

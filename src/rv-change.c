@@ -70,7 +70,7 @@ static int
 field_editable(int field, struct rv_err *err)
 {
 	if (field != RV_FIELD_EDIT)
-		return rv_err_set(err, 400, "account_center.field_not_editable",
+		return rv_err_set(err, "account_center.field_not_editable",
 				  "the field is not editable");
 	return 0;
 }
@@ -79,7 +79,7 @@ static int
 need_scope(const struct rv_req *req, const char *scope, struct rv_err *err)
 {
 	if (!rv_auth_has_scope(req->caller, scope))
-		return rv_err_set(err, 400, "auth.unauthorized",
+		return rv_err_set(err, RV_E_SCOPE,
 				  "the token lacks the %s scope", scope);
 	return 0;
 }
@@ -286,7 +286,7 @@ rv_change_password(struct rv_req *req, struct rv_err *err)
 				  req->conf, &herr) : 0;
 	rv_err_release(&herr);
 	if (same == 1) {
-		rv_err_set(err, 422, "user.same_password", "the new password is the current one");
+		rv_err_set(err, "user.same_password", "the new password is the current one");
 		goto out;
 	}
 	if (rv_password_hash(p.password, strlen(p.password), req->conf, &p.new_hash, err) < 0 ||
@@ -369,7 +369,7 @@ primary_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err 
 			   (p->email ? p->after.phone != NULL : p->after.email != NULL);
 
 		if (left == 0)
-			return rv_err_set(err, 400, "user.last_sign_in_method_required",
+			return rv_err_set(err, "user.last_sign_in_method_required",
 					  "removing the last identifier");
 		set_field(p->email ? &p->after.email : &p->after.phone, NULL);
 	} else {
@@ -386,12 +386,12 @@ primary_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err 
 		    strcmp(b.creator, p->after.id) != 0 ||
 		    strcmp(b.template_type, "BindNewIdentifier") != 0 ||
 		    b.action[0] != '\0' || !rv_account_bound(&b, p->req->caller))
-			return rv_err_set(err, 400, "verification_record.not_found",
+			return rv_err_set(err, "verification_record.not_found",
 					  "no verified record for the new %s",
 					  p->email ? "e-mail" : "phone");
 		if ((rc = collides(txn, p, err)) != 0)
 			return rc < 0 ? -1 :
-			       rv_err_set(err, 422, p->email ? "user.email_already_in_use" :
+			       rv_err_set(err, p->email ? "user.email_already_in_use" :
 					  "user.phone_already_in_use", "taken by another user");
 		/* used up by the change it serves (F7) */
 		if (rv_store_record_del(txn, b.id, err) < 0)
@@ -497,7 +497,7 @@ profile_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err 
 		if (json_is_null(p->username)) {
 			/* removing the username: another identifier must stay */
 			if (u.email == NULL && u.phone == NULL) {
-				rv_err_set(err, 400, "user.last_sign_in_method_required",
+				rv_err_set(err, "user.last_sign_in_method_required",
 					   "the username is the last identifier");
 				goto out;
 			}
@@ -561,7 +561,7 @@ rv_change_profile(struct rv_req *req, json_t **profile_r, struct rv_err *err)
 	if (rv_auth_require_first_party(req->caller, err) < 0 ||
 	    need_scope(req, "profile", err) < 0 ||
 	    (json_object_get(req->json, "customData") != NULL &&
-	     rv_err_set(err, 400, "account_center.field_not_editable",
+	     rv_err_set(err, "account_center.field_not_editable",
 			"customData is not kept by reverify") < 0) ||
 	    (p.name != NULL && field_editable(conf->ac_name, err) < 0) ||
 	    (p.avatar != NULL && field_editable(conf->ac_avatar, err) < 0) ||

@@ -361,7 +361,7 @@ rv_code_send(struct rv_store *st, const struct rv_conf *conf,
 	/* the countries SMS may go to, before anything is reserved or sent
 	 * (not in Logto; security review F5) */
 	if (!email && !rv_ident_phone_allowed(conf->del_sms_prefixes, value)) {
-		rv_err_set(err, 422, "reverify.phone_not_allowed",
+		rv_err_set(err, "reverify.phone_not_allowed",
 			   "the number is outside <delivery sms-prefixes>");
 		goto out;
 	}
@@ -369,13 +369,13 @@ rv_code_send(struct rv_store *st, const struct rv_conf *conf,
 	if (rv_store_txn(st, rv_store_sync_limits(st), send_reserve, &s, err) < 0)
 		goto out;
 	if (s.outcome == SEND_LIMITED) {
-		rv_err_set(err, 429, "request.message_rate_limited",
+		rv_err_set(err, "request.message_rate_limited",
 			   "a send limit is reached (recipient, caller or site)");
 		rv_err_header(err, "Retry-After", "%lld", s.retry_after > 0 ? s.retry_after : 1);
 		goto out;
 	}
 	if (s.outcome == SEND_NO_CHANNEL) {
-		rv_err_set(err, 501, "connector.not_found", "no %s delivery configured",
+		rv_err_set(err, "connector.not_found", "no %s delivery configured",
 			   email ? "e-mail" : "SMS");
 		rv_err_var(err, "type", "%s", email ? "Email" : "Sms");
 		goto out;
@@ -469,7 +469,7 @@ suspended(struct rv_txn *txn, const struct verify_ctx *v, struct rv_err *err)
 	rv_user_init(&u);
 	rc = rv_store_user_get(txn, v->me, false, &u, err);
 	if (rc == 1 && u.suspended)
-		rc = rv_err_set(err, 401, "user.suspended", "user '%s' is suspended", u.id);
+		rc = rv_err_set(err, "user.suspended", "user '%s' is suspended", u.id);
 	rv_user_release(&u);
 	return rc < 0 ? -1 : 0;
 }
@@ -597,12 +597,12 @@ rv_code_verify(struct rv_store *st, const struct rv_conf *conf,
 			 verify_body, &v, err) < 0)
 		return -1;
 	if (v.missing)
-		return rv_err_set(err, 400, "verification_record.not_found",
+		return rv_err_set(err, "verification_record.not_found",
 				  "no live %s code record of the caller with that id",
 				  email ? "e-mail" : "phone");
 	if (v.blocked)
 		return rv_lockout_error(v.blocked_until, err);
 	if (v.fail != NULL)
-		return rv_err_set(err, 400, v.fail, "code verification failed");
+		return rv_err_set(err, v.fail, "code verification failed");
 	return 0;
 }

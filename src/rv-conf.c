@@ -628,7 +628,7 @@ rv_conf_load(const char *path, struct rv_conf *conf, struct rv_err *err)
 	 * command: whoever may change it runs code (security review F15) */
 	if (stat(path, &sb) == 0 && (why = rv_file_unsafe(path, &sb)) != NULL) {
 		rv_conf_defaults(conf);
-		return rv_err_set(err, 500, RV_E_INTERNAL, "the configuration '%s' %s",
+		return rv_err_set(err, RV_E_INTERNAL, "the configuration '%s' %s",
 				  path, why);
 	}
 	rv_xml_read_file(path, &doc, err);

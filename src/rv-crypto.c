@@ -25,7 +25,7 @@ rv_random_bytes(void *buf, size_t n, struct rv_err *err)
 
 		ERR_error_string_n(e, what, sizeof(what));
 		ERR_clear_error();
-		return rv_err_set(err, 500, RV_E_INTERNAL,
+		return rv_err_set(err, RV_E_INTERNAL,
 				  "RAND_bytes failed: %s", what);
 	}
 	return 0;

@@ -39,7 +39,7 @@ static int
 refuse(struct rv_err *err, const char *what, const char *why)
 {
 	rv_err_details(err, "%s %s", what, why);
-	return rv_err_set(err, 400, RV_E_INVALID_INPUT, "%s refused: %s", what,
+	return rv_err_set(err, RV_E_INVALID_INPUT, "%s refused: %s", what,
 			  why);
 }
 
@@ -185,7 +185,7 @@ static int
 not_configured(struct rv_err *err, const char *type)
 {
 	/* logto-spec 4.8: no connector of the needed type */
-	rv_err_set(err, 501, "connector.not_found", "no %s delivery configured",
+	rv_err_set(err, "connector.not_found", "no %s delivery configured",
 		   type);
 	rv_err_var(err, "type", "%s", type);
 	return -1;
@@ -479,7 +479,7 @@ unavailable(struct rv_err *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	rv_err_set(err, 503, "connector.general", "%s", msg);
+	rv_err_set(err, RV_E_DELIVERY_LATER, "%s", msg);
 	rv_err_header(err, "Retry-After", "%d", RV_DELIVER_RETRY_AFTER);
 	return -1;
 }
@@ -844,7 +844,7 @@ deliver(const struct rv_conf *conf, const char *channel, const char *cmd,
 	if (status == 75 || status == -1 || status > 255)
 		unavailable(err, "%s", msg);
 	else
-		rv_err_set(err, 502, "connector.general", "%s", msg);
+		rv_err_set(err, "connector.general", "%s", msg);
 out:
 	/* a program may echo its input, and the input holds the code */
 	rv_wipe(errbuf, sizeof(errbuf));

@@ -42,6 +42,10 @@ struct rv_err {
 #define RV_E_MEDIA_TYPE		"request.unsupported_media_type"
 #define RV_E_TOO_LARGE		"request.payload_too_large"
 #define RV_E_UNAVAILABLE	"service.unavailable"
+/* Names of a code's second status (rv-err.c has why) */
+#define RV_E_SCOPE		"auth.unauthorized:scope"	/* 400 */
+#define RV_E_NO_RECORD		"verification_record.not_found:revoke"	/* 404 */
+#define RV_E_DELIVERY_LATER	"connector.general:later"	/* 503 */
 
 void rv_err_init(struct rv_err *err);
 /* Frees data and re-initialises. */
@@ -49,11 +53,13 @@ void rv_err_release(struct rv_err *err);
 
 /*
  * Fills *err (when err is not NULL) and returns -1, so that callers can write
- * "return rv_err_set(err, 400, "verification_record.not_found", "no record");".
- * status 0 takes the code's status from the table. fmt is for the log.
+ * "return rv_err_set(err, "verification_record.not_found", "no record");".
+ * name is a name of the table in rv-err.c, which gives the wire code and
+ * the status (one status per name); a name not in it is a 500
+ * internal_error. fmt is for the log.
  */
-int rv_err_set(struct rv_err *err, int status, const char *code,
-	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int rv_err_set(struct rv_err *err, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 #ifdef __clang_analyzer__
 /* The analyzer does not follow variadic calls, so it cannot know the -1 and
  * follows impossible "success" paths after "return rv_err_set(...)". */
@@ -71,15 +77,16 @@ void rv_err_header(struct rv_err *err, const char *name, const char *fmt, ...)
 void rv_err_details(struct rv_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* The table of every API error code we answer with (logto-spec 1.4 plus
- * our own). Each has its usual HTTP status. */
+/* The table of every API error we answer with (logto-spec 1.4 plus our
+ * own): the name call sites pass, the code on the wire, the status. */
 struct rv_err_code {
+	const char *name;	/* the code, or "code:why" for a second status */
 	const char *code;
 	int status;
 };
 /* Returns the table; *n_r gets its length. */
 const struct rv_err_code *rv_err_codes(size_t *n_r);
-/* The table's status for code, or 0 when the code is unknown. */
+/* The table's status for a name, or 0 when the name is unknown. */
 int rv_err_status(const char *code);
 /* The HTTP reason phrase ("Not Found"); "Unknown" when not known. */
 const char *rv_http_reason(int status);

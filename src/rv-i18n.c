@@ -243,7 +243,7 @@ rv_i18n_init(const char *overrides_dir, struct rv_err *err)
 	if (rv_xml_each_builtin("locale/", load_doc, err) < 0)
 		return -1;
 	if (find_catalog("en") == NULL)
-		return rv_err_set(err, 500, RV_E_INTERNAL,
+		return rv_err_set(err, RV_E_INTERNAL,
 				  "the built-in English catalog is missing");
 	return rv_xml_each_lang_file(overrides_dir, "catalog", load_doc, err);
 }

@@ -310,21 +310,21 @@ rv_ident_email_policy(const struct rv_conf *conf, const char *email,
 	const char *at = strrchr(email, '@');
 
 	if (at == NULL || at[1] == '\0' || at == email)
-		return rv_err_set(err, 400, "session.email_blocklist.invalid_email",
+		return rv_err_set(err, "session.email_blocklist.invalid_email",
 				  "no domain part");
 	/* not in logto-spec 5.3 (security review F9): a trailing dot would
 	 * pass the lists by another spelling of the domain, and % or ! route
 	 * elsewhere at some MTAs (the percent hack, bang paths) */
 	if (at[strlen(at) - 1] == '.' || strpbrk(email, "%!") != NULL)
-		return rv_err_set(err, 400, "session.email_blocklist.invalid_email",
+		return rv_err_set(err, "session.email_blocklist.invalid_email",
 				  "a trailing dot, %% or ! in a new address");
 	if (conf->ep_block_subaddressing && memchr(email, '+', (size_t)(at - email)))
-		return rv_err_set(err, 422,
+		return rv_err_set(err,
 				  "session.email_blocklist.email_subaddressing_not_allowed",
 				  "sub-addressing is blocked");
 	if ((conf->ep_allow && *conf->ep_allow && !listed(conf->ep_allow, email)) ||
 	    (conf->ep_block && *conf->ep_block && listed(conf->ep_block, email))) {
-		rv_err_set(err, 422, "session.email_blocklist.email_not_allowed",
+		rv_err_set(err, "session.email_blocklist.email_not_allowed",
 			   "address refused by the e-mail policy");
 		rv_err_var(err, "email", "%s", email);
 		return -1;

@@ -68,7 +68,7 @@ invalid(struct rv_err *err, const char *path, const char *issue,
 
 	if (err == NULL)
 		return -1;
-	rv_err_set(err, 400, RV_E_INVALID_INPUT, "invalid body: %s: %s",
+	rv_err_set(err, RV_E_INVALID_INPUT, "invalid body: %s: %s",
 		   path && *path ? path : "(root)", msg);
 	rv_err_var(err, "type", "body");
 	jpath = json_array();
@@ -152,7 +152,7 @@ rv_json_parse_body(const char *body, size_t len, json_t **root_r,
 		return 0;
 	}
 	if (!depth_ok(body, len)) {
-		rv_err_set(err, 400, RV_E_INVALID_INPUT,
+		rv_err_set(err, RV_E_INVALID_INPUT,
 			   "invalid body: nested deeper than %d", RV_JSON_MAX_DEPTH);
 		rv_err_var(err, "type", "body");
 		rv_err_details(err, "JSON nested deeper than %d levels",
@@ -163,7 +163,7 @@ rv_json_parse_body(const char *body, size_t len, json_t **root_r,
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (root == NULL) {
 		snprintf(msg, sizeof(msg), "%s", jerr.text);
-		rv_err_set(err, 400, RV_E_INVALID_INPUT, "invalid body: %s", msg);
+		rv_err_set(err, RV_E_INVALID_INPUT, "invalid body: %s", msg);
 		rv_err_var(err, "type", "body");
 		rv_err_details(err, "Invalid JSON at line %d, column %d: %s",
 			       jerr.line, jerr.column, msg);

@@ -127,7 +127,7 @@ rv_lockout_error(long long until, struct rv_err *err)
 
 	if (minutes < 1)
 		minutes = 1;
-	rv_err_set(err, 400, "session.verification_blocked_too_many_attempts",
+	rv_err_set(err, "session.verification_blocked_too_many_attempts",
 		   "identifier blocked for %ld more minutes", minutes);
 	rv_err_var_minutes(err, "relativeTime", minutes);
 	rv_err_header(err, "Retry-After", "%lld", left > 0 ? (left + 999) / 1000 : 1);

@@ -167,7 +167,7 @@ error_response(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 	json_t *body;
 
 	if (err->code == NULL)
-		rv_err_set(err, 500, RV_E_INTERNAL, "handler failed without saying why");
+		rv_err_set(err, RV_E_INTERNAL, "handler failed without saying why");
 	if (err->status >= 500) {
 		rv_log_warnx("%d %s: %s", err->status, err->code, err->msg);
 		/* the detail stays in the log (STYLE.md 4.4) */
@@ -262,7 +262,7 @@ rv_main_serve(const struct rv_endpoint *ep, struct rv_req *req,
 	}
 	if ((req->path = rv_req_route_path(req)) == NULL) {
 		req->path = "";
-		rv_err_set(&err, 404, RV_E_NOT_FOUND, "not below the base path");
+		rv_err_set(&err, RV_E_NOT_FOUND, "not below the base path");
 		goto fail;
 	}
 	for (r = ep->routes; r->method != NULL; r++)
@@ -275,7 +275,7 @@ rv_main_serve(const struct rv_endpoint *ep, struct rv_req *req,
 			}
 		}
 	if (found == NULL) {
-		rv_err_set(&err, 404, RV_E_NOT_FOUND, "no route for '%.80s'",
+		rv_err_set(&err, RV_E_NOT_FOUND, "no route for '%.80s'",
 			   req->path);
 		goto fail;
 	}
@@ -289,7 +289,7 @@ rv_main_serve(const struct rv_endpoint *ep, struct rv_req *req,
 			rv_buf_release(&allow);
 			goto done;
 		}
-		rv_err_set(&err, 405, RV_E_METHOD, "%.16s not allowed on %s",
+		rv_err_set(&err, RV_E_METHOD, "%.16s not allowed on %s",
 			   req->method, found->pattern);
 		rv_err_var(&err, "methods", "%s", allow.buf);
 		rv_err_header(&err, "Allow", "%s", allow.buf);
@@ -304,7 +304,7 @@ rv_main_serve(const struct rv_endpoint *ep, struct rv_req *req,
 	if (r->handler(req, resp, &err) < 0)
 		goto fail;
 	if (resp->status == 0)
-		rv_err_set(&err, 500, RV_E_INTERNAL, "handler set no status");
+		rv_err_set(&err, RV_E_INTERNAL, "handler set no status");
 	else
 		goto done;
 fail:

@@ -65,7 +65,7 @@ rv_password_verify(const char *password, size_t len, const char *hash,
 	const struct rv_pw_scheme *s = rv_password_scheme(hash);
 
 	if (s == NULL)
-		return rv_err_set(err, 500, RV_E_INTERNAL,
+		return rv_err_set(err, RV_E_INTERNAL,
 				  "password hash of unknown format");
 	return s->verify(password, len, hash, conf, err);
 }

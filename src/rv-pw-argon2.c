@@ -138,7 +138,7 @@ verify_pooled(const char *password, size_t len, const char *hash,
 		return 1;
 	if (rc == ARGON2_VERIFY_MISMATCH)
 		return 0;
-	return rv_err_set(err, 500, RV_E_INTERNAL, "argon2 hash: %s",
+	return rv_err_set(err, RV_E_INTERNAL, "argon2 hash: %s",
 			  argon2_error_message(rc));
 }
 
@@ -178,15 +178,15 @@ argon2_verify_hash(const char *password, size_t len, const char *hash,
 	/* versions 1.0 (16) and 1.3 (19) only, and only those digits */
 	if (strstr(hash, "$v=") != NULL && strstr(hash, "$v=19$") == NULL &&
 	    strstr(hash, "$v=16$") == NULL)
-		return rv_err_set(err, 500, RV_E_INTERNAL, "unknown argon2 version");
+		return rv_err_set(err, RV_E_INTERNAL, "unknown argon2 version");
 	if (params(hash, &m, &t, &p) < 0 || m < 8 || t < 1 || p < 1 || p > 16)
-		return rv_err_set(err, 500, RV_E_INTERNAL,
+		return rv_err_set(err, RV_E_INTERNAL,
 				  "malformed argon2 hash parameters");
 	if (m > conf->pw_max_argon2_memory || t > conf->pw_max_argon2_time)
-		return rv_err_set(err, 500, RV_E_INTERNAL,
+		return rv_err_set(err, RV_E_INTERNAL,
 				  "argon2 hash over the cost caps (m=%ld, t=%ld)", m, t);
 	if (len > UINT32_MAX)
-		return rv_err_set(err, 500, RV_E_INTERNAL, "password too long");
+		return rv_err_set(err, RV_E_INTERNAL, "password too long");
 	rc = verify_pooled(password, len, hash, type, m, t, p, err);
 	if (rc != -2)
 		return rc;
@@ -195,7 +195,7 @@ argon2_verify_hash(const char *password, size_t len, const char *hash,
 		return 1;
 	if (rc == ARGON2_VERIFY_MISMATCH)
 		return 0;
-	return rv_err_set(err, 500, RV_E_INTERNAL, "argon2 hash: %s",
+	return rv_err_set(err, RV_E_INTERNAL, "argon2 hash: %s",
 			  argon2_error_message(rc));
 }
 
@@ -219,7 +219,7 @@ argon2_new_hash(const char *password, size_t len, const struct rv_conf *conf,
 	rv_wipe(salt, sizeof(salt));
 	if (rc != ARGON2_OK) {
 		free(enc);
-		return rv_err_set(err, 500, RV_E_INTERNAL, "argon2id: %s",
+		return rv_err_set(err, RV_E_INTERNAL, "argon2id: %s",
 				  argon2_error_message(rc));
 	}
 	*hash_r = enc;

@@ -94,18 +94,18 @@ crypt_verify_hash(const char *password, size_t len, const char *hash,
 		int cost = bcrypt_cost(hash);
 
 		if (cost < 4 || cost > conf->pw_max_bcrypt_cost)
-			return rv_err_set(err, 500, RV_E_INTERNAL,
+			return rv_err_set(err, RV_E_INTERNAL,
 					  "bcrypt cost %d outside 4..%lld", cost,
 					  conf->pw_max_bcrypt_cost);
 	} else if (hash[1] == 'y') {
 		if (!yescrypt_ok(hash))
-			return rv_err_set(err, 500, RV_E_INTERNAL,
+			return rv_err_set(err, RV_E_INTERNAL,
 					  "yescrypt parameters over the cap");
 	} else if (hash[1] == '5' || hash[1] == '6') {
 		long r = sha_rounds(hash);
 
 		if (r < 0 || r > conf->pw_max_crypt_rounds)
-			return rv_err_set(err, 500, RV_E_INTERNAL,
+			return rv_err_set(err, RV_E_INTERNAL,
 					  "sha-crypt rounds outside 1000..%lld",
 					  conf->pw_max_crypt_rounds);
 	}
@@ -115,7 +115,7 @@ crypt_verify_hash(const char *password, size_t len, const char *hash,
 	cd = rv_xcalloc(1, sizeof(*cd));
 	out = crypt_rn(pw, hash, cd, sizeof(*cd));
 	if (out == NULL || out[0] == '*')
-		rc = rv_err_set(err, 500, RV_E_INTERNAL, "malformed crypt(3) hash");
+		rc = rv_err_set(err, RV_E_INTERNAL, "malformed crypt(3) hash");
 	else
 		rc = strlen(out) == n && rv_memeq_secret(out, hash, n) ? 1 : 0;
 	rv_wipe(pw, len);
@@ -137,20 +137,20 @@ crypt_new_hash(const char *password, size_t len, const struct rv_conf *conf,
 	int rc = 0;
 
 	if (memchr(password, '\0', len) != NULL)
-		return rv_err_set(err, 400, RV_E_INVALID_INPUT, "password with a NUL");
+		return rv_err_set(err, RV_E_INVALID_INPUT, "password with a NUL");
 	if (rv_random_bytes(rnd, sizeof(rnd), err) < 0)
 		return -1;
 	if (crypt_gensalt_rn("$2b$", (unsigned long)conf->pw_bcrypt_cost,
 			     (const char *)rnd, sizeof(rnd), setting, sizeof(setting)) == NULL) {
 		rv_wipe(rnd, sizeof(rnd));
-		return rv_err_set(err, 500, RV_E_INTERNAL, "bcrypt salt failed");
+		return rv_err_set(err, RV_E_INTERNAL, "bcrypt salt failed");
 	}
 	rv_wipe(rnd, sizeof(rnd));
 	pw = rv_xstrndup(password, len);
 	cd = rv_xcalloc(1, sizeof(*cd));
 	out = crypt_rn(pw, setting, cd, sizeof(*cd));
 	if (out == NULL || out[0] == '*')
-		rc = rv_err_set(err, 500, RV_E_INTERNAL, "bcrypt failed");
+		rc = rv_err_set(err, RV_E_INTERNAL, "bcrypt failed");
 	else
 		*hash_r = rv_xstrdup(out);
 	rv_wipe(pw, len);

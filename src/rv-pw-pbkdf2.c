@@ -358,23 +358,23 @@ pbkdf2_verify(const char *password, size_t len, const char *hash,
 	int rc;
 
 	if ((what = parse(hash, &k)) != NULL) {
-		rc = rv_err_set(err, 500, RV_E_INTERNAL, "malformed pbkdf2 hash: %s",
+		rc = rv_err_set(err, RV_E_INTERNAL, "malformed pbkdf2 hash: %s",
 				what);
 		goto out;
 	}
 	if (k.iter > conf->pw_max_pbkdf2_iterations) {
-		rc = rv_err_set(err, 500, RV_E_INTERNAL,
+		rc = rv_err_set(err, RV_E_INTERNAL,
 				"pbkdf2 hash over the cost cap (%d > %lld iterations)",
 				k.iter, conf->pw_max_pbkdf2_iterations);
 		goto out;
 	}
 	if (len > INT_MAX) {
-		rc = rv_err_set(err, 500, RV_E_INTERNAL, "password too long for pbkdf2");
+		rc = rv_err_set(err, RV_E_INTERNAL, "password too long for pbkdf2");
 		goto out;
 	}
 	if (PKCS5_PBKDF2_HMAC(password, (int)len, k.salt, (int)k.saltlen, k.iter,
 			      k.md, (int)k.dklen, dk) != 1) {
-		rc = rv_err_set(err, 500, RV_E_INTERNAL, "pbkdf2-%s (%s) failed",
+		rc = rv_err_set(err, RV_E_INTERNAL, "pbkdf2-%s (%s) failed",
 				k.md_name, fmt_names[k.fmt]);
 		goto out;
 	}
@@ -395,14 +395,14 @@ pbkdf2_new_hash(const char *password, size_t len, const struct rv_conf *conf,
 
 	if (len > INT_MAX || conf->pw_pbkdf2_iterations < 1 ||
 	    conf->pw_pbkdf2_iterations > INT_MAX)
-		return rv_err_set(err, 500, RV_E_INTERNAL,
+		return rv_err_set(err, RV_E_INTERNAL,
 				  "pbkdf2: password or iteration count out of range");
 	if (rv_random_bytes(salt, sizeof(salt), err) < 0)
 		return -1;
 	if (PKCS5_PBKDF2_HMAC(password, (int)len, salt, sizeof(salt),
 			      (int)conf->pw_pbkdf2_iterations, EVP_sha256(),
 			      sizeof(dk), dk) != 1) {
-		rc = rv_err_set(err, 500, RV_E_INTERNAL, "pbkdf2-sha256 failed");
+		rc = rv_err_set(err, RV_E_INTERNAL, "pbkdf2-sha256 failed");
 		goto out;
 	}
 	b64_encode(salt, sizeof(salt), salt64);

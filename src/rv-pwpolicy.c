@@ -414,7 +414,7 @@ list_add(struct list *l, const char *s, size_t len, const char *name,
 		l->v = rv_xrealloc(l->v, l->alloc * sizeof(*l->v));
 	}
 	if ((r = parse_line(s, len, lineno == 1, l->v[l->n])) < 0)
-		return rv_err_set(err, 500, RV_E_INTERNAL, "%s:%lu: NUL byte in line",
+		return rv_err_set(err, RV_E_INTERNAL, "%s:%lu: NUL byte in line",
 				  name, lineno);
 	l->n += (size_t)r;
 	return 0;
@@ -431,13 +431,13 @@ load_file(struct list *l, const char *path, struct rv_err *err)
 	int rc = -1;
 
 	if ((fp = fopen(path, "re")) == NULL)
-		return rv_err_set(err, 500, RV_E_INTERNAL, "cannot read '%s': %s",
+		return rv_err_set(err, RV_E_INTERNAL, "cannot read '%s': %s",
 				  path, strerror(errno));
 	while ((got = getline(&line, &cap, fp)) != -1)
 		if (list_add(l, line, (size_t)got, path, ++lineno, err) < 0)
 			goto out;
 	if (ferror(fp)) {
-		rv_err_set(err, 500, RV_E_INTERNAL, "cannot read '%s': %s", path,
+		rv_err_set(err, RV_E_INTERNAL, "cannot read '%s': %s", path,
 			   strerror(errno));
 		goto out;
 	}
@@ -460,7 +460,7 @@ load_builtin(struct list *l, struct rv_err *err)
 		if (strcmp(f->name, BUILTIN) == 0)
 			break;
 	if (f->name == NULL)
-		return rv_err_set(err, 500, RV_E_INTERNAL,
+		return rv_err_set(err, RV_E_INTERNAL,
 				  "no built-in '%s'", BUILTIN);
 	for (p = f->data, end = f->data + f->len; p < end; p = nl) {
 		nl = memchr(p, '\n', (size_t)(end - p));
@@ -563,7 +563,7 @@ rv_pwpolicy_check(const struct rv_conf *conf, const char *password,
 	    load_pwned(pwned.path, err) < 0)
 		return -1;
 	if (conf->pp_reject_pwned && !pwned.loaded)
-		return rv_err_set(err, 500, RV_E_INTERNAL,
+		return rv_err_set(err, RV_E_INTERNAL,
 				  "the pwned list is not loaded");
 
 	c = rv_xcalloc(len + 1, sizeof(*c));
@@ -623,7 +623,7 @@ rv_pwpolicy_check(const struct rv_conf *conf, const char *password,
 		if (off >= sizeof(codes))
 			break;
 	}
-	rv_err_set(err, 422, "password.rejected",
+	rv_err_set(err, "password.rejected",
 		   "new password rejected by the policy: %s", codes);
 	if (err == NULL) {
 		json_decref(issues);

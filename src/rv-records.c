@@ -218,7 +218,7 @@ revoke_body(struct rv_store *st, struct rv_txn *txn, void *vctx,
 		goto out;
 	/* missing, expired and someone else's look the same */
 	if (rc == 0 || !rv_account_owns(&r, u.id)) {
-		rc = rv_err_set(err, 404, "verification_record.not_found",
+		rc = rv_err_set(err, RV_E_NO_RECORD,
 				"no record of user '%s' to revoke", u.id);
 		goto out;
 	}
@@ -271,21 +271,21 @@ client_add(const char *word, size_t n, struct rv_err *err)
 	char hex[65];
 
 	if (colon == NULL)
-		return rv_err_set(err, 500, RV_E_INTERNAL,
+		return rv_err_set(err, RV_E_INTERNAL,
 				  "<introspection clients>: '%.*s' is not CLIENT_ID:SHA256_HEX",
 				  (int)(n > 64 ? 64 : n), word);
 	idlen = (size_t)(colon - word);
 	if (idlen == 0 || idlen > CLIENT_ID_MAX)
-		return rv_err_set(err, 500, RV_E_INTERNAL,
+		return rv_err_set(err, RV_E_INTERNAL,
 				  "<introspection clients>: a client id must have 1-%d characters",
 				  CLIENT_ID_MAX);
 	for (i = 0; i < idlen; i++)
 		if ((unsigned char)word[i] <= 0x20 || (unsigned char)word[i] >= 0x7f)
-			return rv_err_set(err, 500, RV_E_INTERNAL,
+			return rv_err_set(err, RV_E_INTERNAL,
 					  "<introspection clients>: client ids are printable ASCII");
 	for (i = 0; i < nclients; i++)
 		if (strlen(clients[i].id) == idlen && memcmp(clients[i].id, word, idlen) == 0)
-			return rv_err_set(err, 500, RV_E_INTERNAL,
+			return rv_err_set(err, RV_E_INTERNAL,
 					  "<introspection clients>: client '%.*s' is listed twice",
 					  (int)idlen, word);
 	clients = rv_xrealloc(clients, (nclients + 1) * sizeof(*clients));
@@ -300,7 +300,7 @@ client_add(const char *word, size_t n, struct rv_err *err)
 	nclients++;
 	return 0;
 bad_hash:
-	return rv_err_set(err, 500, RV_E_INTERNAL,
+	return rv_err_set(err, RV_E_INTERNAL,
 			  "<introspection clients>: client '%s': the secret must be given "
 			  "as 64 hex digits of its SHA-256", clients[nclients].id);
 }
@@ -411,7 +411,7 @@ b64_decode(const char *in, size_t n, unsigned char *out, size_t size,
 static int
 intro_denied(struct rv_err *err, const char *why)
 {
-	rv_err_set(err, 401, "auth.unauthorized", "introspection: %s", why);
+	rv_err_set(err, "auth.unauthorized", "introspection: %s", why);
 	rv_err_header(err, "WWW-Authenticate", "Basic realm=\"reverify introspection\"");
 	return -1;
 }

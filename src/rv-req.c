@@ -244,11 +244,11 @@ rv_req_read_body(struct rv_req *req, bool json, struct rv_err *err)
 
 	if (cl != NULL && *cl != '\0' &&
 	    rv_parse_ll(cl, 0, 9223372036854775807LL, &want) < 0)
-		return rv_err_set(err, 400, RV_E_INVALID_INPUT,
+		return rv_err_set(err, RV_E_INVALID_INPUT,
 				  "bad CONTENT_LENGTH '%.32s'", cl);
 	if (want > (long long)max) {
 		rv_err_var(err, "limit", "%zu", max);
-		return rv_err_set(err, 413, RV_E_TOO_LARGE,
+		return rv_err_set(err, RV_E_TOO_LARGE,
 				  "body of %lld bytes is over the limit of %zu",
 				  want, max);
 	}
@@ -262,7 +262,7 @@ rv_req_read_body(struct rv_req *req, bool json, struct rv_err *err)
 		rv_buf_grow(&req->body, chunk);
 		got = req->read(req->read_ctx, req->body.buf + req->body.len, chunk);
 		if (got < 0)
-			return rv_err_set(err, 400, RV_E_INVALID_INPUT,
+			return rv_err_set(err, RV_E_INVALID_INPUT,
 					  "cannot read the request body");
 		if (got == 0)
 			break;
@@ -271,18 +271,18 @@ rv_req_read_body(struct rv_req *req, bool json, struct rv_err *err)
 	}
 	if (req->body.len > max) {
 		rv_err_var(err, "limit", "%zu", max);
-		return rv_err_set(err, 413, RV_E_TOO_LARGE,
+		return rv_err_set(err, RV_E_TOO_LARGE,
 				  "body is over the limit of %zu bytes", max);
 	}
 	if (cl != NULL && *cl != '\0' && req->body.len != (size_t)want)
-		return rv_err_set(err, 400, RV_E_INVALID_INPUT,
+		return rv_err_set(err, RV_E_INVALID_INPUT,
 				  "body ended after %zu of %lld bytes",
 				  req->body.len, want);
 	if (!json)
 		return 0;
 	if (req->body.len > 0 &&
 	    !json_media_type(rv_req_param(req, "CONTENT_TYPE")))
-		return rv_err_set(err, 415, RV_E_MEDIA_TYPE,
+		return rv_err_set(err, RV_E_MEDIA_TYPE,
 				  "body of type '%.64s' where JSON is expected",
 				  rv_req_param(req, "CONTENT_TYPE") ?
 				  rv_req_param(req, "CONTENT_TYPE") : "(none)");

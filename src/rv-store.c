@@ -95,11 +95,11 @@ db_fail(struct rv_txn *txn, int ret, const char *what, struct rv_err *err)
 			txn->st->panicked = true;
 	}
 	if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED) {
-		rv_err_set(err, 503, RV_E_UNAVAILABLE, "store: %s: %s", what,
+		rv_err_set(err, RV_E_UNAVAILABLE, "store: %s: %s", what,
 			   db_strerror(ret));
 		return RV_STORE_RETRY;
 	}
-	rv_err_set(err, 503, RV_E_UNAVAILABLE, "store: %s: %s", what,
+	rv_err_set(err, RV_E_UNAVAILABLE, "store: %s: %s", what,
 		   db_strerror(ret));
 	rv_err_header(err, "Retry-After", "5");
 	return -1;
@@ -116,12 +116,12 @@ load_json(const DBT *v, json_t **j_r, struct rv_err *err)
 	if (j == NULL || !json_is_object(j)) {
 		if (j != NULL)
 			json_decref(j);
-		return rv_err_set(err, 500, RV_E_INTERNAL,
+		return rv_err_set(err, RV_E_INTERNAL,
 				  "store: corrupt value: %s", je.text);
 	}
 	if (json_integer_value(json_object_get(j, "v")) != FORMAT_VERSION) {
 		json_decref(j);
-		return rv_err_set(err, 500, RV_E_INTERNAL,
+		return rv_err_set(err, RV_E_INTERNAL,
 				  "store: value of unknown format version");
 	}
 	*j_r = j;
@@ -400,7 +400,7 @@ open_db(struct rv_store *st, DB **db_r, const char *file, u_int32_t dbflags,
 	if (ret != 0) {
 		db->close(db, 0);
 		if (ret == ENOENT)
-			return rv_err_set(err, 503, RV_E_UNAVAILABLE,
+			return rv_err_set(err, RV_E_UNAVAILABLE,
 					  "store: '%s/%s' does not exist: run reverify-admin init",
 					  st->home, file);
 		return db_fail(NULL, ret, file, err);
@@ -511,7 +511,7 @@ load_key_file(const char *path, const char *what, mode_t forbid,
 			rv_wipe(hex, sizeof(hex));
 			if (fd >= 0)
 				close(fd);
-			return rv_err_set(err, 500, RV_E_INTERNAL,
+			return rv_err_set(err, RV_E_INTERNAL,
 					  "cannot write the %s '%s': %s", what, path,
 					  strerror(e));
 		}
@@ -524,13 +524,13 @@ load_key_file(const char *path, const char *what, mode_t forbid,
 		return 0;
 	}
 	if (fd < 0)
-		return rv_err_set(err, 503, RV_E_UNAVAILABLE,
+		return rv_err_set(err, RV_E_UNAVAILABLE,
 				  "cannot open the %s '%s': %s%s", what, path,
 				  strerror(errno),
 				  errno == ENOENT ? " (run reverify-admin init)" : "");
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (sb.st_mode & forbid)) {
 		close(fd);
-		return rv_err_set(err, 500, RV_E_INTERNAL, "the %s '%s' must not be %s",
+		return rv_err_set(err, RV_E_INTERNAL, "the %s '%s' must not be %s",
 				  what, path, chmod_hint);
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -542,7 +542,7 @@ load_key_file(const char *path, const char *what, mode_t forbid,
 		buf[--n] = '\0';
 	if (rv_unhex(buf, out, KEY_LEN) < 0) {
 		rv_wipe(buf, sizeof(buf));
-		return rv_err_set(err, 500, RV_E_INTERNAL,
+		return rv_err_set(err, RV_E_INTERNAL,
 				  "the %s '%s' must hold 64 hex digits", what, path);
 	}
 	rv_wipe(buf, sizeof(buf));
@@ -602,23 +602,23 @@ rv_store_open(const struct rv_conf *conf, bool create, struct rv_store **st_r,
 
 	*st_r = NULL;
 	if (conf->store_home == NULL || *conf->store_home == '\0')
-		return rv_err_set(err, 500, RV_E_INTERNAL, "no <store home> configured");
+		return rv_err_set(err, RV_E_INTERNAL, "no <store home> configured");
 	if (create && mkdir(conf->store_home, 0700) != 0 && errno != EEXIST)
-		return rv_err_set(err, 500, RV_E_INTERNAL,
+		return rv_err_set(err, RV_E_INTERNAL,
 				  "cannot create the store home '%s': %s",
 				  conf->store_home, strerror(errno));
 	if (stat(conf->store_home, &sb) != 0) {
-		rv_err_set(err, 503, RV_E_UNAVAILABLE,
+		rv_err_set(err, RV_E_UNAVAILABLE,
 			   "the store home '%s' is missing: %s%s", conf->store_home,
 			   strerror(errno), errno == ENOENT ? " (run reverify-admin init)" : "");
 		rv_err_header(err, "Retry-After", "30");
 		return -1;
 	}
 	if (!S_ISDIR(sb.st_mode))
-		return rv_err_set(err, 500, RV_E_INTERNAL,
+		return rv_err_set(err, RV_E_INTERNAL,
 				  "the store home '%s' is not a directory", conf->store_home);
 	if (sb.st_mode & S_IWOTH)
-		return rv_err_set(err, 500, RV_E_INTERNAL,
+		return rv_err_set(err, RV_E_INTERNAL,
 				  "the store home '%s' is writable by anyone: refusing it (chmod 700)",
 				  conf->store_home);
 	st = rv_xcalloc(1, sizeof(*st));
@@ -758,7 +758,7 @@ txn_run(struct rv_store *st, bool sync, rv_store_txn_fn *body, void *ctx,
 		}
 		return -1;
 	}
-	rv_err_set(err, 503, RV_E_UNAVAILABLE, "store: too busy after %d tries",
+	rv_err_set(err, RV_E_UNAVAILABLE, "store: too busy after %d tries",
 		   MAX_TRIES);
 	rv_err_header(err, "Retry-After", "1");
 	return -1;
@@ -1021,21 +1021,21 @@ rv_store_user_put(struct rv_txn *txn, const struct rv_user *u,
 	int rc;
 
 	if (!rv_user_id_valid(u->id))
-		return rv_err_set(err, 400, RV_E_INVALID_INPUT, "bad user id");
+		return rv_err_set(err, RV_E_INVALID_INPUT, "bad user id");
 	if ((rc = taken(txn, st->users_username, u->username, true, u->id, err)) != 0)
-		return rc < 0 ? rc : rv_err_set(err, 422, "user.username_already_in_use",
+		return rc < 0 ? rc : rv_err_set(err, "user.username_already_in_use",
 						"username taken");
 	if ((rc = taken(txn, st->users_email, u->email, true, u->id, err)) != 0)
-		return rc < 0 ? rc : rv_err_set(err, 422, "user.email_already_in_use",
+		return rc < 0 ? rc : rv_err_set(err, "user.email_already_in_use",
 						"e-mail taken");
 	if ((rc = taken(txn, st->users_phone, u->phone, false, u->id, err)) != 0)
-		return rc < 0 ? rc : rv_err_set(err, 422, "user.phone_already_in_use",
+		return rc < 0 ? rc : rv_err_set(err, "user.phone_already_in_use",
 						"phone taken");
 	j = user_to_json(u);
 	rc = put_json(txn, st->users, u->id, strlen(u->id), j, 0, err);
 	json_decref(j);
 	if (rc == 1)	/* a secondary key clash we did not see: a race lost */
-		return rv_err_set(err, 422, "user.email_already_in_use",
+		return rv_err_set(err, "user.email_already_in_use",
 				  "unique index clash");
 	/* a suspended user has no live step-up (issue 14, F3): whatever
 	 * suspends, suspends in the transaction that drops the records */
@@ -1121,7 +1121,7 @@ record_from_json(json_t *j, struct rv_record *r, struct rv_err *err)
 		if (type && strcmp(type, record_types[i]) == 0)
 			break;
 	if (i == 3)
-		return rv_err_set(err, 500, RV_E_INTERNAL, "store: record of unknown type");
+		return rv_err_set(err, RV_E_INTERNAL, "store: record of unknown type");
 	r->type = (enum rv_record_type)i;
 	copy_str(r->id, sizeof(r->id), jstr(j, "id"));
 	copy_str(r->owner, sizeof(r->owner), jstr(j, "owner"));
@@ -1409,7 +1409,7 @@ audit_tail(struct rv_txn *txn, bool rmw, long long *seq_r, char prev[65],
 	if (ret == 0) {
 		if (k.size != 8 || load_json(&v, &last, err) < 0) {
 			c->close(c);
-			return rv_err_set(err, 500, RV_E_INTERNAL, "store: corrupt audit tail");
+			return rv_err_set(err, RV_E_INTERNAL, "store: corrupt audit tail");
 		}
 		/* only the anchor left: the chain goes on from it */
 		*seq_r = be64(k.data) == 0 ? jint(last, "seq") : be64(k.data);
@@ -1461,7 +1461,7 @@ rv_store_audit(struct rv_txn *txn, const char *event, const char *user,
 		rv_log_info("audit: %s", line ? line : event);
 		free(line);
 	} else if (rc == 1) {
-		rc = rv_err_set(err, 500, RV_E_INTERNAL, "store: audit sequence clash");
+		rc = rv_err_set(err, RV_E_INTERNAL, "store: audit sequence clash");
 	}
 	json_decref(entry);
 	return rc;
@@ -1714,7 +1714,7 @@ audit_check(struct rv_store *st, struct rv_audit_check *c, long long cutoff,
 	if ((rc = audit_walk(st, 0, audit_check_entry, &ac, err)) < 0)
 		return -1;
 	if (rc == CHECK_NOKEY)
-		return rv_err_set(err, 500, RV_E_INTERNAL, "cannot check the audit chain: %s",
+		return rv_err_set(err, RV_E_INTERNAL, "cannot check the audit chain: %s",
 				  ac.why);
 	if (rc == 0 && c->anchor_seq > ac.covered)
 		rc = check_broken(&ac, c->anchor_seq,
@@ -1734,14 +1734,14 @@ audit_check(struct rv_store *st, struct rv_audit_check *c, long long cutoff,
 			else
 				c->head_found = true;
 		} else {
-			return rv_err_set(err, 500, RV_E_INTERNAL,
+			return rv_err_set(err, RV_E_INTERNAL,
 					  "cannot check the expected head %lld: it was "
 					  "pruned (the chain starts after entry %lld)",
 					  c->head_seq, c->anchor_seq);
 		}
 	}
 	if (rc == CHECK_BROKEN) {
-		rv_err_set(err, 500, RV_E_INTERNAL, "audit chain broken: %s", ac.why);
+		rv_err_set(err, RV_E_INTERNAL, "audit chain broken: %s", ac.why);
 		return 0;
 	}
 	return 1;
@@ -1879,7 +1879,7 @@ rv_store_audit_prune(struct rv_store *st, long long before_ms,
 		char why[sizeof(err->msg)];
 
 		rv_strlcpy(why, err->msg, sizeof(why));
-		return rv_err_set(err, 500, RV_E_INTERNAL, "%s: not pruning", why);
+		return rv_err_set(err, RV_E_INTERNAL, "%s: not pruning", why);
 	}
 	if (c.cut_seq == 0)
 		return 0;
@@ -2032,11 +2032,11 @@ rv_store_backup(struct rv_store *st, const char *dir, struct rv_err *err)
 	int ret;
 
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return rv_err_set(err, 500, RV_E_INTERNAL, "cannot create '%s': %s",
+		return rv_err_set(err, RV_E_INTERNAL, "cannot create '%s': %s",
 				  dir, strerror(errno));
 	ret = st->env->backup(st->env, dir, DB_CREATE | DB_EXCL | DB_BACKUP_CLEAN);
 	if (ret != 0)
-		return rv_err_set(err, 500, RV_E_INTERNAL, "backup to '%s' failed: %s",
+		return rv_err_set(err, RV_E_INTERNAL, "backup to '%s' failed: %s",
 				  dir, db_strerror(ret));
 	return 0;
 }
@@ -2048,7 +2048,7 @@ rv_store_recover(const struct rv_conf *conf, struct rv_err *err)
 	int ret;
 
 	if ((ret = db_env_create(&env, 0)) != 0)
-		return rv_err_set(err, 500, RV_E_INTERNAL, "db_env_create: %s",
+		return rv_err_set(err, RV_E_INTERNAL, "db_env_create: %s",
 				  db_strerror(ret));
 	env->set_errcall(env, env_errcall);
 	ret = env->open(env, conf->store_home,
@@ -2056,7 +2056,7 @@ rv_store_recover(const struct rv_conf *conf, struct rv_err *err)
 			DB_INIT_MPOOL | DB_RECOVER, 0600);
 	env->close(env, 0);
 	if (ret != 0)
-		return rv_err_set(err, 500, RV_E_INTERNAL, "recovery of '%s' failed: %s",
+		return rv_err_set(err, RV_E_INTERNAL, "recovery of '%s' failed: %s",
 				  conf->store_home, db_strerror(ret));
 	return 0;
 }

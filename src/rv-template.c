@@ -304,11 +304,11 @@ load_all(const char *overrides_dir, struct rv_err *err)
 	if (rv_xml_each_builtin("templates/", load_doc, err) < 0)
 		return -1;
 	if ((en = find_set("en")) == NULL)
-		return rv_err_set(err, 500, RV_E_INTERNAL,
+		return rv_err_set(err, RV_E_INTERNAL,
 				  "the built-in English templates are missing");
 	for (t = 0; t < NTYPES; t++)
 		if (en->part[t][P_SUBJECT] == NULL)
-			return rv_err_set(err, 500, RV_E_INTERNAL,
+			return rv_err_set(err, RV_E_INTERNAL,
 					  "the built-in English template '%s' is missing",
 					  type_names[t]);
 	return rv_xml_each_lang_file(overrides_dir, "template", load_doc, err);
@@ -573,7 +573,7 @@ rv_template_render(const char *type, const char *lang, const char *fallback,
 		}
 	}
 	if (t < 0)
-		return rv_err_set(err, 400, "connector.invalid_config",
+		return rv_err_set(err, "connector.invalid_config",
 				  "unknown template type '%s'", type ? type : "(null)");
 	used = t;
 	/* the shipped English templates are the last resort, as English is
@@ -585,7 +585,7 @@ rv_template_render(const char *type, const char *lang, const char *fallback,
 		if ((s = find_with(fallback, T_GENERIC)) == NULL &&
 		    (used = t, s = find_with("en", t)) == NULL &&
 		    (used = T_GENERIC, s = find_with("en", T_GENERIC)) == NULL)
-			return rv_err_set(err, 400, "connector.template_not_found",
+			return rv_err_set(err, "connector.template_not_found",
 					  "no template '%s' for '%s' nor for the "
 					  "fallback '%s'", type_names[t],
 					  lang ? lang : "", fallback ? fallback : "");

@@ -197,7 +197,7 @@ rv_verify_password(struct rv_store *st, const struct rv_conf *conf,
 		rc = rv_lockout_error(p.blocked_until, err);
 		break;
 	case PW_WRONG:
-		rc = rv_err_set(err, 422, "session.invalid_credentials",
+		rc = rv_err_set(err, "session.invalid_credentials",
 				"wrong password for user '%s'", p.user_id);
 		break;
 	}

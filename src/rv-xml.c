@@ -58,11 +58,11 @@ finish(xmlDoc *doc, const char *name, xmlDoc **doc_r, struct rv_err *err)
 		if (parse_error[0] == '\0')
 			snprintf(parse_error, sizeof(parse_error),
 				 "%s: not an XML document", name);
-		return rv_err_set(err, 500, RV_E_INTERNAL, "%s", parse_error);
+		return rv_err_set(err, RV_E_INTERNAL, "%s", parse_error);
 	}
 	if (doc->intSubset != NULL || doc->extSubset != NULL) {
 		xmlFreeDoc(doc);
-		return rv_err_set(err, 500, RV_E_INTERNAL,
+		return rv_err_set(err, RV_E_INTERNAL,
 				  "%s: a DOCTYPE is not allowed", name);
 	}
 	*doc_r = doc;
@@ -82,7 +82,7 @@ rv_xml_read_memory(const char *name, const char *data, size_t len,
 {
 	parse_error[0] = '\0';
 	if (len > (size_t)0x7fffffff)
-		return rv_err_set(err, 500, RV_E_INTERNAL, "%s: too large", name);
+		return rv_err_set(err, RV_E_INTERNAL, "%s: too large", name);
 	return finish(xmlReadMemory(data, (int)len, name, NULL, PARSE_FLAGS),
 		      name, doc_r, err);
 }
@@ -134,7 +134,7 @@ rv_xml_error(struct rv_err *err, const xmlNode *node, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return rv_err_set(err, 500, RV_E_INTERNAL, "%s:%ld: %s",
+	return rv_err_set(err, RV_E_INTERNAL, "%s:%ld: %s",
 			  node && node->doc && node->doc->URL ?
 			  (const char *)node->doc->URL : "(xml)",
 			  node ? (long)xmlGetLineNo(node) : 0L, what);
@@ -177,7 +177,7 @@ rv_xml_each_lang_file(const char *dir, const char *what, rv_xml_lang_fn *fn,
 	if (n < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return rv_err_set(err, 500, RV_E_INTERNAL,
+		return rv_err_set(err, RV_E_INTERNAL,
 				  "cannot read the %s directory '%s': %s",
 				  what, dir, strerror(errno));
 	}

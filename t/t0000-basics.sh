@@ -95,4 +95,28 @@ for page in "$top_srcdir"/doc/*.[1-9]; do
 	fi
 done
 
+# One status per error name (issue 15): every name a call site passes is
+# in the table of src/rv-err.c, which gives its code and status.
+test_expect_success 'every error name passed to rv_err_set is in the table of rv-err.c' '
+	sed -n "s/^[[:space:]]*[EV](\\(\"[^\"]*\"\\|RV_E_[A-Z_]*\\),.*/\\1/p" \
+		"$top_srcdir/src/rv-err.c" >names &&
+	test "$(wc -l <names)" -ge 40 &&
+	cat "$top_srcdir"/src/*.c "$top_srcdir"/cgi-bin/*.c | tr "\\n\\t" "  " |
+		grep -oE "rv_err_set\\([^,]+, *(\"[^\"]*\"|RV_E_[A-Z_]+)" |
+		sed "s/.*, *//" | sort -u >used &&
+	test "$(wc -l <used)" -ge 30 &&
+	missing= &&
+	while read -r n; do
+		case $n in
+		RV_E_*)
+			v=$(sed -n "s/^#define $n[[:space:]]*\\(\"[^\"]*\"\\).*/\\1/p" \
+				"$top_srcdir/src/rv-err.h")
+			grep -qx "$n" names || { test -n "$v" && grep -qxF "$v" names; } ||
+				missing="$missing $n" ;;
+		*) grep -qxF "$n" names || missing="$missing $n" ;;
+		esac
+	done <used &&
+	test -z "$missing" || { echo "not in the table:$missing"; false; }
+'
+
 test_done

@@ -98,11 +98,11 @@ main(void)
 	is_str(rv_i18n_negotiate(NULL, ",,;;,=", "en"), "en", "garbage gives the fallback");
 
 	/* rendering */
-	rv_err_set(&err, 400, "guard.invalid_input", "x");
+	rv_err_set(&err, "guard.invalid_input", "x");
 	rv_err_var(&err, "type", "body");
 	is_str(render("en", &err), "The request body is invalid.", "placeholders are filled");
 	rv_err_release(&err);
-	rv_err_set(&err, 400, "session.verification_blocked_too_many_attempts", "x");
+	rv_err_set(&err, "session.verification_blocked_too_many_attempts", "x");
 	rv_err_var_minutes(&err, "relativeTime", 60);
 	is_str(render("en", &err), "Too many attempts. Please try again in 60 minutes.",
 	       "relative time in English");
@@ -113,11 +113,18 @@ main(void)
 	rv_err_var_minutes(&err, "relativeTime", 1);
 	ok(strstr(render("en", &err), "in 1 minute.") != NULL, "one minute is singular");
 	rv_err_release(&err);
-	rv_err_set(&err, 400, "guard.invalid_input", "x");
+	rv_err_set(&err, RV_E_SCOPE, "x");
+	ok(err.status == 400 && strcmp(err.code, "auth.unauthorized") == 0,
+	   "a second status has a name of its own: auth.unauthorized:scope is 400");
+	rv_err_release(&err);
+	rv_err_set(&err, "guard.invalid_input", "x");
 	is_str(render("en", &err), "The request {{type}} is invalid.",
 	       "a placeholder with no value is left as it is (logto-spec 4.6)");
 	rv_err_release(&err);
-	rv_err_set(&err, 400, "no.such_code", "x");
+	rv_err_set(&err, "no.such_code", "x");
+	ok(err.status == 500 && strcmp(err.code, "internal_error") == 0,
+	   "a name missing from the error table is a 500 internal_error");
+	err.code = "no.such_code";
 	is_str(render("de", &err), "no.such_code", "an unknown code renders as itself");
 	rv_err_release(&err);
 
