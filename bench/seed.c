@@ -170,7 +170,7 @@ codes_body(struct rv_store *s, struct rv_txn *txn, void *p, struct rv_err *e)
 	/* a fresh lockout window: the bench's wrong guesses start at zero */
 	memset(&w, 0, sizeof(w));
 	w.expires_at = now + 1000;
-	rv_lockout_key(s, c->u->email, key);
+	rv_lockout_key(s, RV_LOCKOUT_EMAIL, c->u->email, NULL, key);
 	if (rv_store_window_put(txn, key, &w, e) < 0)
 		return -1;
 	for (k = 0; k < c->per; k++) {
