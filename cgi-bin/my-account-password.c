@@ -13,15 +13,14 @@ post_password(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 }
 
 static const struct rv_route routes[] = {
-	{ "POST", "/api/my-account/password", post_password, RV_ROUTE_JSON },
-	{ NULL, NULL, NULL, 0 },
+	{ "POST", "/api/my-account/password", post_password, RV_ROUTE_JSON, NULL },
+	{ NULL, NULL, NULL, 0, NULL },
 };
 
 static const struct rv_endpoint ep = {
 	.name = "my-account-password",
 	.routes = routes,
-	.setup = rv_change_setup,
-	.teardown = rv_change_teardown,
+	.needs = RV_NEED_AUTH | RV_NEED_STORE | RV_NEED_TEMPLATES | RV_NEED_PWPOLICY,
 	.gate = rv_account_gate,
 };
 

@@ -22,16 +22,15 @@ delete_primary(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 }
 
 static const struct rv_route routes[] = {
-	{ "POST", "/api/my-account/primary-phone", post_primary, RV_ROUTE_JSON },
-	{ "DELETE", "/api/my-account/primary-phone", delete_primary, 0 },
-	{ NULL, NULL, NULL, 0 },
+	{ "POST", "/api/my-account/primary-phone", post_primary, RV_ROUTE_JSON, NULL },
+	{ "DELETE", "/api/my-account/primary-phone", delete_primary, 0, NULL },
+	{ NULL, NULL, NULL, 0, NULL },
 };
 
 static const struct rv_endpoint ep = {
 	.name = "my-account-primary-phone",
 	.routes = routes,
-	.setup = rv_change_setup,
-	.teardown = rv_change_teardown,
+	.needs = RV_NEED_AUTH | RV_NEED_STORE | RV_NEED_TEMPLATES,
 	.gate = rv_account_gate,
 };
 

@@ -18,7 +18,6 @@ load(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 	struct get_ctx *g = vctx;
 	struct rv_user u;
 
-	(void)st;
 	rv_user_init(&u);
 	if (rv_account_user(txn, g->caller, false, &u, err) < 0)
 		return -1;
@@ -34,7 +33,7 @@ get_my_account(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 	struct get_ctx g = { req, req->caller, NULL };
 	struct rv_store *st;
 
-	if ((st = rv_account_store(err)) == NULL ||
+	if ((st = rv_main_store(err)) == NULL ||
 	    rv_store_txn(st, false, load, &g, err) < 0)
 		return -1;
 	return rv_resp_json(resp, 200, g.profile);
@@ -52,16 +51,15 @@ patch_my_account(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 }
 
 static const struct rv_route routes[] = {
-	{ "GET", "/api/my-account", get_my_account, 0 },
-	{ "PATCH", "/api/my-account", patch_my_account, RV_ROUTE_JSON },
-	{ NULL, NULL, NULL, 0 },
+	{ "GET", "/api/my-account", get_my_account, 0, NULL },
+	{ "PATCH", "/api/my-account", patch_my_account, RV_ROUTE_JSON, NULL },
+	{ NULL, NULL, NULL, 0, NULL },
 };
 
 static const struct rv_endpoint ep = {
 	.name = "my-account",
 	.routes = routes,
-	.setup = rv_change_setup,
-	.teardown = rv_change_teardown,
+	.needs = RV_NEED_AUTH | RV_NEED_STORE,
 	.gate = rv_account_gate,
 };
 

@@ -28,7 +28,7 @@ post_code(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 		return rv_json_invalid(err, "templateType", "invalid_enum_value",
 				       "Invalid enum value. Expected 'BindMfa' | 'UserPermissionValidation'");
 	if (rv_auth_require_first_party(req->caller, err) < 0 ||
-	    (st = rv_account_store(err)) == NULL ||
+	    (st = rv_main_store(err)) == NULL ||
 	    rv_code_send(st, req->conf, req->caller, email, value, tpl, action,
 			 req->lang, &rec, err) < 0)
 		return -1;
@@ -38,15 +38,14 @@ post_code(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 }
 
 static const struct rv_route routes[] = {
-	{ "POST", "/api/verifications/verification-code", post_code, RV_ROUTE_JSON },
-	{ NULL, NULL, NULL, 0 },
+	{ "POST", "/api/verifications/verification-code", post_code, RV_ROUTE_JSON, NULL },
+	{ NULL, NULL, NULL, 0, NULL },
 };
 
 static const struct rv_endpoint ep = {
 	.name = "verification-code",
 	.routes = routes,
-	.setup = rv_code_setup,
-	.teardown = rv_code_teardown,
+	.needs = RV_NEED_AUTH | RV_NEED_STORE | RV_NEED_TEMPLATES,
 	.gate = rv_account_gate,
 };
 

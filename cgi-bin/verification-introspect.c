@@ -16,7 +16,7 @@ post_introspect(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 	json_t *answer;
 
 	if (rv_records_intro_parse(req->json, &q, err) < 0 ||
-	    (st = rv_records_intro_store(err)) == NULL ||
+	    (st = rv_main_store(err)) == NULL ||
 	    rv_records_introspect(st, req->conf, req->caller->client_id, &q,
 				  &answer, err) < 0)
 		return -1;
@@ -24,13 +24,14 @@ post_introspect(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 }
 
 static const struct rv_route routes[] = {
-	{ "POST", "/api/verifications/introspect", post_introspect, RV_ROUTE_JSON },
-	{ NULL, NULL, NULL, 0 },
+	{ "POST", "/api/verifications/introspect", post_introspect, RV_ROUTE_JSON, NULL },
+	{ NULL, NULL, NULL, 0, NULL },
 };
 
 static const struct rv_endpoint ep = {
 	.name = "verification-introspect",
 	.routes = routes,
+	.needs = RV_NEED_STORE,
 	.setup = rv_records_intro_setup,
 	.teardown = rv_records_intro_teardown,
 	.gate = rv_records_intro_gate,

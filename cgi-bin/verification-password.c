@@ -22,7 +22,7 @@ post_password(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 	if (rv_json_str(req->json, "password", true, 1, 1024, &password, err) < 0 ||
 	    rv_account_action_param(req->json, &action, err) < 0 ||
 	    rv_auth_require_first_party(req->caller, err) < 0 ||
-	    (st = rv_account_store(err)) == NULL ||
+	    (st = rv_main_store(err)) == NULL ||
 	    rv_verify_password(st, req->conf, req->caller, password,
 			       strlen(password), action, &rec, err) < 0)
 		return -1;
@@ -32,16 +32,15 @@ post_password(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 }
 
 static const struct rv_route routes[] = {
-	{ "POST", "/api/verifications/password", post_password, RV_ROUTE_JSON },
-	{ "POST", "/api/verifications/password/verify", post_password, RV_ROUTE_JSON },
-	{ NULL, NULL, NULL, 0 },
+	{ "POST", "/api/verifications/password", post_password, RV_ROUTE_JSON, NULL },
+	{ "POST", "/api/verifications/password/verify", post_password, RV_ROUTE_JSON, NULL },
+	{ NULL, NULL, NULL, 0, NULL },
 };
 
 static const struct rv_endpoint ep = {
 	.name = "verification-password",
 	.routes = routes,
-	.setup = rv_account_setup,
-	.teardown = rv_account_teardown,
+	.needs = RV_NEED_AUTH | RV_NEED_STORE,
 	.gate = rv_account_gate,
 };
 

@@ -18,7 +18,7 @@ get_records(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 	json_t *list;
 
 	if (rv_auth_require_first_party(req->caller, err) < 0 ||
-	    (st = rv_account_store(err)) == NULL ||
+	    (st = rv_main_store(err)) == NULL ||
 	    rv_records_list(st, req->caller, &list, err) < 0)
 		return -1;
 	return rv_resp_json(resp, 200, list);
@@ -30,23 +30,22 @@ delete_record(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 	struct rv_store *st;
 
 	if (rv_auth_require_first_party(req->caller, err) < 0 ||
-	    (st = rv_account_store(err)) == NULL ||
+	    (st = rv_main_store(err)) == NULL ||
 	    rv_records_revoke(st, req->caller, rv_req_path_param(req, "id"), err) < 0)
 		return -1;
 	return rv_resp_empty(resp, 204);
 }
 
 static const struct rv_route routes[] = {
-	{ "GET", "/api/verifications", get_records, 0 },
-	{ "DELETE", "/api/verifications/:id", delete_record, 0 },
-	{ NULL, NULL, NULL, 0 },
+	{ "GET", "/api/verifications", get_records, 0, NULL },
+	{ "DELETE", "/api/verifications/:id", delete_record, 0, rv_records_ref_ok },
+	{ NULL, NULL, NULL, 0, NULL },
 };
 
 static const struct rv_endpoint ep = {
 	.name = "verification-records",
 	.routes = routes,
-	.setup = rv_account_setup,
-	.teardown = rv_account_teardown,
+	.needs = RV_NEED_AUTH | RV_NEED_STORE,
 	.gate = rv_account_gate,
 };
 

@@ -16,20 +16,6 @@ struct rv_txn;
 struct rv_user;
 
 /*
- * Opens the state the account and verification programs keep between
- * requests: in jwt mode the JWKS (a problem stops the program), and the
- * store (never created here: reverify-admin init does that; a store that
- * is missing is retried per request, answering 503 meanwhile). Meant as the setup hook of rv_endpoint;
- * also sets an idle hook that purges a few expired records after each
- * request. rv_account_teardown() closes them.
- */
-int rv_account_setup(const struct rv_conf *conf, struct rv_err *err);
-void rv_account_teardown(void);
-/* The store, opened now if it could not be at start-up; NULL with err =
- * 503 service.unavailable while it cannot be opened. */
-struct rv_store *rv_account_store(struct rv_err *err);
-
-/*
  * The gate of every account and verification route (rv_endpoint.gate), in
  * Logto's order (logto-spec 1.2): authenticate the caller (401/403, spec
  * 7), then the account-center switch (400 account_center.not_enabled,

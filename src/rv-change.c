@@ -17,27 +17,13 @@
 #include "rv-ident.h"
 #include "rv-json.h"
 #include "rv-log.h"
+#include "rv-main.h"
 #include "rv-password.h"
 #include "rv-pwpolicy.h"
 #include "rv-req.h"
 #include "rv-store.h"
 #include "rv-template.h"
 #include "rv-util.h"
-
-int
-rv_change_setup(const struct rv_conf *conf, struct rv_err *err)
-{
-	if (rv_pwpolicy_init(conf, err) < 0)
-		return -1;
-	return rv_code_setup(conf, err);
-}
-
-void
-rv_change_teardown(void)
-{
-	rv_code_teardown();
-	rv_pwpolicy_release();
-}
 
 /* ---- shared pieces ---------------------------------------------------------- */
 
@@ -205,7 +191,6 @@ pw_load(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 	struct rv_record rec;
 	int proven;
 
-	(void)st;
 	rv_user_release(&p->before);
 	if (rv_account_user(txn, p->req->caller, false, &p->before, err) < 0)
 		return -1;
@@ -223,7 +208,6 @@ pw_store(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err
 	char used_id[RV_RECORD_ID_LEN + 1];
 	int used;
 
-	(void)st;
 	rv_user_release(&p->after);
 	if (rv_account_user(txn, p->req->caller, true, &p->after, err) < 0)
 		return -1;
@@ -264,7 +248,7 @@ rv_change_password(struct rv_req *req, struct rv_err *err)
 	/* body, first-party, user, step-up if methods, field, policy, same */
 	if (rv_json_str(req->json, "password", true, 1, 1024, &p.password, err) < 0 ||
 	    rv_auth_require_first_party(req->caller, err) < 0 ||
-	    (st = rv_account_store(err)) == NULL ||
+	    (st = rv_main_store(err)) == NULL ||
 	    rv_store_txn(st, false, pw_load, &p, err) < 0)
 		goto out;
 	if (p.has_method && !p.verified) {
@@ -349,7 +333,6 @@ primary_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err 
 	struct rv_record b;
 	int rc, used;
 
-	(void)st;
 	rv_user_release(&p->before);
 	rv_user_release(&p->after);
 	if (rv_account_user(txn, p->req->caller, true, &p->after, err) < 0)
@@ -412,7 +395,7 @@ primary_run(struct primary *p, struct rv_err *err)
 	struct rv_store *st;
 	int rc = -1;
 
-	if ((st = rv_account_store(err)) != NULL &&
+	if ((st = rv_main_store(err)) != NULL &&
 	    rv_store_txn(st, rv_store_sync_users(st), primary_body, p, err) == 0) {
 		after_change(p->req, p->email ? "email.changed" : "phone.changed",
 			     p->email ? "EmailChanged" : "PhoneChanged", &p->before, &p->after);
@@ -483,7 +466,6 @@ profile_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err 
 	struct rv_user u;
 	int used, rc = -1;
 
-	(void)st;
 	rv_user_init(&u);
 	if (rv_account_user(txn, p->req->caller, true, &u, err) < 0)
 		return -1;
@@ -566,7 +548,7 @@ rv_change_profile(struct rv_req *req, json_t **profile_r, struct rv_err *err)
 	    (p.name != NULL && field_editable(conf->ac_name, err) < 0) ||
 	    (p.avatar != NULL && field_editable(conf->ac_avatar, err) < 0) ||
 	    (p.username != NULL && field_editable(conf->ac_username, err) < 0) ||
-	    (st = rv_account_store(err)) == NULL ||
+	    (st = rv_main_store(err)) == NULL ||
 	    rv_store_txn(st, rv_store_sync_users(st), profile_body, &p, err) < 0) {
 		if (p.result != NULL)
 			json_decref(p.result);

@@ -20,13 +20,6 @@ struct rv_req;
  * caller is req->caller (set by rv_account_gate); the body is req->json.
  */
 
-struct rv_conf;
-
-/* The setup of the account programs: store, auth, templates (for the
- * notices) and the password policy. */
-int rv_change_setup(const struct rv_conf *conf, struct rv_err *err);
-void rv_change_teardown(void);
-
 /* POST /api/my-account/password (6.5.2): 204 on success. */
 int rv_change_password(struct rv_req *req, struct rv_err *err);
 /* POST /api/my-account/primary-email or -phone (6.6.1, 6.6.3). */

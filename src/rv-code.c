@@ -54,21 +54,6 @@ rv_code_identifier(json_t *body, bool *email_r, const char **value_r,
 }
 
 int
-rv_code_setup(const struct rv_conf *conf, struct rv_err *err)
-{
-	if (rv_template_init(conf->del_templates, err) < 0)
-		return -1;
-	return rv_account_setup(conf, err);
-}
-
-void
-rv_code_teardown(void)
-{
-	rv_account_teardown();
-	rv_template_release();
-}
-
-int
 rv_code_generate(char out[7], struct rv_err *err)
 {
 	unsigned char pool[32];
@@ -139,7 +124,6 @@ send_load(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *er
 	struct send_ctx *s = vctx;
 	const char *own;
 
-	(void)st;
 	rv_user_release(&s->user);
 	if (rv_account_user(txn, s->c, false, &s->user, err) < 0)
 		return -1;
@@ -161,7 +145,6 @@ send_reserve(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err 
 	struct rv_window w[LIMIT_N];
 	int i, got;
 
-	(void)st;
 	for (i = 0; i < LIMIT_N; i++) {
 		if (*s->keys[i] == '\0')
 			continue;
@@ -211,7 +194,6 @@ send_release(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err 
 	bool back;
 	int i;
 
-	(void)st;
 	for (i = 0; i < LIMIT_N; i++) {
 		if (*s->keys[i] == '\0')
 			continue;

@@ -58,11 +58,6 @@ int rv_code_verify(struct rv_store *st, const struct rv_conf *conf,
 		   const struct rv_caller *c, bool email, const char *value,
 		   const char *record_id, const char *code, struct rv_err *err);
 
-/* The setup of the code programs: rv_account_setup plus the message
- * templates (<delivery templates> overrides). */
-int rv_code_setup(const struct rv_conf *conf, struct rv_err *err);
-void rv_code_teardown(void);
-
 /* 6 digits, each uniform (rejection sampling), into out[7]. */
 int rv_code_generate(char out[7], struct rv_err *err);
 

@@ -16,6 +16,7 @@
 #include <fcgiapp.h>
 
 #include "rv-arena.h"
+#include "rv-auth.h"
 #include "rv-buf.h"
 #include "rv-conf.h"
 #include "rv-crypto.h"
@@ -23,8 +24,11 @@
 #include "rv-i18n.h"
 #include "rv-json.h"
 #include "rv-log.h"
+#include "rv-pwpolicy.h"
 #include "rv-req.h"
 #include "rv-resp.h"
+#include "rv-store.h"
+#include "rv-template.h"
 #include "rv-util.h"
 #include "rv-xml.h"
 
@@ -35,12 +39,103 @@
 extern char **environ;
 
 static volatile sig_atomic_t stopping;
-static void (*idle_fn)(void);
 
-void
-rv_main_set_idle(void (*fn)(void))
+/* ---- what the program needs ---------------------------------------------- */
+
+static const struct rv_conf *store_conf;
+static struct rv_store *store;
+static unsigned set_up;		/* the RV_NEED_* set up, to tear down */
+
+struct rv_store *
+rv_main_store(struct rv_err *err)
 {
-	idle_fn = fn;
+	if (store == NULL && rv_store_open(store_conf, false, &store, err) < 0) {
+		if (err->status != 503) {
+			/* e.g. permissions changed under us: still the
+			 * client's answer is "try later", the why is logged */
+			rv_log_warnx("%s", err->msg);
+			rv_err_set(err, RV_E_UNAVAILABLE, "the store does not open");
+		}
+		return NULL;
+	}
+	return store;
+}
+
+static int
+setup_needs(unsigned needs, const struct rv_conf *conf, struct rv_err *err)
+{
+	if ((needs & RV_NEED_AUTH) && rv_auth_setup(conf, err) < 0)
+		return -1;
+	set_up |= needs & RV_NEED_AUTH;
+	if ((needs & RV_NEED_TEMPLATES) && rv_template_init(conf->del_templates, err) < 0)
+		return -1;
+	set_up |= needs & RV_NEED_TEMPLATES;
+	if ((needs & RV_NEED_PWPOLICY) && rv_pwpolicy_init(conf, err) < 0)
+		return -1;
+	set_up |= needs & RV_NEED_PWPOLICY;
+	if (needs & (RV_NEED_STORE | RV_NEED_PROBE)) {
+		store_conf = conf;
+		set_up |= needs & (RV_NEED_STORE | RV_NEED_PROBE);
+		/* a store that is not there yet (not initialised, a disk not
+		 * mounted) is retried per request; a dangerous one stops us,
+		 * unless we are the probe that reports it */
+		if (rv_store_open(conf, false, &store, err) < 0) {
+			if (err->status != 503 && !(needs & RV_NEED_PROBE))
+				return -1;
+			rv_log_warnx("%s; answering 503 until it opens", err->msg);
+			rv_err_release(err);
+		}
+	}
+	return 0;
+}
+
+static void
+teardown_needs(void)
+{
+	rv_store_close(&store);
+	if (set_up & RV_NEED_PWPOLICY)
+		rv_pwpolicy_release();
+	if (set_up & RV_NEED_TEMPLATES)
+		rv_template_release();
+	if (set_up & RV_NEED_AUTH)
+		rv_auth_release();
+	set_up = 0;
+}
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Opportunistic purge after a request, for programs with the store: again
+ * at once while it finds full batches, else at most once a second (two
+ * purge transactions after every request were a sixth of a GET
+ * /api/my-account: doc/performance.md).
+ */
+static void
+purge_a_little(void)
+{
+	static long long next;
+	struct rv_err err;
+	long purged = 0;
+	long long now;
+
+	if (store == NULL || !(set_up & RV_NEED_STORE) || store_conf->store_purge_batch == 0)
+		return;
+	if ((now = mono_ms()) < next)
+		return;
+	rv_err_init(&err);
+	if (rv_store_purge(store, (long)store_conf->store_purge_batch, &purged, &err) < 0)
+		rv_log_warnx("purge: %s", err.msg);
+	else if (purged > 0)
+		rv_log_debug("purged %ld expired entries", purged);
+	rv_err_release(&err);
+	next = purged >= store_conf->store_purge_batch ? 0 : now + 1000;
 }
 
 static void
@@ -79,27 +174,43 @@ segment_ok(const char *s, size_t n)
 	return true;
 }
 
-/* Matches path against pattern, filling req's params on success. One
- * trailing slash is allowed (koa-router's non-strict matching). */
-static bool
-route_match(const char *pattern, const char *path, struct rv_req *req)
-{
-	const char *p = pattern, *s = path;
-	int nparams = 0;
+/* A route's match of a path: where its parameters are, not yet copied. */
+struct match {
+	struct {
+		const char *name, *value;
+		size_t nlen, vlen;
+	} params[RV_REQ_MAX_PARAMS];
+	int n;
+};
 
+/* Does path match route r? Fills *m only; one trailing slash is allowed
+ * (koa-router's non-strict matching). A ":name" segment takes 1-64 of
+ * [A-Za-z0-9_-], and what the route's param_ok allows: a segment that
+ * cannot name a resource is no match, so it is a 404, not a 405. */
+static bool
+route_match(const struct rv_route *r, const char *path, struct match *m)
+{
+	const char *p = r->pattern, *s = path;
+
+	m->n = 0;
 	while (*p != '\0') {
 		if (*p == ':') {
 			const char *pend = strchr(p, '/'), *send = strchr(s, '/');
 			size_t plen = pend ? (size_t)(pend - p) : strlen(p);
 			size_t slen = send ? (size_t)(send - s) : strlen(s);
+			char v[65];
 
-			if (!segment_ok(s, slen) || nparams == RV_REQ_MAX_PARAMS)
+			if (!segment_ok(s, slen) || m->n == RV_REQ_MAX_PARAMS)
 				return false;
-			req->params[nparams].name =
-				rv_arena_strndup(req->arena, p + 1, plen - 1);
-			req->params[nparams].value =
-				rv_arena_strndup(req->arena, s, slen);
-			nparams++;
+			memcpy(v, s, slen);
+			v[slen] = '\0';
+			if (r->param_ok != NULL && !r->param_ok(v))
+				return false;
+			m->params[m->n].name = p + 1;
+			m->params[m->n].nlen = plen - 1;
+			m->params[m->n].value = s;
+			m->params[m->n].vlen = slen;
+			m->n++;
 			p += plen;
 			s += slen;
 			continue;
@@ -108,28 +219,26 @@ route_match(const char *pattern, const char *path, struct rv_req *req)
 			return false;
 		p++, s++;
 	}
-	if (!(*s == '\0' || (s[0] == '/' && s[1] == '\0' && s != path + 1)))
-		return false;
-	req->nparams = nparams;
-	return true;
+	return *s == '\0' || (s[0] == '/' && s[1] == '\0' && s != path + 1);
+}
+
+/* The chosen route's parameters, into the request (arena). */
+static void
+bind_route(struct rv_req *req, const struct rv_route *r, const struct match *m)
+{
+	int i;
+
+	for (i = 0; i < m->n; i++) {
+		req->params[i].name = rv_arena_strndup(req->arena, m->params[i].name,
+						       m->params[i].nlen);
+		req->params[i].value = rv_arena_strndup(req->arena, m->params[i].value,
+							m->params[i].vlen);
+	}
+	req->nparams = m->n;
+	req->pattern = r->pattern;
 }
 
 /* ---- one request ------------------------------------------------------ */
-
-static bool
-sane_request_id(const char *s)
-{
-	size_t n = 0;
-
-	if (s == NULL)
-		return false;
-	for (; s[n]; n++)
-		if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
-		      (s[n] >= '0' && s[n] <= '9') || s[n] == '-' || s[n] == '_' ||
-		      s[n] == '.' || s[n] == ':'))
-			return false;
-	return n > 0 && n <= 64;
-}
 
 static bool
 sane_header_value(const char *s, size_t max)
@@ -192,13 +301,14 @@ error_response(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 }
 
 static void
-allowed_methods(const struct rv_endpoint *ep, struct rv_req *req,
+allowed_methods(const struct rv_endpoint *ep, const struct rv_req *req,
 		struct rv_buf *out)
 {
 	const struct rv_route *r;
+	struct match m;
 
 	for (r = ep->routes; r->method != NULL; r++) {
-		if (!route_match(r->pattern, req->path, req))
+		if (!route_match(r, req->path, &m))
 			continue;
 		if (out->len > 0)
 			rv_buf_addstr(out, ", ");
@@ -231,59 +341,40 @@ rv_main_serve(const struct rv_endpoint *ep, struct rv_req *req,
 	      struct rv_resp *resp, bool *head_r)
 {
 	const struct rv_route *r, *found = NULL;
+	struct match m, fm;
 	struct rv_err err;
-	const char *method = rv_req_param(req, "REQUEST_METHOD");
-	const char *want = method;
-	const char *hdr_id = rv_req_header(req, "X-Request-Id");
-	char *id;
+	const char *want = req->method;
 
 	rv_err_init(&err);
 	*head_r = false;
-	/* the request id first, so that every log line carries it */
-	if (sane_request_id(hdr_id)) {
-		req->id = hdr_id;
-	} else {
-		id = rv_arena_alloc(req->arena, 17);
-		rv_random_id_light(id, 16);
-		req->id = id;
-	}
 	rv_log_set_request_id(req->id);
-	req->method = method ? method : "";
-	req->query = rv_req_param(req, "QUERY_STRING");
-	if (req->query == NULL)
-		req->query = "";
-	/* language first: even errors about the path are localised (1.2) */
-	req->lang = rv_i18n_negotiate(rv_req_query(req, "locale"),
-				      rv_req_header(req, "Accept-Language"),
-				      req->conf->i18n_fallback);
 	if (strcmp(req->method, "HEAD") == 0) {
 		*head_r = true;
 		want = "GET";
 	}
-	if ((req->path = rv_req_route_path(req)) == NULL) {
-		req->path = "";
+	if (req->outside) {
 		rv_err_set(&err, RV_E_NOT_FOUND, "not below the base path");
 		goto fail;
 	}
 	for (r = ep->routes; r->method != NULL; r++)
-		if (route_match(r->pattern, req->path, req)) {
-			if (found == NULL)
+		if (route_match(r, req->path, &m)) {
+			if (found == NULL || strcmp(r->method, want) == 0) {
 				found = r;
-			if (want != NULL && strcmp(r->method, want) == 0) {
-				found = r;
-				break;
+				fm = m;
 			}
+			if (strcmp(r->method, want) == 0)
+				break;
 		}
 	if (found == NULL) {
 		rv_err_set(&err, RV_E_NOT_FOUND, "no route for '%.80s'",
 			   req->path);
 		goto fail;
 	}
+	bind_route(req, found, &fm);
 	if (r->method == NULL) {
 		struct rv_buf allow = RV_BUF_INIT;
 
 		allowed_methods(ep, req, &allow);
-		route_match(found->pattern, req->path, req);
 		if (strcmp(req->method, "OPTIONS") == 0) {
 			preflight(req, resp, allow.buf);
 			rv_buf_release(&allow);
@@ -404,31 +495,13 @@ ms_since(const struct timespec *t0)
 	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-/* The path for the log: path parameters as their names, since the one
- * that names a record (DELETE /api/verifications/:id) may be a live
+/* The path for the log: a route with parameters as its pattern, since the
+ * one that names a record (DELETE /api/verifications/:id) may be a live
  * record id, which must not reach a log (issue 14, F1). */
 static const char *
-log_path(struct rv_req *req)
+log_path(const struct rv_req *req)
 {
-	struct rv_buf b = RV_BUF_INIT;
-	const char *p = req->path, *out;
-	int i;
-
-	if (req->nparams == 0)
-		return req->path;
-	for (i = 0; i < req->nparams; i++) {
-		const char *at = strstr(p, req->params[i].value);
-
-		if (at == NULL)
-			break;
-		rv_buf_add(&b, p, (size_t)(at - p));
-		rv_buf_addf(&b, ":%s", req->params[i].name);
-		p = at + strlen(req->params[i].value);
-	}
-	rv_buf_addstr(&b, p);
-	out = rv_arena_strdup(req->arena, b.buf);
-	rv_buf_release(&b);
-	return out;
+	return req->nparams > 0 ? req->pattern : req->path;
 }
 
 static int
@@ -460,8 +533,7 @@ serve_one(const struct rv_endpoint *ep, const struct rv_conf *conf,
 static void
 after_request(void)
 {
-	if (idle_fn != NULL)
-		idle_fn();
+	purge_a_little();
 }
 
 /* ---- start-up ---------------------------------------------------------- */
@@ -584,7 +656,8 @@ rv_main(int argc, char **argv, const struct rv_endpoint *ep)
 	}
 	/* one request: what it may not need is loaded when it needs it */
 	rv_setup_defer(cgi && !check_only);
-	if (ep->setup != NULL && ep->setup(&conf, &err) < 0) {
+	if (setup_needs(ep->needs, &conf, &err) < 0 ||
+	    (ep->setup != NULL && ep->setup(&conf, &err) < 0)) {
 		what = rv_xasprintf("%s", err.msg);
 		goto fail;
 	}
@@ -646,6 +719,7 @@ fail:
 out:
 	if (ep->teardown != NULL)
 		ep->teardown();
+	teardown_needs();
 	free(what);
 	rv_err_release(&err);
 	rv_arena_release(&arena);

@@ -25,13 +25,30 @@ struct rv_route {
 				   matches 1-64 of [A-Za-z0-9_-] */
 	rv_handler_fn *handler;
 	unsigned flags;
+	/* What a ":name" value may be beyond 1-64 of [A-Za-z0-9_-]; a value
+	 * it refuses is no match (404, not 405). NULL: any such value. */
+	bool (*param_ok)(const char *value);
 };
+
+/* What a program needs; rv_main sets up exactly that, once, and tears
+ * it down at the end (cgit's want_repo). */
+#define RV_NEED_AUTH	  0x1	/* callers: the JWKS in jwt mode (rv_auth_setup) */
+#define RV_NEED_STORE	  0x2	/* the store (rv_main_store), purged a little
+				   after each request; one that is missing at
+				   start is retried per request (503), one that
+				   is unsafe stops the program */
+#define RV_NEED_PROBE	  0x4	/* the store as a probe (status): any failure
+				   to open it is a 503, never a stop */
+#define RV_NEED_TEMPLATES 0x8	/* message templates (codes, notices) */
+#define RV_NEED_PWPOLICY  0x10	/* the new-password policy and its pwned list */
 
 struct rv_endpoint {
 	const char *name;		/* program name, for logs and usage */
 	const struct rv_route *routes;
-	/* Called once after the config is loaded, before serving; may be
-	 * NULL. -1 with err stops the program (fatal). */
+	unsigned needs;			/* RV_NEED_* */
+	/* Called once after the config is loaded and the needs are set up,
+	 * before serving, for what only this program has; may be NULL. -1
+	 * with err stops the program (fatal). */
 	int (*setup)(const struct rv_conf *conf, struct rv_err *err);
 	/* Called once before the program exits; may be NULL. */
 	void (*teardown)(void);
@@ -52,9 +69,10 @@ struct rv_endpoint {
  */
 int rv_main(int argc, char **argv, const struct rv_endpoint *ep);
 
-/* Registers a function rv_main calls after each request has been answered
- * (opportunistic maintenance, bounded in work). */
-void rv_main_set_idle(void (*fn)(void));
+/* The store of the process (RV_NEED_STORE or RV_NEED_PROBE), opened now
+ * if it could not be at start-up; NULL with err = 503
+ * service.unavailable while it cannot be opened (the why is logged). */
+struct rv_store *rv_main_store(struct rv_err *err);
 
 /*
  * Serves one request whose req was set up by the caller: works out the

@@ -84,7 +84,6 @@ list_body(struct rv_store *st, struct rv_txn *txn, void *vctx,
 	struct rv_user u;
 	int rc;
 
-	(void)st;
 	l->n = 0;		/* a retried transaction starts over */
 	rv_user_init(&u);
 	if (rv_account_user(txn, l->c, false, &u, err) < 0)
@@ -191,6 +190,19 @@ handle_shape(const char *s)
 	return strlen(s) == RV_HANDLE_LEN && strspn(s, "0123456789abcdef") == RV_HANDLE_LEN;
 }
 
+static bool
+record_id_shape(const char *id)
+{
+	return strlen(id) == RV_RECORD_ID_LEN &&
+	       strspn(id, "0123456789abcdefghijklmnopqrstuvwxyz") == RV_RECORD_ID_LEN;
+}
+
+bool
+rv_records_ref_ok(const char *s)
+{
+	return record_id_shape(s) || handle_shape(s);
+}
+
 static int
 revoke_body(struct rv_store *st, struct rv_txn *txn, void *vctx,
 	    struct rv_err *err)
@@ -260,8 +272,6 @@ struct client {
 
 static struct client *clients;
 static size_t nclients;
-static struct rv_store *intro_store;
-static const struct rv_conf *intro_conf;
 
 static int
 client_add(const char *word, size_t n, struct rv_err *err)
@@ -310,7 +320,6 @@ rv_records_intro_setup(const struct rv_conf *conf, struct rv_err *err)
 {
 	const char *p = conf->intro_clients ? conf->intro_clients : "";
 
-	intro_conf = conf;
 	free(clients);
 	clients = NULL;
 	nclients = 0;
@@ -324,39 +333,17 @@ rv_records_intro_setup(const struct rv_conf *conf, struct rv_err *err)
 	}
 	if (nclients == 0)
 		rv_log_warnx("no <introspection clients>: every introspection is refused");
-	if (rv_store_open(conf, false, &intro_store, err) < 0) {
-		if (err->status != 503)
-			return -1;
-		rv_log_warnx("%s; answering 503 until it opens", err->msg);
-		rv_err_release(err);
-	}
 	return 0;
 }
 
 void
 rv_records_intro_teardown(void)
 {
-	rv_store_close(&intro_store);
 	if (clients != NULL)
 		rv_wipe(clients, nclients * sizeof(*clients));
 	free(clients);
 	clients = NULL;
 	nclients = 0;
-}
-
-struct rv_store *
-rv_records_intro_store(struct rv_err *err)
-{
-	if (intro_store == NULL &&
-	    rv_store_open(intro_conf, false, &intro_store, err) < 0) {
-		if (err->status != 503) {
-			rv_log_warnx("%s", err->msg);
-			err->status = 503;
-			err->code = RV_E_UNAVAILABLE;
-		}
-		return NULL;
-	}
-	return intro_store;
 }
 
 static int
@@ -511,13 +498,6 @@ struct intro_ctx {
 	struct rv_record rec;
 	bool active, consumed;
 };
-
-static bool
-record_id_shape(const char *id)
-{
-	return strlen(id) == RV_RECORD_ID_LEN &&
-	       strspn(id, "0123456789abcdefghijklmnopqrstuvwxyz") == RV_RECORD_ID_LEN;
-}
 
 /* does the record serve the action asked for? One with an action serves
  * only that action; one without serves only a question naming none */

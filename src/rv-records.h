@@ -51,24 +51,23 @@ int rv_records_list(struct rv_store *st, const struct rv_caller *c,
  */
 int rv_records_revoke(struct rv_store *st, const struct rv_caller *c,
 		      const char *id, struct rv_err *err);
+/* Can s name a record: a record id or a handle? (The route's param_ok:
+ * anything else is no resource at all, a 404 of the router.) */
+bool rv_records_ref_ok(const char *s);
 
 /* ---- introspection for relying services (verification-introspect) ----- */
 
 /*
  * The setup hook of verification-introspect: reads <introspection
  * clients> (words CLIENT_ID:SHA256_HEX_OF_SECRET; a client id is 1-255
- * printable ASCII characters without ':', given once) and opens the store
- * (a missing store is retried per request, answering 503 meanwhile).
+ * printable ASCII characters without ':', given once).
  * A malformed list is a start-up error (-1, 500 with the reason in msg).
  * No clients is allowed: every request is then refused. Loads no JWKS:
- * user tokens are never accepted here. rv_records_intro_teardown() closes
- * the store.
+ * user tokens are never accepted here. rv_records_intro_teardown() forgets
+ * the clients.
  */
 int rv_records_intro_setup(const struct rv_conf *conf, struct rv_err *err);
 void rv_records_intro_teardown(void);
-/* The store, opened now if it could not be at start-up; NULL with err =
- * 503 service.unavailable while it cannot be opened. */
-struct rv_store *rv_records_intro_store(struct rv_err *err);
 
 /*
  * The gate of verification-introspect (rv_endpoint.gate): HTTP Basic

@@ -7,24 +7,61 @@
 
 #include "rv-arena.h"
 #include "rv-conf.h"
+#include "rv-crypto.h"
 #include "rv-err.h"
+#include "rv-i18n.h"
 #include "rv-json.h"
 #include "rv-util.h"
+
+static bool
+sane_request_id(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL)
+		return false;
+	for (; s[n]; n++)
+		if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+		      (s[n] >= '0' && s[n] <= '9') || s[n] == '-' || s[n] == '_' ||
+		      s[n] == '.' || s[n] == ':'))
+			return false;
+	return n > 0 && n <= 64;
+}
 
 void
 rv_req_init(struct rv_req *req, struct rv_arena *arena,
 	    const struct rv_conf *conf, char **env,
 	    rv_req_read_fn *read, void *read_ctx)
 {
+	const char *s;
+	char *id;
+
 	memset(req, 0, sizeof(*req));
 	req->arena = arena;
 	req->conf = conf;
 	req->env = env;
 	req->read = read;
 	req->read_ctx = read_ctx;
-	req->query = "";
-	req->path = "";
 	rv_buf_init(&req->body);
+	/* the request id first, so that every log line carries it */
+	if (sane_request_id(s = rv_req_header(req, "X-Request-Id"))) {
+		req->id = s;
+	} else {
+		id = rv_arena_alloc(arena, 17);
+		rv_random_id_light(id, 16);
+		req->id = id;
+	}
+	req->method = (s = rv_req_param(req, "REQUEST_METHOD")) != NULL ? s : "";
+	req->query = (s = rv_req_param(req, "QUERY_STRING")) != NULL ? s : "";
+	/* the language before the path: even errors about the path are
+	 * localised (logto-spec 1.2) */
+	req->lang = rv_i18n_negotiate(rv_req_query(req, "locale"),
+				      rv_req_header(req, "Accept-Language"),
+				      conf->i18n_fallback);
+	if ((req->path = rv_req_route_path(req)) == NULL) {
+		req->path = "";
+		req->outside = true;
+	}
 }
 
 void

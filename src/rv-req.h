@@ -22,14 +22,18 @@ typedef ssize_t rv_req_read_fn(void *ctx, char *buf, size_t n);
 /*
  * Everything here lives exactly as long as the request: strings point into
  * the server's environment (valid until FCGX_Finish_r) or into the arena.
- * rv_main() fills it; handlers only read it.
+ * rv_req_init() derives what the request is (id, method, query, language,
+ * path) once, before any route is looked at; rv_main() adds the route's
+ * parameters and the caller; handlers only read it.
  */
 struct rv_req {
 	struct rv_arena *arena;
 	const struct rv_conf *conf;
 	char **env;			/* NAME=value, NULL-terminated */
-	const char *method;		/* "GET", "POST"... */
+	const char *method;		/* "GET", "POST"...; "" if none */
 	const char *path;		/* below the base path, no query */
+	bool outside;			/* the URI is not below the base path
+					   (path is then "") */
 	const char *query;		/* raw query string, "" if none */
 	const char *id;			/* request id, for logs and X-Request-Id */
 	const char *lang;		/* language of messages (rv-i18n.h) */
@@ -38,6 +42,7 @@ struct rv_req {
 		const char *value;	/* arena */
 	} params[RV_REQ_MAX_PARAMS];
 	int nparams;
+	const char *pattern;		/* of the route chosen, or NULL */
 	struct rv_buf body;		/* raw body (wiped after the request) */
 	json_t *json;			/* parsed body object, or NULL */
 	struct rv_caller *caller;	/* set by an endpoint's gate (arena) */
@@ -45,7 +50,10 @@ struct rv_req {
 	void *read_ctx;
 };
 
-/* Sets up req over env; body source read/read_ctx. */
+/* Sets up req over env (body source read/read_ctx) and derives the
+ * request: id (a sane X-Request-Id, else 16 random characters), method,
+ * query, language (?locale=, Accept-Language, conf's fallback) and path
+ * (rv_req_route_path; outside set when it is not below the base path). */
 void rv_req_init(struct rv_req *req, struct rv_arena *arena,
 		 const struct rv_conf *conf, char **env,
 		 rv_req_read_fn *read, void *read_ctx);

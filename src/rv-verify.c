@@ -73,7 +73,6 @@ pw_decide(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *er
 	struct rv_record *r = p->rec;
 	int rc;
 
-	(void)st;
 	if (!p->matched) {
 		rc = rv_lockout_fail(txn, p->conf, p->lockout, &p->blocked_until, err);
 		if (rc < 0)

@@ -219,14 +219,19 @@ test_expect_success 'revoke it twice, by handle or by id: the same 404' '
 	check_status 404 && check_body "$NOT_FOUND"
 '
 
-test_expect_success 'an id the route takes but no record id can be (ABC_def-1): the same 404' '
+test_expect_success 'a segment that can name no record (ABC_def-1, an id or a handle in upper case): the router'\''s 404' '
 	revoke "$tok" ABC_def-1 &&
-	check_status 404 && check_body "$NOT_FOUND" &&
+	check_error 404 request.not_found "There is no such API endpoint." &&
 	revoke "$tok" "$(echo "$a2" | tr a-z A-Z)" &&
-	check_status 404 && check_body "$NOT_FOUND" &&
+	check_error 404 request.not_found "There is no such API endpoint." &&
 	revoke "$tok" "$(h "$a2" | tr a-f A-F)" &&
-	check_status 404 && check_body "$NOT_FOUND" &&
+	check_error 404 request.not_found "There is no such API endpoint." &&
 	test "$(stepup "$alice" "$a2")" = verified
+'
+
+test_expect_success 'POST /api/verifications/nope: 404 (nope can name no record), not 405' '
+	run_cgi "$R" POST /api/verifications/nope "HTTP_AUTHORIZATION=Bearer $tok" &&
+	check_error 404 request.not_found "There is no such API endpoint."
 '
 
 test_expect_success 'an id the route refuses (a dot, 65 characters): 404 request.not_found' '

@@ -265,13 +265,13 @@ test_expect_success 'its code no longer verifies: 400 verification_record.not_fo
 	check_status 400 && check_code verification_record.not_found
 '
 
-test_expect_success 'a malformed id, a handle of no record: 404' '
-	revoke "$tok" "not-a-record" &&
-	check_status 404 && check_body "$NOT_FOUND" &&
+test_expect_success 'a handle of no record: 404 verification_record.not_found; what can name no record: the router'\''s 404' '
 	revoke "$tok" 0123456789abcdef0123456789abcdef &&
 	check_status 404 && check_body "$NOT_FOUND" &&
+	revoke "$tok" "not-a-record" &&
+	check_status 404 && check_code request.not_found &&
 	revoke "$tok" "$(h "$S" | tr a-f A-F)" &&
-	check_status 404 && check_body "$NOT_FOUND" &&
+	check_status 404 && check_code request.not_found &&
 	revoke "$tok" "a.b" &&
 	check_status 404 && check_code request.not_found
 '

@@ -64,7 +64,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (lang == NULL)
 		abort();
 	rv_err_init(&err);
-	rv_err_set(&err, 429, "session.verification_blocked_too_many_attempts", "fuzz");
+	rv_err_set(&err, "session.verification_blocked_too_many_attempts", "fuzz");
 	rv_err_var_minutes(&err, "relativeTime", (long)size);
 	rv_i18n_render(lang, &err, &out);
 	rv_err_release(&err);

@@ -72,17 +72,17 @@ delete_id(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 	const char *id = rv_req_path_param(req, "id");
 
 	if (id == NULL || strcmp(id, "missing") == 0)
-		return rv_err_set(err, 404, "verification_record.not_found",
+		return rv_err_set(err, "verification_record.not_found",
 				  "no record");
 	return rv_resp_empty(resp, 204);
 }
 
 static const struct rv_route routes[] = {
-	{ "GET", "/api/fuzz", get_query, 0 },
-	{ "POST", "/api/fuzz", post_json, RV_ROUTE_JSON },
-	{ "DELETE", "/api/fuzz/:id", delete_id, 0 },
-	{ "PATCH", "/api/fuzz/:id/x", post_json, RV_ROUTE_JSON },
-	{ NULL, NULL, NULL, 0 },
+	{ "GET", "/api/fuzz", get_query, 0, NULL },
+	{ "POST", "/api/fuzz", post_json, RV_ROUTE_JSON, NULL },
+	{ "DELETE", "/api/fuzz/:id", delete_id, 0, NULL },
+	{ "PATCH", "/api/fuzz/:id/x", post_json, RV_ROUTE_JSON, NULL },
+	{ NULL, NULL, NULL, 0, NULL },
 };
 
 static const struct rv_endpoint ep = {

@@ -27,9 +27,9 @@ get_echo(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 }
 
 static const struct rv_route routes[] = {
-	{ "GET", "/api/test/echo", get_echo, 0 },
-	{ "POST", "/api/test/echo", post_echo, RV_ROUTE_JSON },
-	{ NULL, NULL, NULL, 0 },
+	{ "GET", "/api/test/echo", get_echo, 0, NULL },
+	{ "POST", "/api/test/echo", post_echo, RV_ROUTE_JSON, NULL },
+	{ NULL, NULL, NULL, 0, NULL },
 };
 
 static const struct rv_endpoint ep = {

@@ -28,7 +28,6 @@ body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 	struct check *c = vctx;
 	int rc;
 
-	(void)st;
 	if ((rc = rv_account_stepup(txn, c->req, c->user, NULL, err)) < 0)
 		return rc;
 	c->ok = rc == 1;

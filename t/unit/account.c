@@ -201,7 +201,7 @@ suspend_body(struct rv_store *s, struct rv_txn *txn, void *vctx, struct rv_err *
 	rv_user_init(&u);
 	if ((rc = rv_store_user_get(txn, "u3", true, &u, err)) < 1) {
 		rv_user_release(&u);
-		return rc < 0 ? -1 : rv_err_set(err, 404, "entity.not_found", "no u3");
+		return rc < 0 ? -1 : rv_err_set(err, "entity.not_found", "no u3");
 	}
 	u.suspended = true;
 	rc = rv_store_user_put(txn, &u, err);

@@ -49,16 +49,16 @@ h_get(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 static int
 h_fail(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 {
-	return rv_err_set(err, 500, RV_E_INTERNAL, "secret detail");
+	return rv_err_set(err, RV_E_INTERNAL, "secret detail");
 }
 
 static const struct rv_route routes[] = {
-	{ "GET", "/api/thing", h_get, 0 },
-	{ "POST", "/api/thing", h_echo, RV_ROUTE_JSON },
-	{ "DELETE", "/api/thing/:id", h_get, 0 },
-	{ "POST", "/api/thing/:id/echo", h_echo, RV_ROUTE_JSON },
-	{ "GET", "/api/fail", h_fail, 0 },
-	{ NULL, NULL, NULL, 0 },
+	{ "GET", "/api/thing", h_get, 0, NULL },
+	{ "POST", "/api/thing", h_echo, RV_ROUTE_JSON, NULL },
+	{ "DELETE", "/api/thing/:id", h_get, 0, NULL },
+	{ "POST", "/api/thing/:id/echo", h_echo, RV_ROUTE_JSON, NULL },
+	{ "GET", "/api/fail", h_fail, 0, NULL },
+	{ NULL, NULL, NULL, 0, NULL },
 };
 static const struct rv_endpoint ep = { .name = "test", .routes = routes };
 
