@@ -86,16 +86,29 @@ rv_memeq_secret(const void *a, const void *b, size_t n)
 	return CRYPTO_memcmp(a, b, n) == 0;
 }
 
-void
-rv_hmac_sha256(const void *key, size_t klen, const void *a, size_t alen,
-	       const void *b, size_t blen, unsigned char out[32])
+/*
+ * A keyed HMAC-SHA256 context per key, kept for the process: the key
+ * schedule and the digest lookup of EVP_MAC_init were most of the cost of
+ * an HMAC, and a request makes several with the same one or two keys (the
+ * pepper, the audit key). Each call duplicates the keyed context. Keys of
+ * at most 64 bytes, a few of them; another goes the long way.
+ */
+#define HMAC_KEYS 4
+#define HMAC_KEY_MAX 64
+
+static struct {
+	unsigned char key[HMAC_KEY_MAX];
+	size_t klen;
+	EVP_MAC_CTX *ctx;
+} keyed[HMAC_KEYS];
+
+static EVP_MAC_CTX *
+hmac_new(const void *key, size_t klen)
 {
-	/* fetched once per process: a fetch is a provider lookup, and this
-	 * runs several times per request (codes, lockout and send keys) */
+	/* fetched once per process: a fetch is a provider lookup */
 	static EVP_MAC *mac;
 	EVP_MAC_CTX *ctx;
 	OSSL_PARAM params[2];
-	size_t outlen = 0;
 
 	if (mac == NULL)
 		mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
@@ -104,8 +117,63 @@ rv_hmac_sha256(const void *key, size_t klen, const void *a, size_t alen,
 	RV_ASSERT(ctx != NULL);
 	params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0);
 	params[1] = OSSL_PARAM_construct_end();
-	if (EVP_MAC_init(ctx, key, klen, params) != 1 ||
-	    EVP_MAC_update(ctx, a, alen) != 1 ||
+	if (EVP_MAC_init(ctx, key, klen, params) != 1)
+		rv_bug(__FILE__, __LINE__, "HMAC-SHA256 init failed");
+	return ctx;
+}
+
+/* a fresh context keyed with key: a copy of the kept one */
+static EVP_MAC_CTX *
+hmac_keyed(const void *key, size_t klen)
+{
+	EVP_MAC_CTX *ctx;
+	int i, free_slot = -1;
+
+	if (klen == 0 || klen > HMAC_KEY_MAX)
+		return hmac_new(key, klen);
+	for (i = 0; i < HMAC_KEYS; i++) {
+		if (keyed[i].ctx == NULL) {
+			if (free_slot < 0)
+				free_slot = i;
+			continue;
+		}
+		if (keyed[i].klen == klen && rv_memeq_secret(keyed[i].key, key, klen))
+			break;
+	}
+	if (i == HMAC_KEYS) {
+		if (free_slot < 0)
+			return hmac_new(key, klen);
+		i = free_slot;
+		keyed[i].ctx = hmac_new(key, klen);
+		memcpy(keyed[i].key, key, klen);
+		keyed[i].klen = klen;
+	}
+	ctx = EVP_MAC_CTX_dup(keyed[i].ctx);
+	RV_ASSERT(ctx != NULL);
+	return ctx;
+}
+
+void
+rv_hmac_forget(void)
+{
+	int i;
+
+	for (i = 0; i < HMAC_KEYS; i++) {
+		EVP_MAC_CTX_free(keyed[i].ctx);
+		rv_wipe(keyed[i].key, sizeof(keyed[i].key));
+		keyed[i].ctx = NULL;
+		keyed[i].klen = 0;
+	}
+}
+
+void
+rv_hmac_sha256(const void *key, size_t klen, const void *a, size_t alen,
+	       const void *b, size_t blen, unsigned char out[32])
+{
+	EVP_MAC_CTX *ctx = hmac_keyed(key, klen);
+	size_t outlen = 0;
+
+	if (EVP_MAC_update(ctx, a, alen) != 1 ||
 	    (blen > 0 && EVP_MAC_update(ctx, b, blen) != 1) ||
 	    EVP_MAC_final(ctx, out, &outlen, 32) != 1 || outlen != 32)
 		rv_bug(__FILE__, __LINE__, "HMAC-SHA256 failed");

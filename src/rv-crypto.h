@@ -15,9 +15,13 @@ int rv_random_bytes(void *buf, size_t n, struct rv_err *err);
  * logto-spec 3.3 when len is 21.
  */
 int rv_random_id(char *out, size_t len, struct rv_err *err);
-/* HMAC-SHA256 over a || b (b may be NULL with blen 0) into out[32]. */
+/* HMAC-SHA256 over a || b (b may be NULL with blen 0) into out[32]. The
+ * keyed state of the few keys used most is kept for the process (a copy
+ * of it per call is much cheaper than keying anew); rv_hmac_forget()
+ * drops and wipes it (rv_store_close calls it). */
 void rv_hmac_sha256(const void *key, size_t klen, const void *a, size_t alen,
 		    const void *b, size_t blen, unsigned char out[32]);
+void rv_hmac_forget(void);
 /* SHA-256 of data into out[32]. */
 void rv_sha256(const void *data, size_t n, unsigned char out[32]);
 /* Lowercase hex of n bytes into out (2n + 1 bytes with the NUL). */

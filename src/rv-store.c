@@ -652,6 +652,7 @@ rv_store_close(struct rv_store **stp)
 	idx_memo_release();
 	rv_wipe(st->pepper, sizeof(st->pepper));
 	rv_wipe(st->audit_key, sizeof(st->audit_key));
+	rv_hmac_forget();	/* the keyed copies of both */
 	free(st->home);
 	free(st->pepper_path);
 	free(st->audit_key_path);
