@@ -44,6 +44,15 @@ test_expect_success 'REMOTE_USER holding a username' '
 	test "$(json_get "$TRASH/body" .id)" = "$uid"
 '
 
+# the username index folds case, a front authenticator may not (security
+# review F12): "Carol" is another account there, so not carol here
+test_expect_success 'REMOTE_USER holding the username in another case: 404 entity.not_found' '
+	run_cgi my-account GET /api/my-account REMOTE_USER=Carol &&
+	check_status 404 && check_code entity.not_found &&
+	run_cgi my-account GET /api/my-account REMOTE_USER=CAROL &&
+	check_status 404 && check_code entity.not_found
+'
+
 test_expect_success 'REMOTE_USER mode without REMOTE_USER: 401 auth.unauthorized' '
 	run_cgi my-account GET /api/my-account &&
 	check_status 401 && check_code auth.unauthorized
