@@ -539,8 +539,8 @@ check_claims(const struct rv_conf *conf, json_t *claims, struct rv_caller *c,
 /*
  * Tokens verified before: a client sends the same access token with many
  * requests, and its signature check (RSA or ECDSA), JWS import and claims
- * parse are about 70% of the instructions of GET /api/my-account
- * (callgrind). An accepted token of at most TOKEN_KEEP_MAX bytes is kept
+ * parse are the dearest part of a request (doc/performance.md, "Where the
+ * time goes"). An accepted token of at most TOKEN_KEEP_MAX bytes is kept
  * with the caller it gave and a hash of the settings that judged it
  * (issuer, audience, algorithms, first-party clients, leeway); a slot is
  * picked by a hash of the token, and the token compared in full in
