@@ -31,11 +31,11 @@
 
 #include <cjose/cjose.h>
 
-#include "rv-auth.h"
 #include "rv-conf.h"
 #include "rv-crypto.h"
 #include "rv-err.h"
 #include "rv-lockout.h"
+#include "rv-mint.h"
 #include "rv-password.h"
 #include "rv-store.h"
 #include "rv-util.h"

@@ -5,8 +5,6 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include <jansson.h>
-
 struct rv_conf;
 struct rv_err;
 struct rv_req;
@@ -83,45 +81,15 @@ bool rv_auth_has_scope(const struct rv_caller *c, const char *scope);
  * auth.third_party_application_forbidden (logto-spec 7). */
 int rv_auth_require_first_party(const struct rv_caller *c, struct rv_err *err);
 
-/*
- * For reverify-admin and tests: creates a new EC P-384 key pair (Logto
- * signs ES384 by default) with kid = 16 random [0-9a-z] characters. Writes
- * the private JWK ("use":"sig", "alg":"ES384") to key_path, mode 0600,
- * created exclusively unless overwrite, and adds the public JWK to the JWKS
- * file jwks_path (created if missing; existing keys kept; replaced
- * atomically through a temporary file and rename(2), mode 0644). When the
- * JWKS cannot be written, a newly created key file is removed again (with
- * overwrite, the old key file is only replaced once the JWKS is written).
- * 0 on success, -1 with err (500).
- */
-int rv_auth_keygen(const char *key_path, const char *jwks_path, bool overwrite,
-		   struct rv_err *err);
-
-/*
- * Mints a compact JWS signed with the private JWK in key_path. The alg
- * comes from the key (EC P-256 ES256, P-384 ES384, P-521 ES512, RSA
- * RS256); the header has "typ":"at+jwt" and the key's kid (if any). Claims:
- * iss, aud (a string), sub, client_id (omitted when NULL), scope (omitted
- * when NULL), sid (omitted when NULL), iat = now, exp = now + ttl (ttl may be negative, for an
- * expired token), jti (random). *token_r is malloc'd; the caller frees it.
- * 0 on success, -1 with err (500).
- */
-int rv_auth_mint(const char *key_path, const char *issuer, const char *audience,
-		 const char *sub, const char *client_id, const char *scope,
-		 const char *sid, long ttl, char **token_r, struct rv_err *err);
-
-/*
- * Call before any cjose_jwk_import*() of a JWK from a file: cjose 0.6
- * aborts the process (an assertion in its base64url decoder) on a value
- * with "=" after a number of characters that is 1 modulo 4 ("AAAAA==="),
- * and ignores whatever follows a "=". NULL when no member cjose decodes
- * ("n", "e", "x", "y", "d", "k"...) has such a "="; else the name of the
- * first that has (a static string).
- */
-const char *rv_auth_jwk_bad_member(json_t *jk);
-
 /* For tests: the clock used for exp/nbf checks and by rv_auth_mint();
  * NULL restores time(). Not thread-safe. */
 void rv_auth_set_clock(time_t (*now)(void));
+/* That clock's now, in epoch seconds. */
+long long rv_auth_now(void);
+
+/* Until reverify-admin.c includes them itself (its split in issue 15 lands
+ * separately): rv_auth_jwk_bad_member(), rv_auth_keygen(), rv_auth_mint(). */
+#include "rv-jwks.h"
+#include "rv-mint.h"
 
 #endif

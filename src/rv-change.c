@@ -21,6 +21,7 @@
 #include "rv-password.h"
 #include "rv-pwpolicy.h"
 #include "rv-req.h"
+#include "rv-run.h"
 #include "rv-store.h"
 #include "rv-template.h"
 #include "rv-util.h"

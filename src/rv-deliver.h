@@ -1,9 +1,11 @@
-/* rv-deliver.h: sending codes: the e-mail message, sendmail and SMS programs */
+/* rv-deliver.h: sending codes: the mail and SMS channels, checks, results */
 #ifndef RV_DELIVER_H
 #define RV_DELIVER_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "rv-mail.h"	/* struct rv_mail */
 
 struct rv_buf;
 struct rv_conf;
@@ -20,7 +22,8 @@ struct rv_err;
  *   no channel configured            501 connector.not_found, {{type}} Email/Sms
  *   a value refused (header, phone)  400 guard.invalid_input, nothing run
  *   exit 75 (EX_TEMPFAIL), timeout, killed by a signal, program cannot
- *   start or is not an absolute path 503 connector.general + Retry-After: 60
+ *   start or is not an absolute path 503 connector.general + Retry-After
+ *                                    (RV_RUN_RETRY_AFTER, 60 s)
  *   any other non-zero exit status   502 connector.general
  * The caller's values (recipient, subject, lang, phone) are checked first,
  * so a client mistake is a 400 even when the channel is off.
@@ -35,17 +38,6 @@ struct rv_err;
 #define RV_DELIVER_MAX_SUBJECT	512
 #define RV_DELIVER_MAX_LANG	35
 #define RV_DELIVER_MAX_PHONE	32
-#define RV_DELIVER_RETRY_AFTER	60	/* seconds, on a 503 */
-
-/* A message as the templates produced it (all UTF-8; values already
- * HTML-escaped inside html). The strings are borrowed for the call. */
-struct rv_mail {
-	const char *to;		/* one bare address: local@domain */
-	const char *subject;
-	const char *text;	/* text/plain body */
-	const char *html;	/* text/html body, may be NULL */
-	const char *lang;	/* Content-Language, may be NULL */
-};
 
 /* Is e-mail delivery configured (a sendmail command and a mail-from)? */
 bool rv_deliver_mail_configured(const struct rv_conf *conf);
@@ -75,18 +67,8 @@ int rv_deliver_check_addr(const char *what, const char *addr,
 			  struct rv_err *err);
 
 /*
- * Appends to out the RFC 5322 message for m, ready for "sendmail -t -i" on
- * stdin, with LF line ends:
- *   From (<delivery mail-from>; a non-ASCII display name is RFC 2047
- *   encoded), To, Subject (as is when plain printable ASCII, folded at
- *   spaces; otherwise RFC 2047 "=?UTF-8?B?...?=" words of whole characters,
- *   folded so that no line exceeds 78 characters), Date (UTC, "+0000"),
- *   Message-ID <random@domain of mail-from>, MIME-Version: 1.0,
- *   Auto-Submitted: auto-generated, Content-Language (when m->lang), and a
- *   multipart/alternative body with a random boundary: a text/plain part
- *   and, when m->html, a text/html part, both charset=utf-8 and base64 in
- *   lines of 76 characters. The bodies are encoded as given (their line
- *   ends are not changed).
+ * Appends to out the RFC 5322 message for m, as rv_mail_compose() writes it
+ * (rv-mail.h), From <delivery mail-from>, after checking the values:
  * m->to must be one bare address (no display name, none of the characters
  * space , ; < > ( ) [ ] " \, exactly one @ with text on both sides); lang
  * holds only letters, digits and '-'. Returns 0, or -1 when a value is
@@ -111,29 +93,5 @@ int rv_deliver_mail(const struct rv_conf *conf, const struct rv_mail *m,
  */
 int rv_deliver_sms(const struct rv_conf *conf, const char *phone,
 		   const char *text, struct rv_err *err);
-
-/*
- * The process runner both use, exported for tests. Runs argv (NULL-terminated;
- * argv[0] an absolute path) with posix_spawn: no shell, no PATH search, in
- * its own process group, signal mask emptied and signal handlers reset, the
- * environment only PATH=/usr/sbin:/usr/bin:/sbin:/bin, LANG=C.UTF-8 and,
- * when we have it, REVERIFY_OUTBOX. stdin is a pipe fed with input[0..len)
- * (a child that exits without reading is fine: EPIPE is ignored and no
- * SIGPIPE reaches us), stdout is /dev/null, stderr is captured into errbuf
- * (the first errlen - 1 bytes, NUL-terminated; errbuf may be NULL when
- * errlen is 0), and no other descriptor of ours is open in the child.
- * After timeout_ms the whole process group is killed with SIGKILL; the
- * child is always reaped before returning.
- * *status_r gets the exit status 0-255, 256 + the signal number when the
- * child was killed by a signal, or -1 on timeout. Returns 0 when the program
- * ran (whatever its status), -1 when it could not be started (argv[0] not
- * absolute or not executable, spawn failed, no pipe): err is then 503
- * connector.general with Retry-After, and *status_r is -1.
- * Uses sigprocmask: call it from a single-threaded process, and do not
- * ignore SIGCHLD (the child must stay ours to reap).
- */
-int rv_deliver_run(const char *const argv[], const char *input, size_t len,
-		   int timeout_ms, int *status_r, char *errbuf, size_t errlen,
-		   struct rv_err *err);
 
 #endif

@@ -160,6 +160,24 @@ rv_str_iprefix(const char *s, const char *prefix)
 	return true;
 }
 
+const char *
+rv_str_show(const char *s, char *buf, size_t size)
+{
+	size_t i, n = 0;
+
+	for (i = 0; s[i] != '\0' && n + 4 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		buf[n++] = c >= 0x20 && c < 0x7f && c != '\'' ? (char)c : '?';
+	}
+	if (s[i] != '\0') {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 int
 rv_parse_ll(const char *s, long long min, long long max, long long *v_r)
 {

@@ -52,6 +52,13 @@ char rv_ascii_lower(char c);
 /* The value of a hex digit (either case), or -1. */
 int rv_hexdigit(char c);
 
+/*
+ * A short, printable excerpt of an untrusted value for err->msg, in buf
+ * (size at least 5): the log must not get control characters from a
+ * token, nor a whole token. Returns buf.
+ */
+const char *rv_str_show(const char *s, char *buf, size_t size);
+
 /* Epoch milliseconds as ISO 8601 UTC with milliseconds and Z,
  * "2026-08-21T12:10:00.000Z" (logto-spec 3.4). */
 void rv_iso8601_ms(long long ms, char out[32]);

@@ -22,6 +22,7 @@
 #include "fuzz-util.h"
 #include "rv.h"
 #include "rv-auth.h"
+#include "rv-mint.h"
 
 #define NOW 1800000000
 

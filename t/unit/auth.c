@@ -14,6 +14,8 @@
 
 #include "rv.h"
 #include "rv-auth.h"
+#include "rv-jwks.h"
+#include "rv-mint.h"
 #include "tap.h"
 
 #define ISS "https://id.example/oidc"

@@ -20,6 +20,7 @@
 #include "rv-buf.h"
 #include "rv-conf.h"
 #include "rv-deliver.h"
+#include "rv-run.h"
 #include "rv-err.h"
 #include "rv-log.h"
 #include "rv-util.h"

@@ -58,7 +58,6 @@ put_body(struct rv_store *st, struct rv_txn *txn, void *ctx, struct rv_err *err)
 {
 	struct user_op *op = ctx;
 
-	(void)st;
 	return rv_store_user_put(txn, &op->u, err);
 }
 
@@ -67,7 +66,6 @@ lookup_body(struct rv_store *st, struct rv_txn *txn, void *ctx, struct rv_err *e
 {
 	struct user_op *op = ctx;
 
-	(void)st;
 	rv_user_release(&op->u);
 	op->rc = op->lookup(txn, op->key, &op->u, err);
 	return op->rc < 0 ? -1 : 0;
@@ -136,7 +134,6 @@ struct rec_op {
 static int
 rec_put_body(struct rv_store *st, struct rv_txn *txn, void *ctx, struct rv_err *err)
 {
-	(void)st;
 	return rv_store_record_put(txn, &((struct rec_op *)ctx)->r, err);
 }
 
@@ -146,7 +143,6 @@ rec_get_body(struct rv_store *st, struct rv_txn *txn, void *ctx, struct rv_err *
 	struct rec_op *op = ctx;
 	char id[RV_RECORD_ID_LEN + 1];
 
-	(void)st;
 	rv_strlcpy(id, op->r.id, sizeof(id));
 	op->rc = rv_store_record_get(txn, id, false, &op->r, err);
 	return op->rc < 0 ? -1 : 0;
@@ -165,7 +161,6 @@ rec_each_body(struct rv_store *st, struct rv_txn *txn, void *ctx, struct rv_err 
 {
 	struct rec_op *op = ctx;
 
-	(void)st;
 	op->count = 0;
 	return rv_store_record_each_user(txn, op->user, count_rec, op, err);
 }
@@ -173,7 +168,6 @@ rec_each_body(struct rv_store *st, struct rv_txn *txn, void *ctx, struct rv_err 
 static int
 del_body(struct rv_store *st, struct rv_txn *txn, void *ctx, struct rv_err *err)
 {
-	(void)st;
 	return rv_store_user_del(txn, ctx, err) < 0 ? -1 : 0;
 }
 
@@ -213,7 +207,6 @@ bump_body(struct rv_store *st, struct rv_txn *txn, void *ctx, struct rv_err *err
 	struct rv_record r;
 	int rc;
 
-	(void)st;
 	rc = rv_store_record_get(txn, ctx, true, &r, err);
 	if (rc != 1)
 		return -1;
@@ -228,7 +221,6 @@ struct audit_op {
 static int
 audit_body(struct rv_store *st, struct rv_txn *txn, void *ctx, struct rv_err *err)
 {
-	(void)st;
 	return rv_store_audit(txn, ctx, "u1", NULL, err);
 }
 
@@ -328,7 +320,6 @@ backlog_body(struct rv_store *st, struct rv_txn *txn, void *ctx, struct rv_err *
 {
 	int *from = ctx, i;
 
-	(void)st;
 	for (i = *from; i < *from + 500 && i < BACKLOG; i++) {
 		struct rv_record r;
 		char id[32];
