@@ -292,16 +292,13 @@ fill_user(struct rv_user *u, const struct user_input *in, long long now)
 static int
 load_conf(struct admin *a, const char *explicit_path)
 {
-	const char *path = explicit_path ? explicit_path : a->conf_arg;
+	bool no_file;
+	const char *path = rv_conf_path(explicit_path ? explicit_path : a->conf_arg,
+					&no_file);
 
-	if (path == NULL && (path = getenv("REVERIFY_CONFIG")) != NULL && *path == '\0')
-		path = NULL;
-	if (path == NULL) {
-		path = RV_CONFIG_DEFAULT;
-		if (access(path, F_OK) != 0 && errno == ENOENT) {
-			rv_conf_defaults(&a->conf);
-			return 0;
-		}
+	if (no_file) {
+		rv_conf_defaults(&a->conf);
+		return 0;
 	}
 	if (access(path, R_OK) != 0)
 		return error("cannot read the configuration '%s': %s", path,
@@ -319,13 +316,7 @@ load_conf(struct admin *a, const char *explicit_path)
 static void
 open_log(const struct admin *a)
 {
-	const struct rv_conf *c = &a->conf;
-	enum rv_log_target t = c->log_target == RV_CONF_LOG_SYSLOG ? RV_LOG_SYSLOG :
-			       RV_LOG_FILE;
-
-	if (c->log_target == RV_CONF_LOG_STDERR ||
-	    rv_log_open(t, c->log_facility, c->log_file,
-			(enum rv_log_level)c->log_level) < 0)
+	if (a->conf.log_target == RV_CONF_LOG_STDERR || rv_log_open_conf(&a->conf) < 0)
 		rv_log_open(RV_LOG_STDERR, NULL, NULL, RV_LOG_LEVEL_WARN);
 }
 
@@ -341,15 +332,6 @@ open_store(struct admin *a, bool create)
 		warning("the audit key file '%s' is missing: new audit entries are "
 			"not keyed (reverify-admin init creates it)", akey);
 	return 0;
-}
-
-/* The pepper file, as rv_store_open() finds it; caller frees. */
-static char *
-pepper_path(const struct rv_conf *c)
-{
-	if (c->store_pepper != NULL && *c->store_pepper != '\0')
-		return rv_xstrdup(c->store_pepper);
-	return rv_xasprintf("%s/pepper", c->store_home);
 }
 
 static bool
@@ -675,7 +657,7 @@ static int
 cmd_init(struct admin *a, int argc, char **argv)
 {
 	const char *home = a->conf.store_home;
-	char *pepper = pepper_path(&a->conf), *db = rv_xasprintf("%s/users.db", home);
+	char *pepper = rv_conf_pepper_path(&a->conf), *db = rv_xasprintf("%s/users.db", home);
 	const char *akey = a->conf.audit_key;
 	bool had_home = exists(home), had_pepper = exists(pepper), had_db = exists(db);
 	bool had_akey = akey == NULL || *akey == '\0' || exists(akey);
@@ -1127,12 +1109,13 @@ seen_before(struct import *im, const struct user_input *in)
 {
 	static const struct {
 		enum field f;
+		int key;	/* enum rv_user_key; -1: compared as it is */
 		const char *code;
 	} keys[] = {
-		{ F_ID, "user.id_already_in_use" },
-		{ F_USERNAME, "user.username_already_in_use" },
-		{ F_EMAIL, "user.email_already_in_use" },
-		{ F_PHONE, "user.phone_already_in_use" },
+		{ F_ID, -1, "user.id_already_in_use" },
+		{ F_USERNAME, RV_USER_KEY_USERNAME, "user.username_already_in_use" },
+		{ F_EMAIL, RV_USER_KEY_EMAIL, "user.email_already_in_use" },
+		{ F_PHONE, RV_USER_KEY_PHONE, "user.phone_already_in_use" },
 	};
 	char *k[4];
 	json_t *prev = NULL;
@@ -1140,13 +1123,12 @@ seen_before(struct import *im, const struct user_input *in)
 
 	for (i = 0; i < 4; i++) {
 		const char *v = in->v[keys[i].f];
-		bool fold = keys[i].f == F_USERNAME || keys[i].f == F_EMAIL;
-		char *p;
+		/* as the store's indexes compare them */
+		char *folded = v == NULL ? NULL : keys[i].key < 0 ? rv_xstrdup(v) :
+			       rv_store_fold((enum rv_user_key)keys[i].key, v);
 
-		k[i] = v ? rv_xasprintf("%d:%s", keys[i].f, v) : NULL;
-		/* as the store's indexes fold them */
-		for (p = k[i]; fold && p != NULL && *p; p++)
-			*p = rv_ascii_lower(*p);
+		k[i] = v ? rv_xasprintf("%d:%s", keys[i].f, folded) : NULL;
+		free(folded);
 		if (prev != NULL || k[i] == NULL ||
 		    (prev = json_object_get(im->seen, k[i])) == NULL)
 			continue;
@@ -1582,7 +1564,7 @@ warn_auth(const struct admin *a, const struct rv_conf *c)
 static void
 warn_store(const struct rv_conf *c)
 {
-	char *pepper = pepper_path(c);
+	char *pepper = rv_conf_pepper_path(c);
 	struct stat sb;
 
 	if (!c->store_users_sync)
@@ -2162,18 +2144,6 @@ wants_help(int argc, char **argv)
 
 /* ---- main ------------------------------------------------------------- */
 
-/* slowcgi: make sure 0-2 are open so that no file we open lands there */
-static void
-ensure_std_fds(void)
-{
-	int fd;
-
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-		;
-	if (fd > 2)
-		close(fd);
-}
-
 /* Global options: the index of the command word, or 0 when there is
  * nothing more to do (*rc_r then says how it ended). */
 static int
@@ -2253,7 +2223,7 @@ main(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	rv_err_init(&a.err);
-	ensure_std_fds();
+	rv_ensure_std_fds();
 	rv_json_alloc_init();	/* before any JSON is made */
 	rv_log_init(PROG);
 	rv_xml_init();

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "rv-buf.h"
+#include "rv-conf.h"
+#include "rv-util.h"
 
 static const char *log_prog = "reverify";
 static enum rv_log_target log_target = RV_LOG_STDERR;
@@ -85,6 +87,26 @@ rv_log_open(enum rv_log_target target, const char *facility,
 	}
 	log_target = target;
 	return 0;
+}
+
+int
+rv_log_open_conf(const struct rv_conf *conf)
+{
+	static const enum rv_log_target targets[] = {
+		[RV_CONF_LOG_SYSLOG] = RV_LOG_SYSLOG,
+		[RV_CONF_LOG_STDERR] = RV_LOG_STDERR,
+		[RV_CONF_LOG_FILE] = RV_LOG_FILE,
+	};
+	static const enum rv_log_level levels[] = {
+		[RV_CONF_LOG_WARN] = RV_LOG_LEVEL_WARN,
+		[RV_CONF_LOG_INFO] = RV_LOG_LEVEL_INFO,
+		[RV_CONF_LOG_DEBUG] = RV_LOG_LEVEL_DEBUG,
+	};
+
+	RV_ASSERT(conf->log_target >= 0 && conf->log_target <= RV_CONF_LOG_FILE);
+	RV_ASSERT(conf->log_level >= 0 && conf->log_level <= RV_CONF_LOG_DEBUG);
+	return rv_log_open(targets[conf->log_target], conf->log_facility,
+			   conf->log_file, levels[conf->log_level]);
 }
 
 void

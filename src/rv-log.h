@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
+struct rv_conf;
+
 enum rv_log_target {
 	RV_LOG_STDERR,
 	RV_LOG_SYSLOG,
@@ -29,6 +31,9 @@ void rv_log_init(const char *prog);
  * "local0"...). */
 int rv_log_open(enum rv_log_target target, const char *facility,
 		const char *file, enum rv_log_level level);
+/* rv_log_open() as <log> of conf says: its target, facility, file and
+ * level. */
+int rv_log_open_conf(const struct rv_conf *conf);
 void rv_log_close(void);
 /* The request id to put on each line until the next call; NULL clears it.
  * The string must stay valid until then. */
