@@ -504,7 +504,6 @@ create_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *
 	struct create_ctx *c = vctx;
 	int rc;
 
-	(void)st;
 	if ((rc = id_free(txn, c->u->id, err)) != 0 ||
 	    (rc = rv_store_user_put(txn, c->u, err)) != 0)
 		return rc;
@@ -519,7 +518,6 @@ free_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *er
 	struct rv_user other;
 	int rc;
 
-	(void)st;
 	if ((rc = id_free(txn, u->id, err)) != 0)
 		return rc;
 	rv_user_init(&other);
@@ -545,7 +543,6 @@ get_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err
 {
 	struct get_ctx *c = vctx;
 
-	(void)st;
 	rv_user_release(&c->u);
 	c->found = rv_store_user_get(txn, c->id, false, &c->u, err);
 	return c->found < 0 ? c->found : 0;
@@ -613,7 +610,6 @@ change_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *
 	struct change_ctx *c = vctx;
 	int rc;
 
-	(void)st;
 	if (c->what == CH_DELETE) {
 		if ((rc = c->found = rv_store_user_del(txn, c->id, err)) < 0)
 			return rc;
@@ -842,7 +838,6 @@ list_one(const struct rv_user *u, void *vctx)
 static int
 list_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 {
-	(void)st;
 	rv_buf_reset(vctx);
 	return rv_store_user_each(txn, list_one, vctx, err);
 }
@@ -1855,7 +1850,6 @@ cmd_audit_head(struct admin *a, int argc, char **argv)
 static void
 prune_progress(long long done, long long total, void *ctx)
 {
-	(void)ctx;
 	fprintf(stderr, "\r%s: pruned %lld of %lld audit entries", PROG, done, total);
 }
 
@@ -1955,7 +1949,6 @@ cmd_help(struct admin *a, int argc, char **argv)
 	const struct command *c;
 	int words;
 
-	(void)a;
 	if (argc <= 1) {
 		print_usage(stdout);
 		return EXIT_OK;

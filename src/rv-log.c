@@ -52,12 +52,6 @@ rv_log_init(const char *prog)
 	log_prog = slash ? slash + 1 : prog;
 }
 
-const char *
-rv_log_prog(void)
-{
-	return log_prog;
-}
-
 int
 rv_log_open(enum rv_log_target target, const char *facility,
 	    const char *file, enum rv_log_level level)
@@ -194,17 +188,6 @@ LOGFN(rv_log_warn, LOG_WARNING, RV_LOG_LEVEL_WARN, 1)
 LOGFN(rv_log_warnx, LOG_WARNING, RV_LOG_LEVEL_WARN, 0)
 LOGFN(rv_log_info, LOG_INFO, RV_LOG_LEVEL_INFO, 0)
 LOGFN(rv_log_debug, LOG_DEBUG, RV_LOG_LEVEL_DEBUG, 0)
-
-void
-rv_fatal(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_CRIT, strerror(errno), fmt, ap);
-	va_end(ap);
-	exit(1);
-}
 
 void
 rv_fatalx(const char *fmt, ...)

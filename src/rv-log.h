@@ -38,15 +38,12 @@ void rv_log_close(void);
 /* The request id to put on each line until the next call; NULL clears it.
  * The string must stay valid until then. */
 void rv_log_set_request_id(const char *id);
-const char *rv_log_prog(void);
 
 void rv_log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rv_log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rv_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rv_log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Startup only: log and exit(1). rv_fatal adds strerror(errno). */
-void rv_fatal(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2), noreturn));
+/* Startup only: log and exit(1). */
 void rv_fatalx(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
 
