@@ -49,7 +49,6 @@ vmessage(const char *prefix, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
-/* Prints "reverify-admin: what" on stderr; returns EXIT_FAIL. */
 int
 fail(const char *fmt, ...)
 {
@@ -61,7 +60,6 @@ fail(const char *fmt, ...)
 	return EXIT_FAIL;
 }
 
-/* The same, returning -1 (git's "return error(...)"). */
 int
 error(const char *fmt, ...)
 {
@@ -83,7 +81,6 @@ warning(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Informational output on stdout, silenced by -q. */
 void
 note(const struct admin *a, const char *fmt, ...)
 {
@@ -111,8 +108,6 @@ static const struct {
 	{ "user.id_already_in_use", "a user with this id exists already" },
 };
 
-/* What went wrong, for people: "code: sentence" for a conflict, else the
- * library's detail (which names files, never secrets). */
 void
 describe_err(const struct rv_err *err, char *buf, size_t size)
 {
@@ -153,7 +148,6 @@ command_name(const struct command *c, char *buf, size_t size)
 		snprintf(buf, size, "%s", c->name);
 }
 
-/* "reverify-admin: user add: what" and the usage line; returns EXIT_USAGE. */
 int
 usage_error(const struct admin *a, const char *fmt, ...)
 {
@@ -193,7 +187,6 @@ print_usage(FILE *f)
 	fprintf(f, "Run '%s COMMAND --help' for more; see reverify-admin(8).\n", PROG);
 }
 
-/* Prints one line of JSON on stdout. */
 void
 print_json(json_t *j)
 {
@@ -206,11 +199,6 @@ print_json(json_t *j)
 
 /* ---- configuration, log and store ------------------------------------- */
 
-/*
- * Loads the configuration: explicit (config check FILE), else -c, else
- * $REVERIFY_CONFIG, else the compiled-in default, where a missing file means
- * the built-in defaults (as the programs do, rv_main()).
- */
 int
 load_conf(struct admin *a, const char *explicit_path)
 {
@@ -266,11 +254,6 @@ exists(const char *path)
 
 /* ---- argument parsing ------------------------------------------------- */
 
-/*
- * getopt_long over a command's arguments (argv[0] is the command word);
- * options and operands may mix, "--" ends the options. Returns the
- * option, -1 at the end, or '?' after printing a usage error.
- */
 int
 cmd_getopt(const struct admin *a, int argc, char **argv, const struct option *lo)
 {
@@ -290,7 +273,6 @@ cmd_getopt(const struct admin *a, int argc, char **argv, const struct option *lo
 	return ch;
 }
 
-/* Checks that min to max operands are left; EXIT_OK or EXIT_USAGE. */
 int
 want_args(const struct admin *a, int argc, char **argv, int min, int max)
 {
@@ -303,7 +285,6 @@ want_args(const struct admin *a, int argc, char **argv, int min, int max)
 	return EXIT_OK;
 }
 
-/* For commands without options: only operands. */
 int
 plain_args(const struct admin *a, int argc, char **argv, int min, int max)
 {

@@ -63,7 +63,9 @@ void print_json(json_t *j);
 /* ---- admin.c: configuration and store --------------------------------- */
 
 /* Loads the configuration: explicit_path (config check FILE) if not NULL,
- * else as rv_conf_path() finds it. 0, or -1 after a message. */
+ * else as rv_conf_path() finds it (-c, $REVERIFY_CONFIG, the compiled-in
+ * default), where a missing default means the built-in defaults, as for
+ * the programs (rv_main). 0, or -1 after a message. */
 int load_conf(struct admin *a, const char *explicit_path);
 /* Opens (create: creates) the store into a->st; 0, or -1 after a message. */
 int open_store(struct admin *a, bool create);

@@ -194,7 +194,6 @@ prune_progress(long long done, long long total, void *ctx)
 	fprintf(stderr, "\r%s: pruned %lld of %lld audit entries", PROG, done, total);
 }
 
-/* Prunes the audit entries written before before_ms; 0 or -1 (printed). */
 int
 audit_prune(struct admin *a, long long before_ms)
 {

@@ -198,7 +198,6 @@ get_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err
 	return c->found < 0 ? c->found : 0;
 }
 
-/* 1 found (*u filled: release it), 0 no such user, -1 error (printed). */
 int
 load_user(struct admin *a, const char *id, struct rv_user *u)
 {
@@ -307,7 +306,6 @@ user_json(const struct rv_user *u)
 	return j;
 }
 
-/* Gives in a new random id unless it has one. */
 int
 new_id(struct admin *a, struct user_input *in)
 {
@@ -319,7 +317,6 @@ new_id(struct admin *a, struct user_input *in)
 	return 0;
 }
 
-/* Creates one user; 0, or -1 with a->err filled (not printed). */
 int
 create_user(struct admin *a, const struct user_input *in, const char *event)
 {
