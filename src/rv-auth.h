@@ -87,9 +87,4 @@ void rv_auth_set_clock(time_t (*now)(void));
 /* That clock's now, in epoch seconds. */
 long long rv_auth_now(void);
 
-/* Until reverify-admin.c includes them itself (its split in issue 15 lands
- * separately): rv_auth_jwk_bad_member(), rv_auth_keygen(), rv_auth_mint(). */
-#include "rv-jwks.h"
-#include "rv-mint.h"
-
 #endif

@@ -2,9 +2,11 @@
 #include "config.h"
 #include "rv-conf.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libxml/tree.h>
 
@@ -21,6 +23,9 @@
 #endif
 #ifndef RV_LOCALSTATEDIR
 #define RV_LOCALSTATEDIR "/var"
+#endif
+#ifndef RV_CONFIG_DEFAULT
+#define RV_CONFIG_DEFAULT "/etc/reverify/reverify.xml"
 #endif
 
 #define FIELD_VALUES "off|read-only|edit"
@@ -448,6 +453,27 @@ rv_conf_defaults(struct rv_conf *conf)
 	for (k = keys; k->section != NULL; k++)
 		if (set_value(conf, k, k->def, &why) < 0)
 			rv_bug(__FILE__, __LINE__, "bad default in the key table");
+}
+
+const char *
+rv_conf_path(const char *path, bool *missing_r)
+{
+	*missing_r = false;
+	if (path == NULL && (path = getenv("REVERIFY_CONFIG")) != NULL && *path == '\0')
+		path = NULL;
+	if (path == NULL) {
+		path = RV_CONFIG_DEFAULT;
+		*missing_r = access(path, F_OK) != 0 && errno == ENOENT;
+	}
+	return path;
+}
+
+char *
+rv_conf_pepper_path(const struct rv_conf *conf)
+{
+	if (conf->store_pepper != NULL && *conf->store_pepper != '\0')
+		return rv_xstrdup(conf->store_pepper);
+	return rv_xasprintf("%s/pepper", conf->store_home);
 }
 
 void

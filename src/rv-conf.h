@@ -153,6 +153,18 @@ const struct rv_conf_key *rv_conf_keys(void);
 /* Fills conf with the defaults of the table. */
 void rv_conf_defaults(struct rv_conf *conf);
 /*
+ * The configuration file every program reads: path (-c FILE) when not
+ * NULL, else $REVERIFY_CONFIG when set and not empty, else the compiled-in
+ * default. *missing_r is true when it is that default and it does not
+ * exist: the programs then run on the built-in defaults (rv_conf_defaults)
+ * rather than refuse to start. Returns path, the environment's string or a
+ * static string.
+ */
+const char *rv_conf_path(const char *path, bool *missing_r);
+/* The pepper file of the store: <store pepper>, else "pepper" in <store
+ * home>. Caller must free() it. */
+char *rv_conf_pepper_path(const struct rv_conf *conf);
+/*
  * Loads path over the defaults. Unknown elements or attributes, repeated
  * sections, text where none belongs, bad values and out-of-range numbers
  * are errors: -1 with err->msg "file:line: what". On error conf holds the

@@ -37,12 +37,6 @@ rv_i18n_count(void)
 	return ncatalogs;
 }
 
-const char *
-rv_i18n_lang(size_t i)
-{
-	return i < ncatalogs ? catalogs[i].lang : NULL;
-}
-
 bool
 rv_i18n_lang_valid(const char *s)
 {

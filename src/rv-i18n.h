@@ -36,16 +36,15 @@ int rv_i18n_check_root(xmlNode *root, const char *root_name,
 		       const char *child_name, const char *expect_lang,
 		       char *lang_r, size_t size, struct rv_err *err);
 
-/* Number of loaded languages and the tag of each ("en", "de"...). */
+/* Number of loaded languages. */
 size_t rv_i18n_count(void);
-const char *rv_i18n_lang(size_t i);
 
 /*
  * Picks the language for a response: the first language of query_locale
  * (the ?locale= value, may be NULL) or else of accept_language (may be
  * NULL; sorted by q-value, q=0 excluded) that we have, matching exactly
  * and then by base language ("de-CH" -> "de"); else fallback if we have it;
- * else "en". Returns a static string (one of rv_i18n_lang()).
+ * else "en". Returns a static string (the tag of a loaded catalog).
  */
 const char *rv_i18n_negotiate(const char *query_locale,
 			      const char *accept_language,

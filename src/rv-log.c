@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "rv-buf.h"
+#include "rv-conf.h"
+#include "rv-util.h"
 
 static const char *log_prog = "reverify";
 static enum rv_log_target log_target = RV_LOG_STDERR;
@@ -50,12 +52,6 @@ rv_log_init(const char *prog)
 	log_prog = slash ? slash + 1 : prog;
 }
 
-const char *
-rv_log_prog(void)
-{
-	return log_prog;
-}
-
 int
 rv_log_open(enum rv_log_target target, const char *facility,
 	    const char *file, enum rv_log_level level)
@@ -85,6 +81,26 @@ rv_log_open(enum rv_log_target target, const char *facility,
 	}
 	log_target = target;
 	return 0;
+}
+
+int
+rv_log_open_conf(const struct rv_conf *conf)
+{
+	static const enum rv_log_target targets[] = {
+		[RV_CONF_LOG_SYSLOG] = RV_LOG_SYSLOG,
+		[RV_CONF_LOG_STDERR] = RV_LOG_STDERR,
+		[RV_CONF_LOG_FILE] = RV_LOG_FILE,
+	};
+	static const enum rv_log_level levels[] = {
+		[RV_CONF_LOG_WARN] = RV_LOG_LEVEL_WARN,
+		[RV_CONF_LOG_INFO] = RV_LOG_LEVEL_INFO,
+		[RV_CONF_LOG_DEBUG] = RV_LOG_LEVEL_DEBUG,
+	};
+
+	RV_ASSERT(conf->log_target >= 0 && conf->log_target <= RV_CONF_LOG_FILE);
+	RV_ASSERT(conf->log_level >= 0 && conf->log_level <= RV_CONF_LOG_DEBUG);
+	return rv_log_open(targets[conf->log_target], conf->log_facility,
+			   conf->log_file, levels[conf->log_level]);
 }
 
 void
@@ -172,17 +188,6 @@ LOGFN(rv_log_warn, LOG_WARNING, RV_LOG_LEVEL_WARN, 1)
 LOGFN(rv_log_warnx, LOG_WARNING, RV_LOG_LEVEL_WARN, 0)
 LOGFN(rv_log_info, LOG_INFO, RV_LOG_LEVEL_INFO, 0)
 LOGFN(rv_log_debug, LOG_DEBUG, RV_LOG_LEVEL_DEBUG, 0)
-
-void
-rv_fatal(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_CRIT, strerror(errno), fmt, ap);
-	va_end(ap);
-	exit(1);
-}
 
 void
 rv_fatalx(const char *fmt, ...)

@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
+struct rv_conf;
+
 enum rv_log_target {
 	RV_LOG_STDERR,
 	RV_LOG_SYSLOG,
@@ -29,19 +31,19 @@ void rv_log_init(const char *prog);
  * "local0"...). */
 int rv_log_open(enum rv_log_target target, const char *facility,
 		const char *file, enum rv_log_level level);
+/* rv_log_open() as <log> of conf says: its target, facility, file and
+ * level. */
+int rv_log_open_conf(const struct rv_conf *conf);
 void rv_log_close(void);
 /* The request id to put on each line until the next call; NULL clears it.
  * The string must stay valid until then. */
 void rv_log_set_request_id(const char *id);
-const char *rv_log_prog(void);
 
 void rv_log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rv_log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rv_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rv_log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Startup only: log and exit(1). rv_fatal adds strerror(errno). */
-void rv_fatal(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2), noreturn));
+/* Startup only: log and exit(1). */
 void rv_fatalx(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
 

@@ -3,7 +3,6 @@
 #include "rv-main.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -144,18 +143,6 @@ on_term(int sig)
 	(void)sig;
 	stopping = 1;
 	FCGX_ShutdownPending();
-}
-
-/* slowcgi: make sure 0-2 are open so that no file we open lands there */
-static void
-ensure_std_fds(void)
-{
-	int fd;
-
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-		;
-	if (fd > 2)
-		close(fd);
 }
 
 /* ---- routing ---------------------------------------------------------- */
@@ -579,7 +566,7 @@ rv_main(int argc, char **argv, const struct rv_endpoint *ep)
 {
 	const char *conf_path = NULL, *listen_addr = NULL;
 	long long nfds, pid;
-	bool debug = false, check_only = false, cgi, implicit = false;
+	bool debug = false, check_only = false, cgi, no_file;
 	char *what = NULL;
 	struct rv_conf conf;
 	struct rv_err err;
@@ -589,7 +576,7 @@ rv_main(int argc, char **argv, const struct rv_endpoint *ep)
 
 	memset(&conf, 0, sizeof(conf));
 	rv_err_init(&err);
-	ensure_std_fds();
+	rv_ensure_std_fds();
 	rv_json_alloc_init();	/* before any JSON is made */
 	rv_log_init(argc > 0 ? argv[0] : ep->name);
 	while ((ch = getopt(argc, argv, "c:dts:Vh")) != -1) {
@@ -618,16 +605,10 @@ rv_main(int argc, char **argv, const struct rv_endpoint *ep)
 		rv_fatalx("cannot initialise libfcgi");
 	cgi = listen_addr == NULL && listen_fd == 0 && FCGX_IsCGI();
 
-	if (conf_path == NULL && (conf_path = getenv("REVERIFY_CONFIG")) != NULL &&
-	    *conf_path == '\0')
-		conf_path = NULL;
-	if (conf_path == NULL) {
-		conf_path = RV_CONFIG_DEFAULT;
-		implicit = true;
-	}
+	conf_path = rv_conf_path(conf_path, &no_file);
 	rv_xml_init();
 	rv_err_init(&err);
-	if (implicit && access(conf_path, F_OK) != 0 && errno == ENOENT) {
+	if (no_file) {
 		/* no file where we would look by default: run on the
 		 * built-in defaults rather than refuse to start */
 		rv_conf_defaults(&conf);
@@ -639,11 +620,7 @@ rv_main(int argc, char **argv, const struct rv_endpoint *ep)
 		goto fail;
 	}
 	if (!debug && !check_only) {
-		if (rv_log_open((enum rv_log_target)(conf.log_target == RV_CONF_LOG_SYSLOG ?
-				RV_LOG_SYSLOG : conf.log_target == RV_CONF_LOG_FILE ?
-				RV_LOG_FILE : RV_LOG_STDERR),
-				conf.log_facility, conf.log_file,
-				(enum rv_log_level)conf.log_level) < 0) {
+		if (rv_log_open_conf(&conf) < 0) {
 			what = rv_xstrdup("cannot open the log");
 			goto fail;
 		}

@@ -115,6 +115,12 @@ rv_store_dump_json(json_t *j, size_t *len_r)
 
 /* ---- index keys --------------------------------------------------------- */
 
+char *
+rv_store_fold(enum rv_user_key key, const char *value)
+{
+	return key == RV_USER_KEY_PHONE ? rv_xstrdup(value) : fold(value);
+}
+
 /*
  * Secondary key callbacks: the key is made from the JSON value. Berkeley
  * DB calls one callback per index with the same value (and again with
@@ -426,9 +432,7 @@ rv_store_open(const struct rv_conf *conf, bool create, struct rv_store **st_r,
 				  conf->store_home);
 	st = rv_xcalloc(1, sizeof(*st));
 	st->home = rv_xstrdup(conf->store_home);
-	st->pepper_path = conf->store_pepper && *conf->store_pepper ?
-			  rv_xstrdup(conf->store_pepper) :
-			  rv_xasprintf("%s/pepper", conf->store_home);
+	st->pepper_path = rv_conf_pepper_path(conf);
 	if (conf->audit_key != NULL && *conf->audit_key != '\0')
 		st->audit_key_path = rv_xstrdup(conf->audit_key);
 	st->cache_kib = (long)conf->store_cache_kib;

@@ -144,6 +144,11 @@ int rv_store_user_by_email(struct rv_txn *txn, const char *email,
 			   struct rv_user *u, struct rv_err *err);
 int rv_store_user_by_phone(struct rv_txn *txn, const char *phone,
 			   struct rv_user *u, struct rv_err *err);
+/* The unique keys of a user, and the form their indexes compare them in:
+ * the username and the e-mail lowercased in ASCII, the phone as it is.
+ * Caller must free() the result. */
+enum rv_user_key { RV_USER_KEY_USERNAME, RV_USER_KEY_EMAIL, RV_USER_KEY_PHONE };
+char *rv_store_fold(enum rv_user_key key, const char *value);
 /* Inserts or replaces. A username, e-mail or phone that another user has
  * (compared as the indexes fold them) gives -1 with 422
  * user.username_already_in_use / user.email_already_in_use /

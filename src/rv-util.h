@@ -38,6 +38,10 @@ void rv_bug(const char *file, int line, const char *what)
 void rv_setup_defer(bool on);
 bool rv_setup_deferred(void);
 
+/* Start-up (slowcgi): makes sure fds 0-2 are open, on /dev/null if need
+ * be, so that no file opened later lands there. */
+void rv_ensure_std_fds(void);
+
 /* Wipe secrets so the compiler cannot drop the store (OPENSSL_cleanse). */
 void rv_wipe(void *p, size_t n);
 
