@@ -100,6 +100,18 @@ b64_decode(const char *s, size_t n, uint8_t *out, size_t max)
  * "$argon2X$[v=N$]m=M,t=T,p=P$salt$hash" (the caller then lets
  * libargon2 decode it), else -1 with err.
  */
+/* libargon2's answer: 1 match, 0 mismatch, -1 with err otherwise */
+static int
+verdict(int rc, struct rv_err *err)
+{
+	if (rc == ARGON2_OK)
+		return 1;
+	if (rc == ARGON2_VERIFY_MISMATCH)
+		return 0;
+	return rv_err_set(err, RV_E_INTERNAL, "argon2 hash: %s",
+			  argon2_error_message(rc));
+}
+
 static int
 verify_pooled(const char *password, size_t len, const char *hash,
 	      argon2_type type, long m, long t, long p, struct rv_err *err)
@@ -134,12 +146,7 @@ verify_pooled(const char *password, size_t len, const char *hash,
 	ctx.flags = ARGON2_DEFAULT_FLAGS;
 	rc = argon2_verify_ctx(&ctx, (const char *)want, type);
 	rv_wipe(out, sizeof(out));
-	if (rc == ARGON2_OK)
-		return 1;
-	if (rc == ARGON2_VERIFY_MISMATCH)
-		return 0;
-	return rv_err_set(err, RV_E_INTERNAL, "argon2 hash: %s",
-			  argon2_error_message(rc));
+	return verdict(rc, err);
 }
 
 static bool
@@ -190,13 +197,7 @@ argon2_verify_hash(const char *password, size_t len, const char *hash,
 	rc = verify_pooled(password, len, hash, type, m, t, p, err);
 	if (rc != -2)
 		return rc;
-	rc = argon2_verify(hash, password, len, type);
-	if (rc == ARGON2_OK)
-		return 1;
-	if (rc == ARGON2_VERIFY_MISMATCH)
-		return 0;
-	return rv_err_set(err, RV_E_INTERNAL, "argon2 hash: %s",
-			  argon2_error_message(rc));
+	return verdict(argon2_verify(hash, password, len, type), err);
 }
 
 static int

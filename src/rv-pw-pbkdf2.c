@@ -25,8 +25,6 @@
 #define NEW_DK 32
 
 enum fmt { FMT_PHC, FMT_PASSLIB, FMT_DJANGO, FMT_WERKZEUG };
-enum b64 { B64_STD, B64_AB64 };			/* passlib: '.' for '+' */
-enum pad { PAD_NO, PAD_OPT, PAD_REQ };
 
 /* one parsed hash; salt and dk are wiped after use */
 struct pbkdf2 {
@@ -95,66 +93,6 @@ parse_count(struct span s, int *v_r)
 	if (v > INT_MAX)
 		return -1;
 	*v_r = (int)v;
-	return 0;
-}
-
-static int
-b64_value(char c, enum b64 alpha)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == (alpha == B64_AB64 ? '.' : '+'))
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/*
- * Decodes base64 strictly: only the alphabet's characters, '=' padding as
- * pad says (and then exactly right), zero bits left over in the last
- * character. At most max bytes go to out; 0 ok, -1 malformed or too long.
- */
-static int
-b64_decode(struct span s, enum b64 alpha, enum pad pad, unsigned char *out,
-	   size_t max, size_t *len_r)
-{
-	size_t n = s.n, npad = 0, rem, outlen, i, o = 0;
-	unsigned int acc = 0;
-	int bits = 0;
-
-	while (npad < n && s.p[n - 1 - npad] == '=')
-		npad++;
-	n -= npad;
-	rem = n % 4;
-	if (n == 0 || rem == 1 || npad > 2)
-		return -1;
-	if (npad > 0 && (pad == PAD_NO || rem == 0 || npad != 4 - rem))
-		return -1;
-	if (npad == 0 && pad == PAD_REQ && rem != 0)
-		return -1;
-	outlen = n / 4 * 3 + (rem == 0 ? 0 : rem - 1);
-	if (outlen > max)
-		return -1;
-	for (i = 0; i < n; i++) {
-		int v = b64_value(s.p[i], alpha);
-
-		if (v < 0)
-			return -1;
-		acc = (acc << 6 | (unsigned int)v) & 0xffffff;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-		}
-	}
-	if ((acc & ((1u << bits) - 1)) != 0)
-		return -1;	/* not the canonical encoding */
-	*len_r = o;
 	return 0;
 }
 
@@ -247,11 +185,11 @@ parse_dollar(struct pbkdf2 *k, const struct span *f, int nf)
 		}
 		if (parse_count(i, &k->iter) < 0)
 			return "bad i=";
-		if (b64_decode(f[3], B64_STD, PAD_OPT, k->salt, sizeof(k->salt),
-			       &k->saltlen) < 0)
+		if (rv_b64_decode(f[3].p, f[3].n, RV_B64_STD, RV_B64_PAD_OPT,
+				  k->salt, sizeof(k->salt), &k->saltlen) < 0)
 			return "bad salt";
-		if (b64_decode(f[4], B64_STD, PAD_OPT, k->dk, sizeof(k->dk),
-			       &k->dklen) < 0 || !dk_ok(k))
+		if (rv_b64_decode(f[4].p, f[4].n, RV_B64_STD, RV_B64_PAD_OPT,
+				  k->dk, sizeof(k->dk), &k->dklen) < 0 || !dk_ok(k))
 			return "bad hash";
 		/* so that a cut hash never verifies: l=, or else the digest's
 		 * size (as in hashlib and passlib) */
@@ -263,11 +201,12 @@ parse_dollar(struct pbkdf2 *k, const struct span *f, int nf)
 	k->fmt = FMT_PASSLIB;
 	if (parse_count(f[2], &k->iter) < 0)
 		return "bad rounds";
-	if (b64_decode(f[3], B64_AB64, PAD_NO, k->salt, sizeof(k->salt),
-		       &k->saltlen) < 0)
+	if (rv_b64_decode(f[3].p, f[3].n, RV_B64_AB64, RV_B64_PAD_NO,
+			  k->salt, sizeof(k->salt), &k->saltlen) < 0)
 		return "bad salt";
-	if (b64_decode(f[4], B64_AB64, PAD_NO, k->dk, sizeof(k->dk),
-		       &k->dklen) < 0 || k->dklen != (size_t)EVP_MD_size(k->md))
+	if (rv_b64_decode(f[4].p, f[4].n, RV_B64_AB64, RV_B64_PAD_NO,
+			  k->dk, sizeof(k->dk), &k->dklen) < 0 ||
+	    k->dklen != (size_t)EVP_MD_size(k->md))
 		return "bad hash";
 	return NULL;
 }
@@ -286,7 +225,8 @@ parse_django(struct pbkdf2 *k, const struct span *f, int nf)
 		return "bad iterations";
 	if (text_salt(k, f[2]) < 0)
 		return "bad salt";
-	if (b64_decode(f[3], B64_STD, PAD_REQ, k->dk, sizeof(k->dk), &k->dklen) < 0 ||
+	if (rv_b64_decode(f[3].p, f[3].n, RV_B64_STD, RV_B64_PAD_REQ,
+			  k->dk, sizeof(k->dk), &k->dklen) < 0 ||
 	    k->dklen != (size_t)EVP_MD_size(k->md))
 		return "bad hash";	/* Django derives the digest's size */
 	return NULL;

@@ -347,55 +347,6 @@ rv_records_intro_teardown(void)
 }
 
 static int
-b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Standard base64 (RFC 4648 section 4), padding optional but, when there,
- * right; unused bits must be zero. 0 with *len_r, -1 malformed or longer
- * than size. */
-static int
-b64_decode(const char *in, size_t n, unsigned char *out, size_t size,
-	   size_t *len_r)
-{
-	size_t all = n, o = 0, i;
-	unsigned acc = 0;
-	int bits = 0, v;
-
-	while (n > 0 && in[n - 1] == '=')
-		n--;
-	if (all - n > 2 || (all != n && all % 4 != 0) || n % 4 == 1)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if ((v = b64_value((unsigned char)in[i])) < 0)
-			return -1;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o == size)
-				return -1;
-			out[o++] = (unsigned char)(acc >> bits);
-		}
-	}
-	if ((acc & ((1u << bits) - 1)) != 0)
-		return -1;
-	*len_r = o;
-	return 0;
-}
-
-static int
 intro_denied(struct rv_err *err, const char *why)
 {
 	rv_err_set(err, "auth.unauthorized", "introspection: %s", why);
@@ -425,7 +376,8 @@ rv_records_intro_gate(struct rv_req *req, struct rv_resp *resp,
 	h += strspn(h, " ");
 	n = strcspn(h, " ");
 	if (h[n + strspn(h + n, " ")] != '\0' ||
-	    b64_decode(h, n, cred, sizeof(cred), &len) < 0) {
+	    rv_b64_decode(h, n, RV_B64_STD, RV_B64_PAD_OPT, cred, sizeof(cred),
+			  &len) < 0) {
 		why = "malformed Basic credentials";
 		goto out;
 	}

@@ -247,3 +247,59 @@ rv_file_unsafe(const char *path, const struct stat *sb)
 		       "(chmod o-w or +t on the directory)";
 	return NULL;
 }
+
+static int
+b64_value(char c, enum rv_b64_alphabet alpha)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == (alpha == RV_B64_AB64 ? '.' : '+'))
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+int
+rv_b64_decode(const char *in, size_t n, enum rv_b64_alphabet alpha,
+	      enum rv_b64_pad pad, unsigned char *out, size_t max,
+	      size_t *len_r)
+{
+	size_t npad = 0, rem, outlen, i, o = 0;
+	unsigned int acc = 0;
+	int bits = 0;
+
+	while (npad < n && in[n - 1 - npad] == '=')
+		npad++;
+	n -= npad;
+	rem = n % 4;
+	if (n == 0 || rem == 1 || npad > 2)
+		return -1;
+	if (npad > 0 && (pad == RV_B64_PAD_NO || rem == 0 || npad != 4 - rem))
+		return -1;
+	if (npad == 0 && pad == RV_B64_PAD_REQ && rem != 0)
+		return -1;
+	outlen = n / 4 * 3 + (rem == 0 ? 0 : rem - 1);
+	if (outlen > max)
+		return -1;
+	for (i = 0; i < n; i++) {
+		int v = b64_value(in[i], alpha);
+
+		if (v < 0)
+			return -1;
+		acc = (acc << 6 | (unsigned int)v) & 0xffffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+		}
+	}
+	if ((acc & ((1u << bits) - 1)) != 0)
+		return -1;	/* not the canonical encoding */
+	*len_r = o;
+	return 0;
+}

@@ -80,4 +80,17 @@ int rv_parse_ll(const char *s, long long min, long long max, long long *v_r);
  */
 const char *rv_file_unsafe(const char *path, const struct stat *sb);
 
+/*
+ * Decodes base64 strictly: only the alphabet's characters (RV_B64_AB64 is
+ * passlib's, '.' for '+'), '=' padding as pad says (and then exactly
+ * right), zero bits left over in the last character, at least one
+ * character. At most max bytes go to out; 0 with *len_r, -1 malformed or
+ * too long.
+ */
+enum rv_b64_alphabet { RV_B64_STD, RV_B64_AB64 };
+enum rv_b64_pad { RV_B64_PAD_NO, RV_B64_PAD_OPT, RV_B64_PAD_REQ };
+int rv_b64_decode(const char *in, size_t n, enum rv_b64_alphabet alpha,
+		  enum rv_b64_pad pad, unsigned char *out, size_t max,
+		  size_t *len_r);
+
 #endif
