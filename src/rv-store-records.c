@@ -144,6 +144,23 @@ rv_store_record_del(struct rv_txn *txn, const char *id, struct rv_err *err)
 				err);
 }
 
+/* A cursor on the owner index, and the DBTs of a walk of user's records */
+static int
+owner_cursor(struct rv_txn *txn, const char *user, DBC **c, DBT *k, DBT *pk,
+	     DBT *v, struct rv_err *err)
+{
+	int ret;
+
+	if ((ret = txn->st->records_user->cursor(txn->st->records_user, txn->t, c, 0)) != 0)
+		return rv_store_db_fail(txn, ret, "cursor", err);
+	memset(k, 0, sizeof(*k));
+	memset(pk, 0, sizeof(*pk));
+	memset(v, 0, sizeof(*v));
+	k->data = (void *)user;
+	k->size = (u_int32_t)strlen(user);
+	return 0;
+}
+
 long
 rv_store_record_del_user(struct rv_txn *txn, const char *user,
 			 const char *keep, struct rv_err *err)
@@ -155,13 +172,8 @@ rv_store_record_del_user(struct rv_txn *txn, const char *user,
 
 	if (!rv_user_id_valid(user))
 		return 0;
-	if ((ret = txn->st->records_user->cursor(txn->st->records_user, txn->t, &c, 0)) != 0)
-		return rv_store_db_fail(txn, ret, "cursor", err);
-	memset(&k, 0, sizeof(k));
-	memset(&pk, 0, sizeof(pk));
-	memset(&v, 0, sizeof(v));
-	k.data = (void *)user;
-	k.size = (u_int32_t)strlen(user);
+	if (owner_cursor(txn, user, &c, &k, &pk, &v, err) < 0)
+		return -1;
 	/* through the owner index until none is left: no cap (F8) */
 	ret = c->pget(c, &k, &pk, &v, DB_SET | DB_RMW);
 	while (ret == 0) {
@@ -191,13 +203,8 @@ rv_store_record_each_user(struct rv_txn *txn, const char *user,
 
 	if (!rv_user_id_valid(user))
 		return 0;
-	if ((ret = txn->st->records_user->cursor(txn->st->records_user, txn->t, &c, 0)) != 0)
-		return rv_store_db_fail(txn, ret, "cursor", err);
-	memset(&k, 0, sizeof(k));
-	memset(&pk, 0, sizeof(pk));
-	memset(&v, 0, sizeof(v));
-	k.data = (void *)user;
-	k.size = (u_int32_t)strlen(user);
+	if (owner_cursor(txn, user, &c, &k, &pk, &v, err) < 0)
+		return -1;
 	for (ret = c->pget(c, &k, &pk, &v, DB_SET); rc == 0 && ret == 0;
 	     ret = c->pget(c, &k, &pk, &v, DB_NEXT_DUP)) {
 		struct rv_record r;
