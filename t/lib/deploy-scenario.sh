@@ -57,14 +57,14 @@ deploy_dirs_ () {
 			return 1
 		fi
 	fi
-	# unix socket paths have at most 107 bytes (servers add to them)
-	SOCKDIR=$DEPLOY_HOME/sock
-	if test "$((${#SOCKDIR} + 40))" -gt 107; then
-		SOCKDIR=$(mktemp -d "${TMPDIR:-/tmp}/rv-sock.XXXXXX") || return 1
-		test_cleanup_add "rm -rf '$SOCKDIR'"
-		chmod 755 "$SOCKDIR" || return 1
-	fi
-	mkdir -p "$SOCKDIR" || return 1
+	# A unix socket path has at most 107 bytes, and the servers name the
+	# sockets after the programs (reverify-my-account-primary-email.socket-0,
+	# spawn-fcgi's PROGRAM.sock, Apache's fcgid/ and cgid.sock): whatever
+	# the checkout's path, they go to a short directory of their own in
+	# /tmp (not $TMPDIR, which may be long), removed at the end.
+	SOCKDIR=$(mktemp -d /tmp/rv.XXXXXX) || return 1
+	test_cleanup_add "rm -rf '$SOCKDIR'"
+	chmod 755 "$SOCKDIR" || return 1
 	export RUN_USER RUN_GROUP DEPLOY_HOME SOCKDIR
 }
 
