@@ -246,6 +246,7 @@ test_procs () {
 					-printf '%h\n'
 			done
 			# command lines name a file of the directory
+			# shellcheck disable=SC2062 # a glob of files; the patterns come from stdin
 			printf '%s/\n' "$test_watched_" | grep -v '^/$' |
 				grep -l -a -F -f - /proc/[0-9]*/cmdline
 		} | sed -n 's|^/proc/\([0-9][0-9]*\).*|\1|p' | sort -u -n |
@@ -269,7 +270,7 @@ test_kill_procs () {
 		tk_list_=$(test_procs)
 		test -n "$tk_list_" || return 0
 		test "$tk_n_" = 0 && printf '%s\n' "$tk_list_"
-		printf '%s\n' "$tk_list_" | while read -r tk_pid_ tk_rest_; do
+		printf '%s\n' "$tk_list_" | while read -r tk_pid_ _; do
 			kill -KILL "$tk_pid_" 2>/dev/null
 		done
 		sleep 0.1
