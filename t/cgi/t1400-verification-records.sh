@@ -10,6 +10,7 @@
 # shellcheck disable=SC1091,SC2016,SC2034,SC2154,SC2317
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/instance.sh"
+. "$top_srcdir/t/lib/stepup.sh"
 
 setup_instance || bail_out "cannot set up the instance"
 PW='correct horse battery staple'
@@ -21,16 +22,9 @@ carol=$(add_user --username carol) || bail_out "no user"
 tok=$(mint "$alice")
 btok=$(mint "$bob")
 ctok=$(mint "$carol")
-STEPUP=$top_builddir/t/helper/stepup-check
 R=verification-records
 NOT_FOUND='{"code":"verification_record.not_found","message":"Verification record not found."}'
 UNAUTHORIZED='Unauthorized. Please check the credentials and their scope.'
-
-# stepup USER RECORD: verified or denied, as the sensitive endpoints see it
-stepup () {
-	"$STEPUP" "$1" "$2"
-	test "$?" -le 1
-}
 
 # password TOKEN: a Password record through the real program; prints its
 # id and keeps its expiresAt in $TRASH/exp.<id>
@@ -50,14 +44,6 @@ list () {
 }
 revoke () {
 	run_cgi "$R" DELETE "/api/verifications/$2" "HTTP_AUTHORIZATION=Bearer $1"
-}
-
-# check_body JSON: the body of the last response is exactly JSON (compared
-# as canonical JSON: same members, values and array order)
-check_body () {
-	printf '%s' "$1" | jq -S . >"$TRASH/want.json" &&
-	jq -S . "$TRASH/body" >"$TRASH/got.json" &&
-	test_cmp "$TRASH/want.json" "$TRASH/got.json"
 }
 
 # check_error STATUS CODE MESSAGE: the last response was exactly that error

@@ -9,6 +9,7 @@
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"
+. "$top_srcdir/t/lib/stepup.sh"
 
 export REVERIFY_OUTBOX="$TRASH/outbox"
 mkdir -p "$REVERIFY_OUTBOX"
@@ -22,12 +23,6 @@ start_lighttpd verification-password verification-code verification-code-verify 
 	my-account-primary-email my-account-primary-phone my-account ||
 	bail_out "lighttpd did not start"
 tok=$(mint "$uid")
-
-step_up () {
-	jq -cn --arg p "$PW" '{password: $p}' >su.json &&
-	http POST /api/verifications/password su.json -H "Authorization: Bearer $1" &&
-	json_get "$TRASH/body" .verificationRecordId
-}
 
 # code_for TOKEN TYPE VALUE: send, read the code from the outbox, verify;
 # prints the verified record id

@@ -10,6 +10,7 @@
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"
+. "$top_srcdir/t/lib/stepup.sh"
 
 export REVERIFY_OUTBOX="$TRASH/outbox"
 mkdir -p "$REVERIFY_OUTBOX"
@@ -22,12 +23,6 @@ bob=$(printf '%s\n' "$PW" | add_user --username bob --password-stdin) || bail_ou
 start_lighttpd verification-password verification-code my-account ||
 	bail_out "lighttpd did not start"
 tok=$(mint "$uid")
-
-step_up () {
-	jq -cn --arg p "$PW" '{password: $p}' >su.json &&
-	http POST /api/verifications/password su.json -H "Authorization: Bearer $1" &&
-	json_get "$TRASH/body" .verificationRecordId
-}
 
 rename () {
 	jq -cn --arg u "$2" '{username: $u}' >patch.json &&

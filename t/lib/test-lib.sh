@@ -481,6 +481,14 @@ check_status () {
 	return 1
 }
 
+# check_body JSON: the body of the last response is exactly JSON (compared
+# as canonical JSON: same members, values and array order).
+check_body () {
+	printf '%s' "$1" | jq -S . >"$TRASH/want.json" &&
+	jq -S . "$TRASH/body" >"$TRASH/got.json" &&
+	test_cmp "$TRASH/want.json" "$TRASH/got.json"
+}
+
 # check_code WANT: the JSON body of the last response has .code WANT.
 check_code () {
 	cs_got_=$(json_get "$TRASH/body" .code 2>&1)
