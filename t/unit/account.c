@@ -13,9 +13,9 @@
 #include "rv-account.h"
 #include "rv-auth.h"
 #include "rv-store.h"
+#include "fixture.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/rv-unit-account.XXXXXX";
 static struct rv_conf conf;
 static struct rv_store *st;
 static struct rv_arena arena = RV_ARENA_INIT;
@@ -238,16 +238,9 @@ main(void)
 	struct rv_err err;
 	json_t *prof;
 
-	if (mkdtemp(dir) == NULL)
-		return 1;
-	rv_conf_defaults(&conf);
-	free(conf.store_home);
-	conf.store_home = rv_xasprintf("%s/home", dir);
+	fixture_dir("account");
+	st = fixture_store(&conf);
 	rv_err_init(&err);
-	if (rv_store_open(&conf, true, &st, &err) < 0) {
-		diag("%s", err.msg);
-		return 1;
-	}
 	rv_user_init(&u);
 	strcpy(u.id, "u1");
 	u.username = strdup("alice");
@@ -365,15 +358,7 @@ main(void)
 	test_suspend();
 
 	rv_user_release(&u);
-	rv_store_close(&st);
 	rv_arena_release(&arena);
-	rv_conf_release(&conf);
-	{
-		char cmd[128];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			diag("cannot remove %s", dir);
-	}
+	fixture_cleanup();
 	return done_testing();
 }
