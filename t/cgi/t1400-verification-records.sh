@@ -52,27 +52,6 @@ check_error () {
 	check_body "$(jq -cn --arg c "$2" --arg m "$3" '{code: $c, message: $m}')"
 }
 
-# handles TOKEN ID...: from the list of TOKEN, the handle of each record ID
-# (the entry with its expiresAt) into $TRASH/handle.<ID>: 32 lowercase hex
-# characters
-handles () {
-	h_tok_=$1
-	shift
-	list "$h_tok_" && check_status 200 || return 1
-	for h_id_ in "$@"; do
-		jq -r --arg e "$(cat "$TRASH/exp.$h_id_")" \
-			'[.records[] | select(.expiresAt == $e) | .handle] |
-			 if length == 1 then .[0] else error("not one record expires at \($e)") end' \
-			"$TRASH/body" >"$TRASH/handle.$h_id_" &&
-		grep -xE "[0-9a-f]{32}" "$TRASH/handle.$h_id_" || return 1
-	done
-}
-
-# h ID: the handle of the record ID
-h () {
-	cat "$TRASH/handle.$1"
-}
-
 # expected_password ID...: the list of these Password records, in that order
 expected_password () {
 	for ep_id_ in "$@"; do

@@ -58,27 +58,6 @@ rows () {
 	jq -cs "{records: .}" "$TRASH/want.rows" >"$TRASH/want.list"
 }
 
-# handles TOKEN ID...: from the list of TOKEN, the handle of each record ID
-# (the entry with its expiresAt) into $TRASH/handle.<ID>: 32 lowercase hex
-# characters, not the id
-handles () {
-	h_tok_=$1
-	shift
-	list "$h_tok_" && check_status 200 || return 1
-	for h_id_ in "$@"; do
-		jq -r --arg e "$(cat "$TRASH/exp.$h_id_")" \
-			'[.records[] | select(.expiresAt == $e) | .handle] |
-			 if length == 1 then .[0] else error("not one record expires at \($e)") end' \
-			"$TRASH/body" >"$TRASH/handle.$h_id_" &&
-		grep -xE "[0-9a-f]{32}" "$TRASH/handle.$h_id_" || return 1
-	done
-}
-
-# h ID: the handle of the record ID
-h () {
-	cat "$TRASH/handle.$1"
-}
-
 # list TOKEN / revoke TOKEN ID-OR-HANDLE
 list () {
 	http GET /api/verifications -H "Authorization: Bearer $1"

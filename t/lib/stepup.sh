@@ -88,3 +88,26 @@ active_password () {
 		'{active: true, type: "Password", verifiedAt: $t, expiresAt: $e,
 		  userId: $u} + $x'
 }
+
+# handles TOKEN ID...: from the list of TOKEN, the handle of each record ID
+# (the entry with the expiresAt in $TRASH/exp.<ID>, as keep leaves it)
+# into $TRASH/handle.<ID>;
+# fails unless each is one entry of 32 lowercase hex characters. The
+# script defines list TOKEN (GET /api/verifications by http or run_cgi).
+handles () {
+	h_tok_=$1
+	shift
+	list "$h_tok_" && check_status 200 || return 1
+	for h_id_ in "$@"; do
+		jq -r --arg e "$(cat "$TRASH/exp.$h_id_")" \
+			'[.records[] | select(.expiresAt == $e) | .handle] |
+			 if length == 1 then .[0] else error("not one record expires at \($e)") end' \
+			"$TRASH/body" >"$TRASH/handle.$h_id_" &&
+		grep -xE "[0-9a-f]{32}" "$TRASH/handle.$h_id_" || return 1
+	done
+}
+
+# h ID: the handle of the record ID found by handles
+h () {
+	cat "$TRASH/handle.$1"
+}
