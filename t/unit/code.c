@@ -20,13 +20,7 @@
 
 static struct rv_conf conf;
 static struct rv_store *st;
-static long long now_ms = 1700000000000LL;
-
-static long long
-clock_now(void)
-{
-	return now_ms;
-}
+static long long *now;	/* the store's clock (fixture_clock) */
 
 static void
 test_generate(void)
@@ -64,36 +58,6 @@ test_generate(void)
 	   "every digit in every place: 120..280 times of 2000 (got %d..%d)", low, high);
 }
 
-struct put_ctx {
-	struct rv_user *u;
-	struct rv_record *r;
-};
-
-static int
-put_body(struct rv_store *s, struct rv_txn *txn, void *vctx, struct rv_err *err)
-{
-	struct put_ctx *p = vctx;
-
-	(void)s;
-	if (p->u != NULL && rv_store_user_put(txn, p->u, err) < 0)
-		return -1;
-	if (p->r != NULL && rv_store_record_put(txn, p->r, err) < 0)
-		return -1;
-	return 0;
-}
-
-static void
-put(struct rv_user *u, struct rv_record *r)
-{
-	struct put_ctx p = { u, r };
-	struct rv_err err;
-
-	rv_err_init(&err);
-	if (rv_store_txn(st, false, put_body, &p, &err) < 0)
-		diag("put: %s", err.msg);
-	rv_err_release(&err);
-}
-
 /* an e-mail code record of alice (u1) for alice@example.com with code
  * CODE, sent now, live for an hour, bound to client app */
 static void
@@ -109,43 +73,20 @@ put_code(const char *id, const char *code)
 	strcpy(r.identifier, "alice@example.com");
 	strcpy(r.template_type, "UserPermissionValidation");
 	strcpy(r.client_id, "app");
-	r.created_at = r.code_sent_at = now_ms;
-	r.expires_at = now_ms + 3600000;	/* outlives the code's ttl */
+	r.created_at = r.code_sent_at = *now;
+	r.expires_at = *now + 3600000;	/* outlives the code's ttl */
 	r.has_code = true;
 	code_mac(st, r.id, code, r.code_mac);
-	put(NULL, &r);
-}
-
-struct get_ctx {
-	const char *id;
-	struct rv_record r;
-	int rc;
-};
-
-static int
-get_body(struct rv_store *s, struct rv_txn *txn, void *vctx, struct rv_err *err)
-{
-	struct get_ctx *g = vctx;
-
-	(void)s;
-	g->rc = rv_store_record_get(txn, g->id, false, &g->r, err);
-	return g->rc < 0 ? -1 : 0;
+	fixture_store_put(st, NULL, &r);
 }
 
 /* the stored record id (its tries, verified); NULL when there is none */
 static const struct rv_record *
 get(const char *id)
 {
-	static struct get_ctx g;
-	struct rv_err err;
+	static struct rv_record r;
 
-	memset(&g, 0, sizeof(g));
-	g.id = id;
-	rv_err_init(&err);
-	if (rv_store_txn(st, false, get_body, &g, &err) < 0)
-		g.rc = -1;
-	rv_err_release(&err);
-	return g.rc == 1 ? &g.r : NULL;
+	return fixture_store_get(st, id, &r) == 1 ? &r : NULL;
 }
 
 struct win_ctx {
@@ -203,7 +144,7 @@ main(void)
 {
 	struct rv_user u;
 
-	rv_store_set_clock(clock_now);
+	now = fixture_clock(1700000000000LL);
 	test_generate();
 
 	fixture_dir("code");
@@ -215,14 +156,14 @@ main(void)
 	strcpy(u.id, "u1");
 	u.username = rv_xstrdup("alice");
 	u.email = rv_xstrdup("alice@example.com");
-	u.created_at = u.updated_at = now_ms;
-	put(&u, NULL);
+	u.created_at = u.updated_at = *now;
+	fixture_store_put(st, &u, NULL);
 	rv_user_release(&u);
 	rv_user_init(&u);
 	strcpy(u.id, "u2");
 	u.username = rv_xstrdup("bob");
-	u.created_at = u.updated_at = now_ms;
-	put(&u, NULL);
+	u.created_at = u.updated_at = *now;
+	fixture_store_put(st, &u, NULL);
 	rv_user_release(&u);
 
 	memset(&caller, 0, sizeof(caller));
@@ -259,12 +200,12 @@ main(void)
 	ok(get("e00000000000000000001")->tries == 1 && failures() == 1,
 	   "a wrong code (a real guess) counts a try and a lockout failure");
 
-	now_ms += 600000;
+	*now += 600000;
 	is_str(verify(true, "alice@example.com", "e00000000000000000001", "123456"),
 	       "verification_code.expired", "after <codes ttl> (moved clock): expired, even the right code");
 	ok(get("e00000000000000000001")->tries == 1 && failures() == 1,
 	   "an expired code counts no try and no lockout failure");
-	now_ms -= 600000;
+	*now -= 600000;
 
 	is_str(verify(true, "alice@example.com", "e00000000000000000001", "111111"),
 	       "verification_code.code_mismatch", "a second wrong code: code_mismatch");
@@ -282,7 +223,7 @@ main(void)
 	       "", "the right code: verified");
 	ok(get("e00000000000000000002") != NULL && get("e00000000000000000002")->verified &&
 	   !get("e00000000000000000002")->has_code &&
-	   get("e00000000000000000002")->expires_at == now_ms + 3600000,
+	   get("e00000000000000000002")->expires_at == *now + 3600000,
 	   "the record is verified, the code consumed, its expiry unchanged");
 	is_str(verify(true, "alice@example.com", "e00000000000000000002", "654321"),
 	       "verification_code.not_found", "the same code again: not_found (consumed)");

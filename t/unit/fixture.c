@@ -111,3 +111,73 @@ fixture_cleanup(void)
 		diag("cannot remove %s", fx_dir);
 	fx_dir[0] = '\0';
 }
+
+struct fx_put {
+	struct rv_user *u;
+	struct rv_record *r;
+	const char *get;
+	int rc;
+};
+
+static int
+fx_put_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
+{
+	struct fx_put *p = vctx;
+
+	(void)st;
+	if (p->get != NULL) {
+		p->rc = rv_store_record_get(txn, p->get, false, p->r, err);
+		return p->rc < 0 ? -1 : 0;
+	}
+	if (p->u != NULL && rv_store_user_put(txn, p->u, err) < 0)
+		return -1;
+	if (p->r != NULL && rv_store_record_put(txn, p->r, err) < 0)
+		return -1;
+	return 0;
+}
+
+int
+fixture_store_put(struct rv_store *st, struct rv_user *u, struct rv_record *r)
+{
+	struct fx_put p = { u, r, NULL, 0 };
+	struct rv_err err;
+	int rc;
+
+	rv_err_init(&err);
+	if ((rc = rv_store_txn(st, false, fx_put_body, &p, &err)) < 0)
+		diag("fixture: cannot store: %s", err.msg);
+	rv_err_release(&err);
+	return rc;
+}
+
+int
+fixture_store_get(struct rv_store *st, const char *id, struct rv_record *r)
+{
+	struct fx_put p = { NULL, r, id, 0 };
+	struct rv_err err;
+
+	rv_record_init(r);
+	rv_err_init(&err);
+	if (rv_store_txn(st, false, fx_put_body, &p, &err) < 0) {
+		diag("fixture: cannot read record '%s': %s", id, err.msg);
+		p.rc = -1;
+	}
+	rv_err_release(&err);
+	return p.rc;
+}
+
+static long long fx_now_ms;
+
+static long long
+fx_clock(void)
+{
+	return fx_now_ms;
+}
+
+long long *
+fixture_clock(long long start_ms)
+{
+	fx_now_ms = start_ms;
+	rv_store_set_clock(fx_clock);
+	return &fx_now_ms;
+}

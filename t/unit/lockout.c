@@ -14,13 +14,7 @@
 
 static struct rv_conf conf;
 static struct rv_store *st;
-static long long now_ms = 1700000000000LL;
-
-static long long
-clock_now(void)
-{
-	return now_ms;
-}
+static long long *now;	/* the store's clock (fixture_clock) */
 
 enum op_kind { OP_FAIL, OP_CHECK, OP_LIFT };
 
@@ -96,24 +90,24 @@ static void
 test_block(void)
 {
 	char key[65];
-	long long until = 0, until2 = 0, t0 = now_ms;
+	long long until = 0, until2 = 0, t0 = *now;
 
 	rv_lockout_key(st, RV_LOCKOUT_USER, "u-block", NULL, key);
 	ok(run(OP_CHECK, key, &until) == 0, "no failure yet: not blocked");
 	ok(run(OP_FAIL, key, &until) == 0, "failure 1 of 3: not blocked");
-	now_ms += 1000;
+	*now += 1000;
 	ok(run(OP_FAIL, key, &until) == 0, "failure 2 of 3: not blocked");
-	now_ms += 1000;
-	ok(run(OP_FAIL, key, &until) == 2 && until == now_ms + conf.lock_duration * 1000,
+	*now += 1000;
+	ok(run(OP_FAIL, key, &until) == 2 && until == *now + conf.lock_duration * 1000,
 	   "failure 3 of 3 reaches the limit: blocked (2) for <lockout duration>");
 	ok(run(OP_CHECK, key, &until2) == 1 && until2 == until,
 	   "check: blocked, until the end of the block");
-	now_ms += 5000;
+	*now += 5000;
 	ok(run(OP_FAIL, key, &until2) == 1 && until2 == until,
 	   "a failure while blocked: 1, and the block is not extended");
-	now_ms = until - 1;
+	*now = until - 1;
 	ok(run(OP_CHECK, key, NULL) == 1, "1 ms before its end: still blocked");
-	now_ms = until;
+	*now = until;
 	ok(run(OP_CHECK, key, NULL) == 0, "at its end (moved clock): the block is over");
 	ok(run(OP_FAIL, key, &until2) == 0,
 	   "the failures before the block have left the window: a new failure does not block");
@@ -129,12 +123,12 @@ test_window(void)
 	rv_lockout_key(st, RV_LOCKOUT_PHONE, "15550100", NULL, key);
 	ok(run(OP_FAIL, key, &until) == 0 && run(OP_FAIL, key, &until) == 0,
 	   "window: two failures");
-	now_ms += conf.lock_window * 1000 + 1;
+	*now += conf.lock_window * 1000 + 1;
 	ok(run(OP_FAIL, key, &until) == 0,
 	   "after <lockout window> the two have left it: a third failure does not block");
-	now_ms += 1000;
+	*now += 1000;
 	ok(run(OP_FAIL, key, &until) == 0, "two failures within the window: not blocked");
-	now_ms += 1000;
+	*now += 1000;
 	ok(run(OP_FAIL, key, &until) == 2, "the third within the window blocks");
 }
 
@@ -157,14 +151,14 @@ test_lift_and_error(void)
 	ok(run(OP_FAIL, key, &until) == 0, "after the lift the window starts empty");
 
 	rv_err_init(&err);
-	ok(rv_lockout_error(now_ms + 3600000, &err) == -1 && err.status == 400 &&
+	ok(rv_lockout_error(*now + 3600000, &err) == -1 && err.status == 400 &&
 	   strcmp(err.code, "session.verification_blocked_too_many_attempts") == 0,
 	   "the error: 400 session.verification_blocked_too_many_attempts");
 	ok(strstr(err.msg, "60 more minutes") != NULL && strstr(err.headers, "Retry-After: 3600") != NULL,
 	   "it names the minutes left (60) and Retry-After (3600 s)");
 	rv_err_release(&err);
 	rv_err_init(&err);
-	rv_lockout_error(now_ms + 1, &err);
+	rv_lockout_error(*now + 1, &err);
 	ok(strstr(err.msg, " 1 more minutes") != NULL, "under a minute left: 1 minute");
 	rv_err_release(&err);
 }
@@ -172,7 +166,7 @@ test_lift_and_error(void)
 int
 main(void)
 {
-	rv_store_set_clock(clock_now);
+	now = fixture_clock(1700000000000LL);
 	fixture_dir("lockout");
 	st = fixture_store(&conf);
 	conf.lock_max_attempts = 3;

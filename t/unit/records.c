@@ -21,36 +21,6 @@ static struct rv_conf conf;
 static struct rv_store *st;
 static struct rv_caller caller;
 
-struct put_ctx {
-	struct rv_user *u;
-	struct rv_record *r;
-};
-
-static int
-put_body(struct rv_store *s, struct rv_txn *txn, void *vctx, struct rv_err *err)
-{
-	struct put_ctx *p = vctx;
-
-	(void)s;
-	if (p->u != NULL && rv_store_user_put(txn, p->u, err) < 0)
-		return -1;
-	if (p->r != NULL && rv_store_record_put(txn, p->r, err) < 0)
-		return -1;
-	return 0;
-}
-
-static void
-put(struct rv_user *u, struct rv_record *r)
-{
-	struct put_ctx p = { u, r };
-	struct rv_err err;
-
-	rv_err_init(&err);
-	if (rv_store_txn(st, false, put_body, &p, &err) < 0)
-		diag("put: %s", err.msg);
-	rv_err_release(&err);
-}
-
 static void
 add_user(const char *id, const char *name)
 {
@@ -60,7 +30,7 @@ add_user(const char *id, const char *name)
 	rv_strlcpy(u.id, id, sizeof(u.id));
 	u.username = rv_xstrdup(name);
 	u.created_at = u.updated_at = rv_store_now();
-	put(&u, NULL);
+	fixture_store_put(st, &u, NULL);
 	rv_user_release(&u);
 }
 
@@ -82,7 +52,7 @@ add_password(const char *id, const char *owner, const char *action, long long ag
 	r.verified = true;
 	r.created_at = r.verified_at = rv_store_now() - age;
 	r.expires_at = r.created_at + 600000;
-	put(NULL, &r);
+	fixture_store_put(st, NULL, &r);
 }
 
 /* the list of the caller u1, as compact JSON (static), or "error" */
