@@ -51,6 +51,7 @@ deploy_dirs_ () {
 	if test -n "$RUN_USER" && ! as_run_user test -x "$TRASH"; then
 		DEPLOY_HOME=$(mktemp -d "${TMPDIR:-/tmp}/rv-deploy.XXXXXX") || return 1
 		test_cleanup_add "rm -rf '$DEPLOY_HOME'"
+		test_watch_dir "$DEPLOY_HOME"
 		chmod 755 "$DEPLOY_HOME" || return 1
 		if ! as_run_user test -x "$DEPLOY_HOME"; then
 			echo "deploy: $RUN_USER cannot reach $DEPLOY_HOME either" >&2
@@ -64,6 +65,7 @@ deploy_dirs_ () {
 	# /tmp (not $TMPDIR, which may be long), removed at the end.
 	SOCKDIR=$(mktemp -d /tmp/rv.XXXXXX) || return 1
 	test_cleanup_add "rm -rf '$SOCKDIR'"
+	test_watch_dir "$SOCKDIR"
 	chmod 755 "$SOCKDIR" || return 1
 	export RUN_USER RUN_GROUP DEPLOY_HOME SOCKDIR
 }

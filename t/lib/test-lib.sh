@@ -282,10 +282,16 @@ test_kill_procs () {
 }
 
 # check_leftovers: after the cleanups, one extra failing test when a process
-# of this script is still running (test_procs); it lists and kills them, so
-# that the machine stays clean.
+# of this script is still running (test_procs) 5 s later (a backend may
+# still be on its way out after its server stopped); it lists and kills
+# them, so that the machine stays clean.
 check_leftovers () {
-	test_left_=$(test_procs)
+	test_wait_=0
+	while test_left_=$(test_procs) && test -n "$test_left_" &&
+		test "$test_wait_" -lt 50; do
+		sleep 0.1
+		test_wait_=$((test_wait_ + 1))
+	done
 	test -z "$test_left_" && return 0
 	test_count_=$((test_count_ + 1))
 	test_failed_=$((test_failed_ + 1))
