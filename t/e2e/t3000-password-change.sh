@@ -11,8 +11,7 @@
 . "$top_srcdir/t/lib/instance.sh"
 . "$top_srcdir/t/lib/stepup.sh"
 
-export REVERIFY_OUTBOX="$TRASH/outbox"
-mkdir -p "$REVERIFY_OUTBOX"
+outbox_setup || bail_out "no outbox"
 DELIVERY="<delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"reverify@example.org\"/>"
 # an on-change program that records what it is given
 cat >"$TRASH/hook.sh" <<'EOF'

@@ -11,8 +11,7 @@
 . "$top_srcdir/t/lib/instance.sh"
 . "$top_srcdir/t/lib/stepup.sh"
 
-export REVERIFY_OUTBOX="$TRASH/outbox"
-mkdir -p "$REVERIFY_OUTBOX"
+outbox_setup || bail_out "no outbox"
 DELIVERY="<delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"reverify@example.org\" sms-command=\"$top_srcdir/tools/outbox-sms\"/>"
 setup_instance "$DELIVERY" "<email-policy block=\"@blocked.example\"/>" ||
 	bail_out "cannot set up the instance"

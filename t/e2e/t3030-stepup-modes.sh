@@ -12,8 +12,7 @@
 . "$top_srcdir/t/lib/instance.sh"
 . "$top_srcdir/t/lib/stepup.sh"
 
-export REVERIFY_OUTBOX="$TRASH/outbox"
-mkdir -p "$REVERIFY_OUTBOX"
+outbox_setup || bail_out "no outbox"
 setup_instance "<delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"r@example.org\"/>" ||
 	bail_out "cannot set up the instance"
 PW='my Password 123'
