@@ -17,8 +17,9 @@
 # As root, the servers (and so the programs) run as an unprivileged user,
 # RUN_USER (REVERIFY_TEST_USER, else www-data, else nobody): Apache refuses
 # to run as root, and so should a deployment. The instance then belongs to
-# that user, and when it cannot reach $TRASH (a build tree under a private
-# directory), the instance lives in a directory of its own under
+# that user. When it cannot reach $TRASH (a build tree under a private
+# directory), or when $TRASH is too long a path for mod_fcgid (a checkout
+# at a long path), the instance lives in a directory of its own under
 # ${TMPDIR:-/tmp}, removed at the end. As any other user, everything runs
 # as that user.
 
@@ -48,7 +49,11 @@ deploy_dirs_ () {
 		RUN_GROUP=$(id -gn "$RUN_USER") || return 1
 	fi
 	DEPLOY_HOME=$TRASH
-	if test -n "$RUN_USER" && ! as_run_user test -x "$TRASH"; then
+	# mod_fcgid passes at most 127 bytes of a FcgidInitialEnv value, such
+	# as the snippet's REVERIFY_CONFIG ($DEPLOY_HOME/reverify.xml); and as
+	# root, the server user must reach the instance
+	if test "$((${#TRASH} + 13))" -gt 127 ||
+		{ test -n "$RUN_USER" && ! as_run_user test -x "$TRASH"; }; then
 		DEPLOY_HOME=$(mktemp -d "${TMPDIR:-/tmp}/rv-deploy.XXXXXX") || return 1
 		test_cleanup_add "rm -rf '$DEPLOY_HOME'"
 		test_watch_dir "$DEPLOY_HOME"
