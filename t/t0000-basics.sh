@@ -119,4 +119,33 @@ test_expect_success 'every error name passed to rv_err_set is in the table of rv
 	test -z "$missing" || { echo "not in the table:$missing"; false; }
 '
 
+# a script that leaves two processes in its trash directory: one by its
+# working directory, one by an open file
+cat >t0000-leftover-probe.sh <<'EOF'
+. "$top_srcdir/t/lib/test-lib.sh"
+test_expect_success 'start two processes and leave them' '
+	: >held &&
+	{ sleep 300 & } &&
+	echo $! >"$top_builddir/t/leftover-probe.pids" &&
+	{ (cd / && exec sleep 301) 3<held & } &&
+	echo $! >>"$top_builddir/t/leftover-probe.pids"
+'
+test_done
+EOF
+
+test_expect_success 'test_done fails a script that leaves a process running, and kills it' '
+	{ sh ./t0000-leftover-probe.sh >probe.out 2>&1; rc=$?; } &&
+	cat probe.out &&
+	test "$rc" = 1 &&
+	grep -q "^not ok 2 - no process of this script is left running" probe.out &&
+	test "$(grep -c "^# left running: [0-9]* sleep 30[01]" probe.out)" = 2 &&
+	grep -q "^1\.\.2$" probe.out &&
+	(
+		for p in $(cat "$top_builddir/t/leftover-probe.pids"); do
+			test ! -d "/proc/$p" || { echo "$p still runs"; exit 1; }
+		done
+	)
+'
+rm -rf "$top_builddir/t/trash.t0000-leftover-probe" "$top_builddir/t/leftover-probe.pids"
+
 test_done

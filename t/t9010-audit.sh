@@ -7,27 +7,9 @@
 # shellcheck disable=SC1091,SC2016,SC2034,SC2154,SC2317
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/instance.sh"
+. "$top_srcdir/t/lib/admin.sh"
 
 command -v jq >/dev/null 2>&1 || skip_all "jq not found (apt-get install jq)"
-
-admin () {
-	"$top_builddir/src/reverify-admin" "$@"
-}
-
-# expect_rc WANT COMMAND...: run COMMAND with stdout in out and stderr in
-# err; its exit status must be WANT.
-expect_rc () {
-	er_want_=$1
-	shift
-	er_rc_=0
-	"$@" >out 2>err || er_rc_=$?
-	test "$er_rc_" = "$er_want_" && return 0
-	echo "exit status $er_rc_, want $er_want_; stdout:"
-	cat out
-	echo "stderr:"
-	cat err
-	return 1
-}
 
 # last_entry FIELD: FIELD of the last entry of audit show
 last_entry () {

@@ -8,9 +8,7 @@
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/instance.sh"
 
-REVERIFY_OUTBOX=$TRASH/outbox
-export REVERIFY_OUTBOX
-mkdir -p "$REVERIFY_OUTBOX" || bail_out "no outbox"
+outbox_setup || bail_out "no outbox"
 SENDMAIL="sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\""
 FROM='mail-from="reverify@example.org"'
 SMS="sms-command=\"$top_srcdir/tools/outbox-sms\""

@@ -9,8 +9,7 @@
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/instance.sh"
 
-export REVERIFY_OUTBOX="$TRASH/outbox"
-mkdir -p "$REVERIFY_OUTBOX"
+outbox_setup || bail_out "no outbox"
 setup_instance "<delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"r@example.org\"/>" \
 	'<codes send-gap="60"/>' || bail_out "cannot set up the instance"
 uid=$(add_user --username alice --email alice@example.com) || bail_out "no user"

@@ -10,6 +10,7 @@
 # shellcheck disable=SC1091,SC2016,SC2034,SC2154,SC2317
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/instance.sh"
+. "$top_srcdir/t/lib/stepup.sh"
 
 setup_instance || bail_out "cannot set up the instance"
 PW='correct horse battery staple'
@@ -21,16 +22,9 @@ carol=$(add_user --username carol) || bail_out "no user"
 tok=$(mint "$alice")
 btok=$(mint "$bob")
 ctok=$(mint "$carol")
-STEPUP=$top_builddir/t/helper/stepup-check
 R=verification-records
 NOT_FOUND='{"code":"verification_record.not_found","message":"Verification record not found."}'
 UNAUTHORIZED='Unauthorized. Please check the credentials and their scope.'
-
-# stepup USER RECORD: verified or denied, as the sensitive endpoints see it
-stepup () {
-	"$STEPUP" "$1" "$2"
-	test "$?" -le 1
-}
 
 # password TOKEN: a Password record through the real program; prints its
 # id and keeps its expiresAt in $TRASH/exp.<id>
@@ -52,39 +46,10 @@ revoke () {
 	run_cgi "$R" DELETE "/api/verifications/$2" "HTTP_AUTHORIZATION=Bearer $1"
 }
 
-# check_body JSON: the body of the last response is exactly JSON (compared
-# as canonical JSON: same members, values and array order)
-check_body () {
-	printf '%s' "$1" | jq -S . >"$TRASH/want.json" &&
-	jq -S . "$TRASH/body" >"$TRASH/got.json" &&
-	test_cmp "$TRASH/want.json" "$TRASH/got.json"
-}
-
 # check_error STATUS CODE MESSAGE: the last response was exactly that error
 check_error () {
 	check_status "$1" &&
 	check_body "$(jq -cn --arg c "$2" --arg m "$3" '{code: $c, message: $m}')"
-}
-
-# handles TOKEN ID...: from the list of TOKEN, the handle of each record ID
-# (the entry with its expiresAt) into $TRASH/handle.<ID>: 32 lowercase hex
-# characters
-handles () {
-	h_tok_=$1
-	shift
-	list "$h_tok_" && check_status 200 || return 1
-	for h_id_ in "$@"; do
-		jq -r --arg e "$(cat "$TRASH/exp.$h_id_")" \
-			'[.records[] | select(.expiresAt == $e) | .handle] |
-			 if length == 1 then .[0] else error("not one record expires at \($e)") end' \
-			"$TRASH/body" >"$TRASH/handle.$h_id_" &&
-		grep -xE "[0-9a-f]{32}" "$TRASH/handle.$h_id_" || return 1
-	done
-}
-
-# h ID: the handle of the record ID
-h () {
-	cat "$TRASH/handle.$1"
 }
 
 # expected_password ID...: the list of these Password records, in that order

@@ -8,10 +8,9 @@
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"
+. "$top_srcdir/t/lib/stepup.sh"
 
-REVERIFY_OUTBOX=$TRASH/outbox
-export REVERIFY_OUTBOX
-mkdir -p "$REVERIFY_OUTBOX" || bail_out "no outbox"
+outbox_setup || bail_out "no outbox"
 DELIVERY="<delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"reverify@example.org\" sms-command=\"$top_srcdir/tools/outbox-sms\"/>"
 # many sends to one address here: the send limit is t2310's business
 # one caller sends far more than the default per-caller budget (20 an hour)
@@ -27,13 +26,6 @@ carol=$(add_user --username carol --email carol@blocked.example) || bail_out "no
 start_lighttpd verification-code verification-code-verify || bail_out "lighttpd did not start"
 tok=$(mint "$alice")
 btok=$(mint "$bob")
-STEPUP=$top_builddir/t/helper/stepup-check
-
-# stepup USER RECORD: verified or denied, as the sensitive endpoints see it
-stepup () {
-	"$STEPUP" "$1" "$2"
-	test "$?" -le 1
-}
 
 # sent KIND: after a 201, exactly one message of KIND in the outbox; sets
 # rec (the record id), msg (the message file) and code

@@ -9,9 +9,7 @@
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"
 
-REVERIFY_OUTBOX=$TRASH/outbox
-export REVERIFY_OUTBOX
-mkdir -p "$REVERIFY_OUTBOX" || bail_out "no outbox"
+outbox_setup || bail_out "no outbox"
 SENDMAIL="sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"reverify@example.org\""
 DELIVERY="<delivery $SENDMAIL sms-command=\"$top_srcdir/tools/outbox-sms\"/>"
 # the default send limit (10 per 600 s); a lockout after 3 failures; alice

@@ -10,9 +10,7 @@
 . "$top_srcdir/t/lib/instance.sh"
 . "$top_srcdir/t/lib/race.sh"
 
-REVERIFY_OUTBOX=$TRASH/outbox
-export REVERIFY_OUTBOX
-mkdir -p "$REVERIFY_OUTBOX" || bail_out "no outbox"
+outbox_setup || bail_out "no outbox"
 # the defaults: 10 tries per code, 10 sends per recipient per 600 s
 setup_instance "<delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"reverify@example.org\" sms-command=\"$top_srcdir/tools/outbox-sms\"/>" ||
 	bail_out "cannot set up the instance"

@@ -11,10 +11,9 @@
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"
+. "$top_srcdir/t/lib/stepup.sh"
 
-REVERIFY_OUTBOX=$TRASH/outbox
-export REVERIFY_OUTBOX
-mkdir -p "$REVERIFY_OUTBOX" || bail_out "no outbox"
+outbox_setup || bail_out "no outbox"
 setup_instance "<delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"x@example.org\" sms-command=\"$top_srcdir/tools/outbox-sms\"/>" ||
 	bail_out "cannot set up the instance"
 PW='correct horse battery staple'
@@ -26,46 +25,7 @@ start_lighttpd verification-password verification-code verification-code-verify 
 	verification-records || bail_out "lighttpd did not start"
 tok=$(mint "$alice")
 btok=$(mint "$bob")
-STEPUP=$top_builddir/t/helper/stepup-check
 NOT_FOUND='{"code":"verification_record.not_found","message":"Verification record not found."}'
-
-# stepup USER RECORD: verified or denied, as the sensitive endpoints see it
-stepup () {
-	"$STEPUP" "$1" "$2"
-	test "$?" -le 1
-}
-
-# check_body JSON: the body of the last response is exactly JSON (compared
-# as canonical JSON: same members, values and array order)
-check_body () {
-	printf '%s' "$1" | jq -S . >"$TRASH/want.json" &&
-	jq -S . "$TRASH/body" >"$TRASH/got.json" &&
-	test_cmp "$TRASH/want.json" "$TRASH/got.json"
-}
-
-# keep NAME: after a 201, remember the record id as $NAME and its expiresAt
-# in $TRASH/exp.<id>
-keep () {
-	check_status 201 &&
-	k_id_=$(record_id) &&
-	test -n "$k_id_" &&
-	json_get "$TRASH/body" .expiresAt >"$TRASH/exp.$k_id_" &&
-	eval "$1=\$k_id_"
-}
-
-# password TOKEN: POST /api/verifications/password
-password () {
-	jq -cn --arg p "$PW" '{password: $p}' >"$TRASH/pw.json" &&
-	http POST /api/verifications/password "$TRASH/pw.json" -H "Authorization: Bearer $1"
-}
-
-# code KIND: the code of the only message of KIND (mail or sms), then
-# empties the outbox
-code () {
-	test "$(outbox_count "$1")" = 1 &&
-	outbox_code "$(outbox_last "$1")" &&
-	outbox_clear
-}
 
 # row ID TYPE VERIFIED IDENTIFIER TEMPLATE: one expected list entry
 # (IDENTIFIER and TEMPLATE "" for null); createdAt = expiresAt - 600 s; the
@@ -96,27 +56,6 @@ rows () {
 		row "$1" "$2" "$3" "${4#-}" "${5#-}" >>"$TRASH/want.rows" || return 1
 	done &&
 	jq -cs "{records: .}" "$TRASH/want.rows" >"$TRASH/want.list"
-}
-
-# handles TOKEN ID...: from the list of TOKEN, the handle of each record ID
-# (the entry with its expiresAt) into $TRASH/handle.<ID>: 32 lowercase hex
-# characters, not the id
-handles () {
-	h_tok_=$1
-	shift
-	list "$h_tok_" && check_status 200 || return 1
-	for h_id_ in "$@"; do
-		jq -r --arg e "$(cat "$TRASH/exp.$h_id_")" \
-			'[.records[] | select(.expiresAt == $e) | .handle] |
-			 if length == 1 then .[0] else error("not one record expires at \($e)") end' \
-			"$TRASH/body" >"$TRASH/handle.$h_id_" &&
-		grep -xE "[0-9a-f]{32}" "$TRASH/handle.$h_id_" || return 1
-	done
-}
-
-# h ID: the handle of the record ID
-h () {
-	cat "$TRASH/handle.$1"
 }
 
 # list TOKEN / revoke TOKEN ID-OR-HANDLE

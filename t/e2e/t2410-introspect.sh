@@ -12,10 +12,9 @@
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"
+. "$top_srcdir/t/lib/stepup.sh"
 
-REVERIFY_OUTBOX=$TRASH/outbox
-export REVERIFY_OUTBOX
-mkdir -p "$REVERIFY_OUTBOX" || bail_out "no outbox"
+outbox_setup || bail_out "no outbox"
 secret=s3cr3t-value
 hash=$(printf %s "$secret" | sha256sum | cut -d" " -f1)
 secret2='an0ther: s3cret with spaces'
@@ -33,64 +32,9 @@ bob=$(printf '%s\n' "$PW" | add_user --username bob --email bob@example.com --pa
 start_lighttpd $PROGRAMS || bail_out "lighttpd did not start"
 tok=$(mint "$alice")
 btok=$(mint "$bob")
-STEPUP=$top_builddir/t/helper/stepup-check
 INACTIVE='{"active":false}'
 NOTHING='{}'
 UNAUTHORIZED='{"code":"auth.unauthorized","message":"Unauthorized. Please check the credentials and their scope."}'
-
-# stepup USER RECORD: verified or denied, as the sensitive endpoints see it
-stepup () {
-	"$STEPUP" "$1" "$2"
-	test "$?" -le 1
-}
-
-# check_body JSON: the body of the last response is exactly JSON
-check_body () {
-	printf '%s' "$1" | jq -S . >"$TRASH/want.json" &&
-	jq -S . "$TRASH/body" >"$TRASH/got.json" &&
-	test_cmp "$TRASH/want.json" "$TRASH/got.json"
-}
-
-# keep NAME: after a 201, remember the record id as $NAME and its expiresAt
-# in $TRASH/exp.<id>
-keep () {
-	check_status 201 &&
-	k_id_=$(record_id) &&
-	test -n "$k_id_" &&
-	json_get "$TRASH/body" .expiresAt >"$TRASH/exp.$k_id_" &&
-	eval "$1=\$k_id_"
-}
-
-# password TOKEN [ACTION]: POST /api/verifications/password, for ACTION
-password () {
-	jq -cn --arg p "$PW" --arg a "${2-}" \
-		'{password: $p} + (if $a == "" then {} else {action: $a} end)' >"$TRASH/pw.json" &&
-	http POST /api/verifications/password "$TRASH/pw.json" -H "Authorization: Bearer $1"
-}
-
-# code KIND: the code of the only message of KIND, then empties the outbox
-code () {
-	test "$(outbox_count "$1")" = 1 &&
-	outbox_code "$(outbox_last "$1")" &&
-	outbox_clear
-}
-
-# handle TOKEN ID: the handle GET /api/verifications lists for the record
-# ID (the entry with its expiresAt), as the audit trail names it
-handle () {
-	http GET /api/verifications -H "Authorization: Bearer $1" &&
-	check_status 200 >&2 &&
-	jq -r --arg e "$(cat "$TRASH/exp.$2")" \
-		'[.records[] | select(.expiresAt == $e) | .handle] |
-		 if length == 1 then .[0] else error("not one record expires at \($e)") end' \
-		"$TRASH/body" | grep -xE "[0-9a-f]{32}"
-}
-
-# created ID: the record's createdAt (= expiresAt - 600 s), ISO 8601 ms Z
-created () {
-	c_ms_=$(( $(date -u -d "$(cat "$TRASH/exp.$1")" +%s%3N) - 600000 )) &&
-	echo "$(date -u -d "@$((c_ms_ / 1000))" +%Y-%m-%dT%H:%M:%S).$(printf %03d $((c_ms_ % 1000)))Z"
-}
 
 # ibody RECORD USER [JSON]: the request body, plus the members of JSON
 ibody () {
@@ -105,15 +49,6 @@ introspect () {
 	test "$#" -gt 0 && shift
 	http POST /api/verifications/introspect "$TRASH/intro.json" \
 		-u "payments:$secret" "$@"
-}
-
-# active_password ID USER [JSON]: the exact answer for an active Password
-# record, plus the members of JSON
-active_password () {
-	jq -cn --arg t "$(created "$1")" --arg e "$(cat "$TRASH/exp.$1")" \
-		--arg u "$2" --argjson x "${3:-$NOTHING}" \
-		'{active: true, type: "Password", verifiedAt: $t, expiresAt: $e,
-		  userId: $u} + $x'
 }
 
 # check_denied: the last response was the introspection 401
@@ -138,7 +73,7 @@ test_expect_success 'setup: records of every kind' '
 	c=$(code mail) && verify_code "$tok" email alice@example.com "$M" "$c" &&
 	check_status 200 &&
 	password "$tok" payout && keep PA &&
-	HP=$(handle "$tok" "$P") && HBP=$(handle "$btok" "$BP")
+	HP=$(handle_of "$tok" "$P") && HBP=$(handle_of "$btok" "$BP")
 '
 
 test_expect_success 'a valid Password record: 200 active, type, verifiedAt, expiresAt, userId' '
@@ -427,7 +362,7 @@ test_expect_success 'single-use: consume answers active with "consumed":true onc
 
 test_expect_success 'single-use: 16 concurrent consumes of one record, exactly one active' '
 	password "$tok" && keep C &&
-	HC=$(handle "$tok" "$C") &&
+	HC=$(handle_of "$tok" "$C") &&
 	ibody "$C" "$alice" "{\"consume\":true}" &&
 	mkdir -p race &&
 	seq 1 16 | xargs -P 16 -I "{}" "$CURL" -q -s --max-time 30 -o "race/{}" \

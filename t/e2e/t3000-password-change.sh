@@ -9,9 +9,9 @@
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"
+. "$top_srcdir/t/lib/stepup.sh"
 
-export REVERIFY_OUTBOX="$TRASH/outbox"
-mkdir -p "$REVERIFY_OUTBOX"
+outbox_setup || bail_out "no outbox"
 DELIVERY="<delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"reverify@example.org\"/>"
 # an on-change program that records what it is given
 cat >"$TRASH/hook.sh" <<'EOF'
@@ -28,14 +28,6 @@ uid=$(printf '%s\n' "$OLD" | add_user --username alice --email alice@example.com
 start_lighttpd verification-password my-account-password my-account ||
 	bail_out "lighttpd did not start"
 tok=$(mint "$uid")
-
-# step_up TOKEN PASSWORD: prints a Password record id
-step_up () {
-	jq -cn --arg p "$2" '{password: $p}' >su.json &&
-	http POST /api/verifications/password su.json -H "Authorization: Bearer $1" &&
-	check_status 201 >/dev/null &&
-	json_get "$TRASH/body" .verificationRecordId
-}
 
 # change TOKEN RECORD PASSWORD
 change () {

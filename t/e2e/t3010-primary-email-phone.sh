@@ -9,9 +9,9 @@
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"
+. "$top_srcdir/t/lib/stepup.sh"
 
-export REVERIFY_OUTBOX="$TRASH/outbox"
-mkdir -p "$REVERIFY_OUTBOX"
+outbox_setup || bail_out "no outbox"
 DELIVERY="<delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"reverify@example.org\" sms-command=\"$top_srcdir/tools/outbox-sms\"/>"
 setup_instance "$DELIVERY" "<email-policy block=\"@blocked.example\"/>" ||
 	bail_out "cannot set up the instance"
@@ -22,12 +22,6 @@ start_lighttpd verification-password verification-code verification-code-verify 
 	my-account-primary-email my-account-primary-phone my-account ||
 	bail_out "lighttpd did not start"
 tok=$(mint "$uid")
-
-step_up () {
-	jq -cn --arg p "$PW" '{password: $p}' >su.json &&
-	http POST /api/verifications/password su.json -H "Authorization: Bearer $1" &&
-	json_get "$TRASH/body" .verificationRecordId
-}
 
 # code_for TOKEN TYPE VALUE: send, read the code from the outbox, verify;
 # prints the verified record id

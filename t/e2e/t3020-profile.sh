@@ -9,6 +9,7 @@
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"
+. "$top_srcdir/t/lib/stepup.sh"
 
 setup_instance || bail_out "cannot set up the instance"
 PW='my Password 123'
@@ -17,12 +18,6 @@ uid=$(printf '%s\n' "$PW" | add_user --username alice --email alice@example.com 
 bob=$(add_user --username bob) || bail_out "no user"
 start_lighttpd verification-password my-account || bail_out "lighttpd did not start"
 tok=$(mint "$uid")
-
-step_up () {
-	jq -cn --arg p "$PW" '{password: $p}' >su.json &&
-	http POST /api/verifications/password su.json -H "Authorization: Bearer $1" &&
-	json_get "$TRASH/body" .verificationRecordId
-}
 
 patch () {
 	printf '%s' "$2" >patch.json &&

@@ -10,9 +10,9 @@
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"
+. "$top_srcdir/t/lib/stepup.sh"
 
-export REVERIFY_OUTBOX="$TRASH/outbox"
-mkdir -p "$REVERIFY_OUTBOX"
+outbox_setup || bail_out "no outbox"
 setup_instance "<delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"r@example.org\"/>" ||
 	bail_out "cannot set up the instance"
 PW='my Password 123'
@@ -22,12 +22,6 @@ bob=$(printf '%s\n' "$PW" | add_user --username bob --password-stdin) || bail_ou
 start_lighttpd verification-password verification-code my-account ||
 	bail_out "lighttpd did not start"
 tok=$(mint "$uid")
-
-step_up () {
-	jq -cn --arg p "$PW" '{password: $p}' >su.json &&
-	http POST /api/verifications/password su.json -H "Authorization: Bearer $1" &&
-	json_get "$TRASH/body" .verificationRecordId
-}
 
 rename () {
 	jq -cn --arg u "$2" '{username: $u}' >patch.json &&

@@ -8,6 +8,7 @@
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"
+. "$top_srcdir/t/lib/stepup.sh"
 . "$top_srcdir/t/lib/race.sh"
 
 # N clients per race, ROUNDS rounds of each race but the claims
@@ -18,9 +19,7 @@ CLAIM_ROUNDS=${RACE_CLAIM_ROUNDS:-1}
 PW='race Password 123'
 # $PW as SHA-crypt (perl is essential on Debian)
 PWHASH=$(perl -e 'print crypt($ARGV[0], "\$6\$racesalt\$")' "$PW")
-REVERIFY_OUTBOX=$TRASH/outbox
-export REVERIFY_OUTBOX
-mkdir -p "$REVERIFY_OUTBOX" || bail_out "no outbox"
+outbox_setup || bail_out "no outbox"
 DELIVERY="<delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"reverify@example.org\"/>"
 # cheap hashes: the races are about counters, not about argon2's cost
 HASH='<password scheme="argon2id" argon2-memory="1024" argon2-time="1" argon2-parallelism="1"/>'
@@ -62,15 +61,6 @@ user () {
 		test "$us_i_" = "$2" && uid=$us_id_ utok=$us_tok_ && return 0
 	done <"$TRASH/users-$1"
 	return 1
-}
-
-# step_up TOKEN: a password step-up; prints the record id
-step_up () {
-	jq -cn --arg p "$PW" '{password: $p}' >"$TRASH/su.json" &&
-	http POST /api/verifications/password "$TRASH/su.json" \
-		-H "Authorization: Bearer $1" &&
-	check_status 201 >&2 &&
-	record_id
 }
 
 # audit_for KEY VALUE EVENT: the number of audit events EVENT whose KEY is VALUE

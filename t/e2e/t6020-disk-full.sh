@@ -30,9 +30,7 @@ unmount_store () {
 test_cleanup_add unmount_store
 
 PW='full Password 123'
-REVERIFY_OUTBOX=$TRASH/outbox
-export REVERIFY_OUTBOX
-mkdir -p "$REVERIFY_OUTBOX" || bail_out "no outbox"
+outbox_setup || bail_out "no outbox"
 setup_instance "<delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"reverify@example.org\"/>" \
 	'<password scheme="argon2id" argon2-memory="1024" argon2-time="1" argon2-parallelism="1"/>' ||
 	bail_out "cannot set up the instance"

@@ -21,10 +21,9 @@
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"
+. "$top_srcdir/t/lib/stepup.sh"
 
-REVERIFY_OUTBOX=$TRASH/outbox
-export REVERIFY_OUTBOX
-mkdir -p "$REVERIFY_OUTBOX" || bail_out "no outbox"
+outbox_setup || bail_out "no outbox"
 secret=intro-s3cret
 hash=$(printf %s "$secret" | sha256sum | cut -d" " -f1)
 DELIVERY="<delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"x@example.org\" sms-command=\"$top_srcdir/tools/outbox-sms\"/>"
@@ -52,47 +51,13 @@ if ! { tok=$(mint "$alice") && other=$(mint "$alice" --client-id other-app) &&
 	stok=$(mint "$sam") && dtok=$(mint "$dora"); }; then
 	bail_out "no tokens"
 fi
-STEPUP=$top_builddir/t/helper/stepup-check
 INACTIVE='{"active":false}'
 NOTHING='{}'
 : >"$TRASH/ids"
 
-# stepup USER RECORD [CLIENT [SID]]: verified or denied, as the sensitive
-# endpoints see it for a token of CLIENT (default demo-app) and SID
-stepup () {
-	"$STEPUP" "$@"
-	test "$?" -le 1
-}
-
-# check_body JSON: the body of the last response is exactly JSON
-check_body () {
-	printf '%s' "$1" | jq -S . >"$TRASH/want.json" &&
-	jq -S . "$TRASH/body" >"$TRASH/got.json" &&
-	test_cmp "$TRASH/want.json" "$TRASH/got.json"
-}
-
 # check_error STATUS CODE: the last response was that error
 check_error () {
 	check_status "$1" && check_code "$2"
-}
-
-# keep NAME: after a 201, remember the record id as $NAME, its expiresAt in
-# $TRASH/exp.<id>, and the id in $TRASH/ids (for the search of the logs)
-keep () {
-	check_status 201 &&
-	k_id_=$(record_id) &&
-	test -n "$k_id_" && test "$k_id_" != null &&
-	json_get "$TRASH/body" .expiresAt >"$TRASH/exp.$k_id_" &&
-	echo "$k_id_" >>"$TRASH/ids" &&
-	eval "$1=\$k_id_"
-}
-
-# password TOKEN [ACTION [PASSWORD]]: POST /api/verifications/password, for
-# ACTION, with PASSWORD (default $PW)
-password () {
-	jq -cn --arg p "${3:-$PW}" --arg a "${2-}" \
-		'{password: $p} + (if $a == "" then {} else {action: $a} end)' >"$TRASH/pw.json" &&
-	http POST /api/verifications/password "$TRASH/pw.json" -H "Authorization: Bearer $1"
 }
 
 # send TOKEN TYPE VALUE [ACTION]: an empty outbox, then a code to VALUE
@@ -103,23 +68,6 @@ send () {
 		 (if $a == "" then {} else {action: $a} end)' >"$TRASH/send.json" &&
 	http POST /api/verifications/verification-code "$TRASH/send.json" \
 		-H "Authorization: Bearer $1"
-}
-
-# code KIND: the code of the only message of KIND (mail or sms)
-code () {
-	test "$(outbox_count "$1")" = 1 &&
-	outbox_code "$(outbox_last "$1")"
-}
-
-# handle_of TOKEN ID: the handle GET /api/verifications lists for the record
-# ID (the one with its expiresAt)
-handle_of () {
-	http GET /api/verifications -H "Authorization: Bearer $1" &&
-	check_status 200 >&2 &&
-	jq -r --arg e "$(cat "$TRASH/exp.$2")" \
-		'[.records[] | select(.expiresAt == $e) | .handle] |
-		 if length == 1 then .[0] else error("no single record expires at \($e)") end' \
-		"$TRASH/body"
 }
 
 # rename TOKEN USERNAME RECORD: PATCH /api/my-account with a step-up
@@ -157,21 +105,6 @@ introspect () {
 	jq -cn --arg r "$1" --arg u "$2" --argjson x "${3:-$NOTHING}" \
 		'{verificationRecordId: $r, userId: $u} + $x' >"$TRASH/intro.json" &&
 	http POST /api/verifications/introspect "$TRASH/intro.json" -u "payments:$secret"
-}
-
-# created ID: the record's createdAt (= expiresAt - 600 s), ISO 8601 ms Z
-created () {
-	c_ms_=$(( $(date -u -d "$(cat "$TRASH/exp.$1")" +%s%3N) - 600000 )) &&
-	echo "$(date -u -d "@$((c_ms_ / 1000))" +%Y-%m-%dT%H:%M:%S).$(printf %03d $((c_ms_ % 1000)))Z"
-}
-
-# active_password ID USER [JSON]: the exact active answer for a Password
-# record, plus the members of JSON
-active_password () {
-	jq -cn --arg t "$(created "$1")" --arg e "$(cat "$TRASH/exp.$1")" \
-		--arg u "$2" --argjson x "${3:-$NOTHING}" \
-		'{active: true, type: "Password", verifiedAt: $t, expiresAt: $e,
-		  userId: $u} + $x'
 }
 
 # check_inactive: the last answer was {"active":false}

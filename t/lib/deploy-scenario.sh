@@ -17,8 +17,9 @@
 # As root, the servers (and so the programs) run as an unprivileged user,
 # RUN_USER (REVERIFY_TEST_USER, else www-data, else nobody): Apache refuses
 # to run as root, and so should a deployment. The instance then belongs to
-# that user, and when it cannot reach $TRASH (a build tree under a private
-# directory), the instance lives in a directory of its own under
+# that user. When it cannot reach $TRASH (a build tree under a private
+# directory), or when $TRASH is too long a path for mod_fcgid (a checkout
+# at a long path), the instance lives in a directory of its own under
 # ${TMPDIR:-/tmp}, removed at the end. As any other user, everything runs
 # as that user.
 
@@ -48,23 +49,29 @@ deploy_dirs_ () {
 		RUN_GROUP=$(id -gn "$RUN_USER") || return 1
 	fi
 	DEPLOY_HOME=$TRASH
-	if test -n "$RUN_USER" && ! as_run_user test -x "$TRASH"; then
+	# mod_fcgid passes at most 127 bytes of a FcgidInitialEnv value, such
+	# as the snippet's REVERIFY_CONFIG ($DEPLOY_HOME/reverify.xml); and as
+	# root, the server user must reach the instance
+	if test "$((${#TRASH} + 13))" -gt 127 ||
+		{ test -n "$RUN_USER" && ! as_run_user test -x "$TRASH"; }; then
 		DEPLOY_HOME=$(mktemp -d "${TMPDIR:-/tmp}/rv-deploy.XXXXXX") || return 1
 		test_cleanup_add "rm -rf '$DEPLOY_HOME'"
+		test_watch_dir "$DEPLOY_HOME"
 		chmod 755 "$DEPLOY_HOME" || return 1
 		if ! as_run_user test -x "$DEPLOY_HOME"; then
 			echo "deploy: $RUN_USER cannot reach $DEPLOY_HOME either" >&2
 			return 1
 		fi
 	fi
-	# unix socket paths have at most 107 bytes (servers add to them)
-	SOCKDIR=$DEPLOY_HOME/sock
-	if test "$((${#SOCKDIR} + 40))" -gt 107; then
-		SOCKDIR=$(mktemp -d "${TMPDIR:-/tmp}/rv-sock.XXXXXX") || return 1
-		test_cleanup_add "rm -rf '$SOCKDIR'"
-		chmod 755 "$SOCKDIR" || return 1
-	fi
-	mkdir -p "$SOCKDIR" || return 1
+	# A unix socket path has at most 107 bytes, and the servers name the
+	# sockets after the programs (reverify-my-account-primary-email.socket-0,
+	# spawn-fcgi's PROGRAM.sock, Apache's fcgid/ and cgid.sock): whatever
+	# the checkout's path, they go to a short directory of their own in
+	# /tmp (not $TMPDIR, which may be long), removed at the end.
+	SOCKDIR=$(mktemp -d /tmp/rv.XXXXXX) || return 1
+	test_cleanup_add "rm -rf '$SOCKDIR'"
+	test_watch_dir "$SOCKDIR"
+	chmod 755 "$SOCKDIR" || return 1
 	export RUN_USER RUN_GROUP DEPLOY_HOME SOCKDIR
 }
 

@@ -73,11 +73,19 @@ local_kid () {
 
 # ---- codes and the outbox (tools/outbox-sendmail, tools/outbox-sms) ----
 #
-# A code test exports REVERIFY_OUTBOX=$TRASH/outbox (mkdir -p) before
-# start_lighttpd (or passes it to run_cgi as REVERIFY_OUTBOX=...), and sets
-# up the instance with
+# A code test calls outbox_setup before start_lighttpd (or passes
+# REVERIFY_OUTBOX=... to run_cgi), and sets up the instance with
 #	<delivery sendmail="$top_srcdir/tools/outbox-sendmail -t -i"
 #	 mail-from="reverify@example.org" sms-command="$top_srcdir/tools/outbox-sms"/>
+
+# outbox_setup: the outbox of the instance: REVERIFY_OUTBOX=$TRASH/outbox,
+# exported and created (for start_lighttpd and run_cgi); fails when it
+# cannot be made
+outbox_setup () {
+	REVERIFY_OUTBOX=$TRASH/outbox
+	export REVERIFY_OUTBOX
+	mkdir -p "$REVERIFY_OUTBOX"
+}
 
 # outbox_files_ KIND: the mail-*.eml (KIND mail) or sms-*.txt (KIND sms)
 # files of the outbox, newest first, one per line

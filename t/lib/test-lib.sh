@@ -40,6 +40,8 @@ TEST_NAME=${0##*/}
 TEST_NAME=${TEST_NAME%.sh}
 TRASH=$top_builddir/t/trash.$TEST_NAME
 export TEST_NAME TRASH
+# the directories whose users are this script's processes (test_watch_dir)
+test_watched_=$TRASH
 rm -rf "$TRASH" || exit 1
 mkdir -p "$TRASH" || exit 1
 cd "$TRASH" || exit 1
@@ -114,6 +116,9 @@ skip_all () {
 	fi
 	if test "$test_count_" = 0; then
 		test_run_cleanup_
+		test_left_=$(test_kill_procs)
+		test -z "$test_left_" || printf '%s\n' "$test_left_" |
+			awk '{ print "# killed, left running: " $0 }'
 		say "1..0 # SKIP $1"
 		test_finished_=1
 		test -n "$test_verbose_" || { cd "$top_builddir" && rm -rf "$TRASH"; }
@@ -143,8 +148,6 @@ require_server () {
 	skip_all "$1 not found"
 }
 
-# test_cleanup_add COMMAND: run COMMAND at test_done or on exit, the last
-# added first.
 # wait_ready PID URL TOKEN: wait up to 10 s for URL to answer TOKEN (the
 # line that tells our server from anything else on the port). 0 when it
 # does; 1 when PID died first (it is reaped); 2 when PID still runs but
@@ -165,6 +168,8 @@ wait_ready () {
 	return 2
 }
 
+# test_cleanup_add COMMAND: run COMMAND at test_done or on exit, the last
+# added first.
 test_cleanup_add () {
 	test_cleanup_n_=$((test_cleanup_n_ + 1))
 	eval "test_cleanup_$test_cleanup_n_=\$1"
@@ -205,11 +210,104 @@ check_backend_reports () {
 	test -z "$test_reports_"
 }
 
-# test_done: run the cleanups, print the plan, exit 1 if a test failed.
+# test_watch_dir DIR: count DIR (outside $TRASH, e.g. a socket directory in
+# /tmp) as this script's own for test_procs and check_leftovers.
+test_watch_dir () {
+	test_watched_="$test_watched_
+$1"
+}
+
+# test_procs: the processes of this script, other than its own shell: one
+# "PID COMMAND LINE" line each for every process whose working directory
+# or open files are in $TRASH (or a test_watch_dir), or whose command line
+# names a file there. Reads only /proc/PID/{cwd,fd/*,cmdline} (one find,
+# one grep); another script's processes use its own trash directory and
+# are not listed. Empty without /proc.
+test_procs () {
+	test -d /proc/self/fd || return 0
+	# not the shell of the script, nor the subshells between it and us
+	tp_skip_=" $$ "
+	tp_p_=$(exec sh -c 'echo "$PPID"')
+	while test -n "$tp_p_" && test "$tp_p_" -gt 1 && test "$tp_p_" != "$$"; do
+		tp_skip_="$tp_skip_$tp_p_ "
+		tp_p_=$(sed 's/.*) [A-Za-z] \([0-9]*\) .*/\1/' "/proc/$tp_p_/stat" 2>/dev/null)
+	done
+	# in a subshell outside $TRASH, with no file of $TRASH open (the
+	# caller's may be), so that the scan does not find itself
+	tp_out_=$(
+		exec </dev/null 2>/dev/null
+		cd / || exit 1
+		{
+			printf '%s\n' "$test_watched_" | while IFS= read -r tp_d_; do
+				test -n "$tp_d_" || continue
+				find /proc -mindepth 2 -maxdepth 3 \
+					\( -path '/proc/[0-9]*/cwd' -o -path '/proc/[0-9]*/fd/*' \) \
+					\( -lname "$tp_d_" -o -lname "$tp_d_/*" \) \
+					-printf '%h\n'
+			done
+			# command lines name a file of the directory
+			# shellcheck disable=SC2062 # a glob of files; the patterns come from stdin
+			printf '%s/\n' "$test_watched_" | grep -v '^/$' |
+				grep -l -a -F -f - /proc/[0-9]*/cmdline
+		} | sed -n 's|^/proc/\([0-9][0-9]*\).*|\1|p' | sort -u -n |
+		while read -r tp_pid_; do
+			case $tp_skip_ in *" $tp_pid_ "*) continue ;; esac
+			tp_cmd_=$(tr '\0' ' ' <"/proc/$tp_pid_/cmdline") || continue
+			# gone since, or a kernel thread
+			test -n "$tp_cmd_" || continue
+			printf '%s %s\n' "$tp_pid_" "$tp_cmd_"
+		done
+	)
+	test -z "$tp_out_" || printf '%s\n' "$tp_out_"
+}
+
+# test_kill_procs: SIGKILL the processes of test_procs (a stuck backend may
+# ignore SIGTERM), and wait up to 5 s until they are gone. Prints what it
+# killed.
+test_kill_procs () {
+	tk_n_=0
+	while test "$tk_n_" -lt 50; do
+		tk_list_=$(test_procs)
+		test -n "$tk_list_" || return 0
+		test "$tk_n_" = 0 && printf '%s\n' "$tk_list_"
+		printf '%s\n' "$tk_list_" | while read -r tk_pid_ _; do
+			kill -KILL "$tk_pid_" 2>/dev/null
+		done
+		sleep 0.1
+		tk_n_=$((tk_n_ + 1))
+	done
+	echo "test_kill_procs: still running after SIGKILL:"
+	test_procs
+	return 1
+}
+
+# check_leftovers: after the cleanups, one extra failing test when a process
+# of this script is still running (test_procs) 5 s later (a backend may
+# still be on its way out after its server stopped); it lists and kills
+# them, so that the machine stays clean.
+check_leftovers () {
+	test_wait_=0
+	while test_left_=$(test_procs) && test -n "$test_left_" &&
+		test "$test_wait_" -lt 50; do
+		sleep 0.1
+		test_wait_=$((test_wait_ + 1))
+	done
+	test -z "$test_left_" && return 0
+	test_count_=$((test_count_ + 1))
+	test_failed_=$((test_failed_ + 1))
+	say "not ok $test_count_ - no process of this script is left running"
+	printf '%s\n' "$test_left_" | awk '{ print "# left running: " $0 }'
+	test_kill_procs >/dev/null
+	return 1
+}
+
+# test_done: run the cleanups, print the plan, exit 1 if a test failed (or
+# a process of the script is left running).
 test_done () {
 	exec >&7
 	test_run_cleanup_
 	check_backend_reports
+	check_leftovers
 	say "1..$test_count_"
 	test_finished_=1
 	if test "$test_failed_" -gt 0; then
@@ -227,6 +325,9 @@ test_exit_trap_ () {
 	exec >&7
 	test_run_cleanup_
 	if test -z "$test_finished_"; then
+		test_left_=$(test_kill_procs)
+		test -z "$test_left_" || printf '%s\n' "$test_left_" |
+			awk '{ print "# killed, left running: " $0 }'
 		say "Bail out! $TEST_NAME exited unexpectedly (status $test_exit_rc_) after test $test_count_"
 		exit 1
 	fi
@@ -384,6 +485,14 @@ check_status () {
 	echo "check_status: got status '$cs_got_', want '$1'"
 	show_response_
 	return 1
+}
+
+# check_body JSON: the body of the last response is exactly JSON (compared
+# as canonical JSON: same members, values and array order).
+check_body () {
+	printf '%s' "$1" | jq -S . >"$TRASH/want.json" &&
+	jq -S . "$TRASH/body" >"$TRASH/got.json" &&
+	test_cmp "$TRASH/want.json" "$TRASH/got.json"
 }
 
 # check_code WANT: the JSON body of the last response has .code WANT.

@@ -13,9 +13,9 @@
 #include "rv-account.h"
 #include "rv-auth.h"
 #include "rv-store.h"
+#include "fixture.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/rv-unit-account.XXXXXX";
 static struct rv_conf conf;
 static struct rv_store *st;
 static struct rv_arena arena = RV_ARENA_INIT;
@@ -23,31 +23,11 @@ static struct rv_arena arena = RV_ARENA_INIT;
 static const char *put_client = "app", *put_sid = "", *put_action = "";
 static const char *call_client = "app", *call_sid = "";
 
-struct put_ctx {
-	struct rv_user *u;
-	struct rv_record *r;
-};
-
-static int
-put_body(struct rv_store *s, struct rv_txn *txn, void *vctx, struct rv_err *err)
-{
-	struct put_ctx *p = vctx;
-
-	(void)s;
-	if (p->u != NULL && rv_store_user_put(txn, p->u, err) < 0)
-		return -1;
-	if (p->r != NULL && rv_store_record_put(txn, p->r, err) < 0)
-		return -1;
-	return 0;
-}
-
 static void
 put_record(const char *id, enum rv_record_type type, const char *owner,
 	   const char *tpl, bool verified, long long ttl)
 {
 	struct rv_record r;
-	struct put_ctx p = { NULL, &r };
-	struct rv_err err;
 
 	rv_record_init(&r);
 	rv_strlcpy(r.id, id, sizeof(r.id));
@@ -61,10 +41,7 @@ put_record(const char *id, enum rv_record_type type, const char *owner,
 	r.verified = verified;
 	r.created_at = rv_store_now();
 	r.expires_at = r.created_at + ttl;
-	rv_err_init(&err);
-	if (rv_store_txn(st, false, put_body, &p, &err) < 0)
-		diag("put record: %s", err.msg);
-	rv_err_release(&err);
+	fixture_store_put(st, NULL, &r);
 }
 
 struct check_ctx {
@@ -214,14 +191,13 @@ static void
 test_suspend(void)
 {
 	struct rv_user u;
-	struct put_ctx p = { &u, NULL };
 	struct rv_err err;
 
 	rv_user_init(&u);
 	strcpy(u.id, "u3");
 	u.username = strdup("carol");
 	rv_err_init(&err);
-	ok(rv_store_txn(st, true, put_body, &p, &err) == 0 && live_of_u3() == 3,
+	ok(fixture_store_put(st, &u, NULL) == 0 && live_of_u3() == 3,
 	   "setup: carol with three live records");
 	ok(rv_store_txn(st, true, suspend_body, NULL, &err) == 0 && live_of_u3() == 0,
 	   "suspending carol deletes her records in the same transaction");
@@ -233,27 +209,19 @@ int
 main(void)
 {
 	struct rv_user u;
-	struct put_ctx p = { &u, NULL };
 	struct rv_caller c;
 	struct rv_err err;
 	json_t *prof;
 
-	if (mkdtemp(dir) == NULL)
-		return 1;
-	rv_conf_defaults(&conf);
-	free(conf.store_home);
-	conf.store_home = rv_xasprintf("%s/home", dir);
+	fixture_dir("account");
+	st = fixture_store(&conf);
 	rv_err_init(&err);
-	if (rv_store_open(&conf, true, &st, &err) < 0) {
-		diag("%s", err.msg);
-		return 1;
-	}
 	rv_user_init(&u);
 	strcpy(u.id, "u1");
 	u.username = strdup("alice");
 	u.email = strdup("a@example.com");
 	u.created_at = u.updated_at = 1700000000000LL;
-	rv_store_txn(st, true, put_body, &p, &err);
+	fixture_store_put(st, &u, NULL);
 
 	put_record("p00000000000000000001", RV_RECORD_PASSWORD, "u1", "", true, 600000);
 	put_record("e00000000000000000001", RV_RECORD_EMAIL_CODE, "u1",
@@ -365,15 +333,7 @@ main(void)
 	test_suspend();
 
 	rv_user_release(&u);
-	rv_store_close(&st);
 	rv_arena_release(&arena);
-	rv_conf_release(&conf);
-	{
-		char cmd[128];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			diag("cannot remove %s", dir);
-	}
+	fixture_cleanup();
 	return done_testing();
 }

@@ -14,6 +14,7 @@
 
 #include "rv.h"
 #include "rv-auth.h"
+#include "fixture.h"
 #include "rv-jwks.h"
 #include "rv-mint.h"
 #include "tap.h"
@@ -22,7 +23,7 @@
 #define AUD "https://api.example"
 #define NOW 1700000000LL
 
-static char dir[] = "/tmp/rv-auth-XXXXXX";
+static const char *dir;
 static struct rv_conf conf;
 static struct rv_arena arena = RV_ARENA_INIT;
 static struct rv_err err;
@@ -295,28 +296,6 @@ write_private(const char *path, const cjose_jwk_t *jwk)
 	free(text);
 }
 
-static void
-remove_dir(void)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	if (d == NULL)
-		return;
-	/* cppcheck-suppress readdirCalled ; readdir_r() is the deprecated one */
-	while ((de = readdir(d)) != NULL) {
-		char *p;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		p = path_of(de->d_name);
-		unlink(p);
-		free(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 int
 main(void)
 {
@@ -331,7 +310,7 @@ main(void)
 	json_t *root;
 	int rc;
 
-	RV_ASSERT(mkdtemp(dir) != NULL);
+	dir = fixture_dir("auth");
 	key_es = path_of("es384.jwk");
 	jwks = path_of("jwks.json");
 	key_rsa = path_of("rsa.jwk");
@@ -826,7 +805,7 @@ main(void)
 	free(pub_p256);
 	rv_wipe(priv_p256, strlen(priv_p256));
 	free(priv_p256);
-	remove_dir();
+	fixture_cleanup();
 	free(key_es);
 	free(jwks);
 	free(key_rsa);

@@ -11,9 +11,10 @@
 #include "rv-err.h"
 #include "rv-util.h"
 #include "rv-xml.h"
+#include "fixture.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/rv-unit-conf.XXXXXX";
+static const char *dir;
 
 static const char *
 write_file(const char *name, const char *text)
@@ -60,8 +61,7 @@ main(void)
 	const char *msg;
 	char want[256];
 
-	if (mkdtemp(dir) == NULL)
-		return 1;
+	dir = fixture_dir("conf");
 	rv_xml_init();
 
 	/* defaults come from the table */
@@ -216,7 +216,6 @@ main(void)
 	   "the XSD carries names and ranges from the table");
 	rv_buf_release(&out);
 
-	unlink(write_file("reverify.xml", ""));
-	rmdir(dir);
+	fixture_cleanup();
 	return done_testing();
 }

@@ -24,9 +24,10 @@
 #include "rv-err.h"
 #include "rv-log.h"
 #include "rv-util.h"
+#include "fixture.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/rv-deliver-XXXXXX";
+static const char *dir;
 static char tools[PATH_MAX];
 
 /* dir/name, in one of four rotating static buffers */
@@ -955,22 +956,6 @@ test_sms(struct rv_conf *conf)
 	rv_err_release(&err);
 }
 
-static void
-cleanup(void)
-{
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (d == NULL)
-		return;
-	/* cppcheck-suppress readdirCalled ; readdir_r() is the deprecated one */
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			unlink(in_dir(de->d_name));
-	closedir(d);
-	rmdir(dir);
-}
-
 int
 main(void)
 {
@@ -984,10 +969,7 @@ main(void)
 		return 1;
 	}
 	strcat(tools, "/tools");
-	if (mkdtemp(dir) == NULL) {
-		printf("Bail out! cannot make a temporary directory\n");
-		return 1;
-	}
+	dir = fixture_dir("deliver");
 	setenv("REVERIFY_OUTBOX", dir, 1);
 	snprintf(logpath, sizeof(logpath), "%s/log", dir);
 	rv_log_init("unit-deliver");
@@ -1006,6 +988,6 @@ main(void)
 
 	rv_log_close();
 	rv_conf_release(&conf);
-	cleanup();
+	fixture_cleanup();
 	return done_testing();
 }

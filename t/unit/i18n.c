@@ -11,30 +11,10 @@
 #include "rv-err.h"
 #include "rv-i18n.h"
 #include "rv-xml.h"
+#include "fixture.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/rv-unit-i18n.XXXXXX";
-
-static void
-put(const char *name, const char *text)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
-}
-
-static void
-rm(const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	unlink(path);
-}
+static const char *dir;
 
 static const char *
 render(const char *lang, struct rv_err *err)
@@ -129,11 +109,10 @@ main(void)
 	rv_err_release(&err);
 
 	/* overrides */
-	if (mkdtemp(dir) == NULL)
-		return 1;
-	put("de.xml", "<catalog lang=\"de\"><message code=\"internal_error\">Kaputt.</message></catalog>");
-	put("es.xml", "<catalog lang=\"es\"><message code=\"internal_error\">Error interno.</message></catalog>");
-	put("README", "not a catalog");
+	dir = fixture_dir("i18n");
+	fixture_put("de.xml", "<catalog lang=\"de\"><message code=\"internal_error\">Kaputt.</message></catalog>");
+	fixture_put("es.xml", "<catalog lang=\"es\"><message code=\"internal_error\">Error interno.</message></catalog>");
+	fixture_put("README", "not a catalog");
 	ok(rv_i18n_init(dir, &err) == 0, "override files load");
 	is_str(rv_i18n_message("de", "internal_error"), "Kaputt.", "an override replaces one message");
 	ok(rv_i18n_message("de", "auth.forbidden") != rv_i18n_message("en", "auth.forbidden"),
@@ -141,34 +120,34 @@ main(void)
 	is_str(rv_i18n_negotiate(NULL, "es", "en"), "es", "an override file may add a language");
 	is_str(rv_i18n_message("es", "auth.forbidden"), rv_i18n_message("en", "auth.forbidden"),
 	       "a missing message falls back to English");
-	rm("es.xml");
+	fixture_rm("es.xml");
 
-	put("de.xml", "<catalog lang=\"de\">\n<message code=\"a\">x</message>\n<message code=\"a\">y</message>\n</catalog>");
+	fixture_put("de.xml", "<catalog lang=\"de\">\n<message code=\"a\">x</message>\n<message code=\"a\">y</message>\n</catalog>");
 	rv_err_init(&err);
 	ok(rv_i18n_init(dir, &err) < 0 && strstr(err.msg, "de.xml:3: message 'a' appears twice"),
 	   "a code twice in one file is refused with file:line");
 	rv_err_release(&err);
-	put("de.xml", "<catalog lang=\"fr\"><message code=\"a\">x</message></catalog>");
+	fixture_put("de.xml", "<catalog lang=\"fr\"><message code=\"a\">x</message></catalog>");
 	ok(rv_i18n_init(dir, &err) < 0 && strstr(err.msg, "does not match the file name"),
 	   "lang must match the file name");
 	rv_err_release(&err);
-	put("de.xml", "<catalog lang=\"de\">\n<msg code=\"a\">x</msg></catalog>");
+	fixture_put("de.xml", "<catalog lang=\"de\">\n<msg code=\"a\">x</msg></catalog>");
 	ok(rv_i18n_init(dir, &err) < 0 && strstr(err.msg, "de.xml:2: unknown element <msg>"),
 	   "an unknown element is refused with file:line");
 	rv_err_release(&err);
-	put("de.xml", "<catalog lang=\"de\"><message code=\"a\"></message></catalog>");
+	fixture_put("de.xml", "<catalog lang=\"de\"><message code=\"a\"></message></catalog>");
 	ok(rv_i18n_init(dir, &err) < 0 && strstr(err.msg, "empty"), "an empty message is refused");
 	rv_err_release(&err);
-	put("de.xml", "<catalog lang=\"de\"><message code=\"A B\">x</message></catalog>");
+	fixture_put("de.xml", "<catalog lang=\"de\"><message code=\"A B\">x</message></catalog>");
 	ok(rv_i18n_init(dir, &err) < 0, "a bad code is refused");
 	rv_err_release(&err);
-	put("de.xml", "<catalog lang=\"de\"><message code=\"a\">x</message>");
+	fixture_put("de.xml", "<catalog lang=\"de\"><message code=\"a\">x</message>");
 	ok(rv_i18n_init(dir, &err) < 0 && strstr(err.msg, "de.xml:1:"),
 	   "malformed XML is refused with file:line");
 	rv_err_release(&err);
-	rm("de.xml");
-	rm("README");
-	rmdir(dir);
+	fixture_rm("de.xml");
+	fixture_rm("README");
+	fixture_cleanup();
 	ok(rv_i18n_init("/nonexistent/dir", &err) == 0, "a missing override directory is fine");
 	rv_i18n_release();
 	return done_testing();

@@ -19,9 +19,10 @@
 #include "rv-err.h"
 #include "rv-store.h"
 #include "rv-util.h"
+#include "fixture.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/rv-unit-store.XXXXXX";
+static const char *dir;
 static struct rv_conf conf;
 static long long fake_now;
 
@@ -869,8 +870,7 @@ main(void)
 	struct stat sb;
 	char path[256];
 
-	if (mkdtemp(dir) == NULL)
-		return 1;
+	dir = fixture_dir("store");
 	rv_conf_defaults(&conf);
 	free(conf.store_home);
 	conf.store_home = rv_xasprintf("%s/home", dir);
@@ -928,8 +928,6 @@ main(void)
 	ok(rv_store_recover(&conf, &err) == 0, "recovery runs on a closed store");
 	test_audit_keyed();
 	rv_conf_release(&conf);
-	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
-	if (system(path) != 0)
-		diag("cannot remove %s", dir);
+	fixture_cleanup();
 	return done_testing();
 }

@@ -10,6 +10,7 @@
 #include "rv-err.h"
 #include "rv-template.h"
 #include "rv-xml.h"
+#include "fixture.h"
 #include "tap.h"
 
 static const char *const langs[] = { "en", "de", "fr", "ja", "ko" };
@@ -21,28 +22,7 @@ static const char *const types[] = {
 #define NTYPES (sizeof(types) / sizeof(types[0]))
 #define NOTICE(t) ((t) >= 4)
 
-static char dir[] = "/tmp/rv-unit-template.XXXXXX";
-
-static void
-put(const char *name, const char *text)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
-}
-
-static void
-rm(const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	unlink(path);
-}
+static const char *dir;
 
 /* A full set of values, as the sender fills them. */
 static struct rv_template_vars
@@ -224,9 +204,9 @@ test_render(void)
 	const char *used;
 
 	rv_err_init(&err);
-	put("xx.xml", XX_GENERIC);
-	put("de.xml", DE_UPV);
-	put("README", "not a template");
+	fixture_put("xx.xml", XX_GENERIC);
+	fixture_put("de.xml", DE_UPV);
+	fixture_put("README", "not a template");
 	if (!ok(rv_template_init(dir, &err) == 0,
 		"overrides load: a new language and a replaced template"))
 		diag("%s", err.msg);
@@ -306,9 +286,9 @@ test_render(void)
 	ok(has(m.subject, "Bestätigen Sie"), "... and leaves the other de templates alone");
 	rv_message_release(&m);
 
-	rm("xx.xml");
-	rm("de.xml");
-	rm("README");
+	fixture_rm("xx.xml");
+	fixture_rm("de.xml");
+	fixture_rm("README");
 	rv_err_release(&err);
 }
 
@@ -326,13 +306,13 @@ refused(const char *xml, int line, const char *what, const char *title)
 	int rc;
 
 	rv_err_init(&err);
-	put("zz.xml", xml);
+	fixture_put("zz.xml", xml);
 	rc = rv_template_init(dir, &err);
 	snprintf(want, sizeof(want), "%s/zz.xml:%d: ", dir, line);
 	if (!ok(rc == -1 && strncmp(err.msg, want, strlen(want)) == 0 &&
 		strstr(err.msg, what) != NULL, "refused: %s", title))
 		diag("got %d '%s', want '%s%s'", rc, err.msg, want, what);
-	rm("zz.xml");
+	fixture_rm("zz.xml");
 	rv_err_release(&err);
 }
 
@@ -411,9 +391,9 @@ test_strict(void)
 	rv_err_init(&err);
 	ok(rv_template_init("/nonexistent/rv-templates", &err) == 0,
 	   "a missing override directory is no error");
-	put("zz.xml", "<templates lang=\"zz\"/>\n");
+	fixture_put("zz.xml", "<templates lang=\"zz\"/>\n");
 	ok(rv_template_init(dir, &err) == 0, "an override file may be empty");
-	rm("zz.xml");
+	fixture_rm("zz.xml");
 	ok(rv_template_init(NULL, &err) == 0, "loading again starts afresh");
 	rv_err_release(&err);
 }
@@ -532,10 +512,7 @@ main(void)
 
 	rv_xml_init();
 	rv_err_init(&err);
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
+	dir = fixture_dir("template");
 	if (!ok(rv_template_init(NULL, &err) == 0, "the built-in templates load"))
 		diag("%s", err.msg);
 	test_shipped();
@@ -547,7 +524,7 @@ main(void)
 	rv_template_release();
 	rv_template_release();
 	ok(1, "releasing twice is fine");
-	rmdir(dir);
+	fixture_cleanup();
 	rv_err_release(&err);
 	return done_testing();
 }
