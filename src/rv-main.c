@@ -60,6 +60,13 @@ rv_main_store(struct rv_err *err)
 	return store;
 }
 
+void
+rv_main_set_store(struct rv_store *st, const struct rv_conf *conf)
+{
+	store = st;
+	store_conf = conf;
+}
+
 static int
 setup_needs(unsigned needs, const struct rv_conf *conf, struct rv_err *err)
 {

@@ -73,6 +73,10 @@ int rv_main(int argc, char **argv, const struct rv_endpoint *ep);
  * if it could not be at start-up; NULL with err = 503
  * service.unavailable while it cannot be opened (the why is logged). */
 struct rv_store *rv_main_store(struct rv_err *err);
+/* For unit tests, which drive the library without rv_main: st (opened by
+ * the caller, who closes it; NULL forgets it) becomes the process's store,
+ * opened again from conf when it is NULL. */
+void rv_main_set_store(struct rv_store *st, const struct rv_conf *conf);
 
 /*
  * Serves one request whose req was set up by the caller: works out the

@@ -19,14 +19,13 @@
 #include "fixture.h"
 #include "tap.h"
 
-/* rv_change_password takes the store of the process (rv_main_store),
- * whose holder is file-static: reached as STYLE 4.11 allows */
-#include "rv-main.c"
+#include "rv-main.h"
 
 #define OLD_PW "correct horse battery staple"
 #define NEW_PW "a Different horse 4 staples"
 
 static struct rv_conf conf;
+static struct rv_store *store;
 static struct rv_arena arena = RV_ARENA_INIT;
 
 struct user_ctx {
@@ -134,8 +133,9 @@ main(void)
 	struct rv_err err;
 
 	fixture_dir("change");
+	/* rv_change_password takes the store of the process (rv_main_store) */
 	store = fixture_store(&conf);
-	store_conf = &conf;
+	rv_main_set_store(store, &conf);
 	conf.pw_argon2_memory = 1024;
 	conf.pw_argon2_time = 1;
 	rv_err_init(&err);
@@ -177,8 +177,7 @@ main(void)
 
 	rv_arena_release(&arena);
 	rv_pwpolicy_release();
-	store_conf = NULL;
-	store = NULL;	/* fixture_cleanup closes it */
+	rv_main_set_store(NULL, NULL);	/* fixture_cleanup closes it */
 	fixture_cleanup();
 	return done_testing();
 }
