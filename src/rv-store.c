@@ -269,10 +269,23 @@ idx_expiry(DB *db, const DBT *k, const DBT *v, DBT *sk)
 
 /* ---- open and close -------------------------------------------------------- */
 
-/* Closes the handles. In a panicked environment (another process died
- * and one of us ran recovery) every call but this would answer
- * DB_RUNRECOVERY and leave its handle allocated: DB_NOPANIC lets the
- * closes free them, and DB_NOSYNC keeps the stale cache out of the files. */
+/*
+ * The handles of panicked environments, kept and never closed: after
+ * another process died holding a mutex of the old region, a close (even
+ * with DB_NOPANIC) waits for that mutex forever, and the worker with it
+ * (t6010 found workers hung so, deaf to SIGTERM). A panic is rare (a
+ * crash and a recovery); what it costs is the old handles' memory until
+ * the process ends, reachable from here.
+ */
+struct grave {
+	struct grave *next;
+	DB_ENV *env;
+	DB *dbs[10];
+};
+static struct grave *graveyard;
+
+/* Closes the handles; those of a panicked environment (another process
+ * died and one of us ran recovery) go to the graveyard instead. */
 static void
 close_dbs(struct rv_store *st)
 {
@@ -281,7 +294,7 @@ close_dbs(struct rv_store *st)
 		&st->records_user, &st->records_exp, &st->limits_exp,
 		&st->users, &st->records, &st->limits, &st->audit,
 	};
-	u_int32_t flags = 0, id;
+	u_int32_t id;
 	size_t i;
 
 	/* a panic that no call of ours has seen yet: probe for it */
@@ -294,12 +307,25 @@ close_dbs(struct rv_store *st)
 			st->env->lock_id_free(st->env, id);
 	}
 	if (st->panicked && st->env != NULL) {
-		st->env->set_flags(st->env, DB_NOPANIC, 1);
-		flags = DB_NOSYNC;
+		struct grave *g = rv_xcalloc(1, sizeof(*g));
+
+		RV_ASSERT(sizeof(dbs) / sizeof(dbs[0]) == sizeof(g->dbs) / sizeof(g->dbs[0]));
+		for (i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+			g->dbs[i] = *dbs[i];
+			*dbs[i] = NULL;
+		}
+		g->env = st->env;
+		g->next = graveyard;
+		graveyard = g;
+		st->env = NULL;
+		st->panicked = false;
+		rv_log_warnx("store: the handles of the panicked environment are "
+			     "left open (a close could wait forever)");
+		return;
 	}
 	for (i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++)
 		if (*dbs[i] != NULL) {
-			(*dbs[i])->close(*dbs[i], flags);
+			(*dbs[i])->close(*dbs[i], 0);
 			*dbs[i] = NULL;
 		}
 	if (st->env != NULL) {
