@@ -146,58 +146,12 @@ deploy_port_ () {
 	echo "$((30000 + ${dp_n_:-0} % 1000 * 7))"
 }
 
-# deploy_serve START_FN STOP_FN LOG...: start a server on a free port of
-# 127.0.0.1. START_FN PORT writes its config and starts it in the
-# background, setting SERVER_PID; then BASE answers $READY_TOKEN at /ready
-# within 10 s, or the server died. A server that died because the port is
-# taken (as its LOGs say) is tried on the next port, 20 ports at most.
-# STOP_FN is run at the end of the script, also on failure.
+# deploy_serve START_FN STOP_FN LOG...: serve_on_free_port from this test's
+# first deploy port, with $READY_TOKEN (test-lib.sh)
 deploy_serve () {
 	ds_start_=$1 ds_stop_=$2
 	shift 2
-	test_cleanup_add "$ds_stop_"
-	ds_port_=$(deploy_port_)
-	ds_try_=0
-	while test "$ds_try_" -lt 20; do
-		ds_try_=$((ds_try_ + 1))
-		BASE=http://127.0.0.1:$ds_port_
-		if "$CURL" -q -s -o /dev/null --max-time 2 "$BASE/"; then
-			ds_port_=$((ds_port_ + 1))	# something answers there already
-			continue
-		fi
-		for ds_log_ in "$@"; do
-			: >"$ds_log_"
-		done
-		SERVER_PID=
-		"$ds_start_" "$ds_port_" || return 1
-		wait_ready "$SERVER_PID" "$BASE/ready" "$READY_TOKEN"
-		case $? in
-		0) export BASE SERVER_PID; return 0 ;;
-		1) SERVER_PID= ;;
-		esac
-		if test -n "$SERVER_PID"; then
-			echo "deploy_serve: no answer from $BASE after 10 s" >&2
-			"$ds_stop_"
-			deploy_logs_ "$@" >&2
-			return 1
-		fi
-		if ! grep -q -i -E 'address already in use|could not bind|make_sock' "$@" 2>/dev/null; then
-			echo "deploy_serve: the server did not start" >&2
-			deploy_logs_ "$@" >&2
-			return 1
-		fi
-		ds_port_=$((ds_port_ + 1))
-	done
-	echo "deploy_serve: no free port after 20 tries (last $ds_port_)" >&2
-	return 1
-}
-
-deploy_logs_ () {
-	for dl_f_ in "$@"; do
-		test -s "$dl_f_" || continue
-		echo "${dl_f_##*/}:"
-		tail -n 20 "$dl_f_" | awk '{ print "	" $0 }'
-	done
+	serve_on_free_port "$(deploy_port_)" "$ds_start_" "$ds_stop_" "$READY_TOKEN" "$@"
 }
 
 # deploy_stop_pid PID...: TERM each PID (our own children), wait at most

@@ -48,57 +48,30 @@ start_lighttpd () {
 	printf '%s\n' "$sl_token_" >"$TRASH/www/ready" || return 1
 
 	sl_n_=$(printf '%s\n' "$TEST_NAME" | sed -n 's/^[^0-9]*0*\([0-9][0-9]*\).*/\1/p')
-	sl_port_=$((20000 + ${sl_n_:-0} % 1000 * 7 % 10000))
-	test_cleanup_add stop_lighttpd
-	sl_try_=0
-	while test "$sl_try_" -lt 20; do
-		sl_try_=$((sl_try_ + 1))
-		BASE=http://127.0.0.1:$sl_port_
-		if "$CURL" -q -s -o /dev/null --max-time 2 "$BASE/"; then
-			sl_port_=$((sl_port_ + 1))	# something answers there already
-			continue
-		fi
-		sh "$top_srcdir/tools/lighttpd-conf" --mode fastcgi \
-			--bind 127.0.0.1 --port "$sl_port_" --docroot "$TRASH/www" \
-			--sockdir "$sl_sockdir_" --bindir "${LIGHTTPD_BINDIR:-$top_builddir/cgi-bin}" \
-			--routes "${LIGHTTPD_ROUTES:-$top_srcdir/conf/endpoints}" \
-			--max-procs "${LIGHTTPD_MAX_PROCS:-1}" \
-			--errorlog "$TRASH/lighttpd-error.log" \
-			--breakagelog "$TRASH/backend-stderr.log" \
-			"$@" >"$TRASH/lighttpd.conf" || return 1
-		: >"$TRASH/lighttpd-error.log"
-		"$LIGHTTPD" -D -f "$TRASH/lighttpd.conf" \
-			</dev/null >"$TRASH/lighttpd.out" 2>&1 3>&- 7>&- &
-		LIGHTTPD_PID=$!
-		wait_ready "$LIGHTTPD_PID" "$BASE/ready" "$sl_token_"
-		case $? in
-		0) export BASE LIGHTTPD_PID; return 0 ;;
-		1) LIGHTTPD_PID= ;;
-		esac
-		if test -n "$LIGHTTPD_PID"; then
-			echo "start_lighttpd: no answer from $BASE after 10 s" >&2
-			stop_lighttpd
-			lighttpd_logs_ >&2
-			return 1
-		fi
-		if ! grep -q 'Address already in use' \
-			"$TRASH/lighttpd.out" "$TRASH/lighttpd-error.log"; then
-			echo "start_lighttpd: lighttpd did not start" >&2
-			lighttpd_logs_ >&2
-			return 1
-		fi
-		sl_port_=$((sl_port_ + 1))
-	done
-	echo "start_lighttpd: no free port after 20 tries (last $sl_port_)" >&2
-	return 1
+	sl_progs_=$*
+	serve_on_free_port "$((20000 + ${sl_n_:-0} % 1000 * 7 % 10000))" \
+		lighttpd_start_ stop_lighttpd "$sl_token_" \
+		"$TRASH/lighttpd.out" "$TRASH/lighttpd-error.log" || return 1
+	LIGHTTPD_PID=$SERVER_PID
+	export LIGHTTPD_PID
 }
 
-lighttpd_logs_ () {
-	for sl_f_ in "$TRASH/lighttpd.out" "$TRASH/lighttpd-error.log"; do
-		test -s "$sl_f_" || continue
-		echo "${sl_f_##*/}:"
-		tail -n 20 "$sl_f_" | awk '{ print "	" $0 }'
-	done
+# lighttpd_start_ PORT: the config for PORT and the programs of
+# start_lighttpd, and lighttpd started on it (SERVER_PID)
+lighttpd_start_ () {
+	# shellcheck disable=SC2086 # a list of programs
+	sh "$top_srcdir/tools/lighttpd-conf" --mode fastcgi \
+		--bind 127.0.0.1 --port "$1" --docroot "$TRASH/www" \
+		--sockdir "$sl_sockdir_" --bindir "${LIGHTTPD_BINDIR:-$top_builddir/cgi-bin}" \
+		--routes "${LIGHTTPD_ROUTES:-$top_srcdir/conf/endpoints}" \
+		--max-procs "${LIGHTTPD_MAX_PROCS:-1}" \
+		--errorlog "$TRASH/lighttpd-error.log" \
+		--breakagelog "$TRASH/backend-stderr.log" \
+		$sl_progs_ >"$TRASH/lighttpd.conf" || return 1
+	"$LIGHTTPD" -D -f "$TRASH/lighttpd.conf" \
+		</dev/null >"$TRASH/lighttpd.out" 2>&1 3>&- 7>&- &
+	SERVER_PID=$!
+	LIGHTTPD_PID=$SERVER_PID
 }
 
 # stop_lighttpd: stop the lighttpd of start_lighttpd, if any, and wait.

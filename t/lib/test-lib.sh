@@ -168,6 +168,61 @@ wait_ready () {
 	return 2
 }
 
+# serve_on_free_port PORT START_FN STOP_FN TOKEN LOG...: start a server on
+# a free port of 127.0.0.1, from PORT on. START_FN P writes its config for
+# port P and starts it in the background, setting SERVER_PID; then BASE
+# must answer TOKEN at /ready within 10 s (wait_ready), or the server died.
+# One that died because the port is taken (as its LOGs say, each emptied
+# before a try) is tried on the next port, 20 ports at most. STOP_FN runs
+# at the end of the script, also on failure. Exports BASE and SERVER_PID.
+serve_on_free_port () {
+	sf_port_=$1 sf_start_=$2 sf_stop_=$3 sf_token_=$4
+	shift 4
+	test_cleanup_add "$sf_stop_"
+	sf_try_=0
+	while test "$sf_try_" -lt 20; do
+		sf_try_=$((sf_try_ + 1))
+		BASE=http://127.0.0.1:$sf_port_
+		if "$CURL" -q -s -o /dev/null --max-time 2 "$BASE/"; then
+			sf_port_=$((sf_port_ + 1))	# something answers there already
+			continue
+		fi
+		for sf_log_ in "$@"; do
+			: >"$sf_log_"
+		done
+		SERVER_PID=
+		"$sf_start_" "$sf_port_" || return 1
+		wait_ready "$SERVER_PID" "$BASE/ready" "$sf_token_"
+		case $? in
+		0) export BASE SERVER_PID; return 0 ;;
+		1) SERVER_PID= ;;
+		esac
+		if test -n "$SERVER_PID"; then
+			echo "serve_on_free_port: no answer from $BASE after 10 s" >&2
+			"$sf_stop_"
+			server_logs_ "$@" >&2
+			return 1
+		fi
+		if ! grep -q -i -E 'address already in use|could not bind|make_sock' "$@" 2>/dev/null; then
+			echo "serve_on_free_port: the server did not start" >&2
+			server_logs_ "$@" >&2
+			return 1
+		fi
+		sf_port_=$((sf_port_ + 1))
+	done
+	echo "serve_on_free_port: no free port after 20 tries (last $sf_port_)" >&2
+	return 1
+}
+
+# server_logs_ LOG...: the last 20 lines of each non-empty LOG, indented
+server_logs_ () {
+	for sl_f_ in "$@"; do
+		test -s "$sl_f_" || continue
+		echo "${sl_f_##*/}:"
+		tail -n 20 "$sl_f_" | awk '{ print "	" $0 }'
+	done
+}
+
 # test_cleanup_add COMMAND: run COMMAND at test_done or on exit, the last
 # added first.
 test_cleanup_add () {
