@@ -188,18 +188,6 @@ oldest_first(const void *a, const void *b)
 }
 
 int
-rv_account_lock_user(struct rv_txn *txn, const char *user, struct rv_err *err)
-{
-	struct rv_user u;
-	int rc;
-
-	rv_user_init(&u);
-	rc = rv_store_user_get(txn, user, true, &u, err);
-	rv_user_release(&u);
-	return rc < 0 ? -1 : 0;
-}
-
-int
 rv_account_record_add(struct rv_txn *txn, const struct rv_conf *conf,
 		      const struct rv_record *r, struct rv_err *err)
 {
@@ -207,8 +195,6 @@ rv_account_record_add(struct rv_txn *txn, const struct rv_conf *conf,
 	size_t i, drop;
 	int rc;
 
-	if (rv_account_lock_user(txn, r->creator, err) < 0)
-		return -1;
 	rc = -1;
 	memset(&x, 0, sizeof(x));
 	if (rv_store_record_each_user(txn, r->creator, cap_collect, &x, err) < 0)

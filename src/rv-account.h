@@ -84,12 +84,7 @@ bool rv_account_action_ok(const char *action);
 int rv_account_action_param(json_t *body, const char **action_r,
 			    struct rv_err *err);
 
-/* Write-locks user's row in txn: a transaction that reads a user's
- * records and then writes one takes it first, so that concurrent ones of
- * one user queue instead of deadlocking on the owner index. 0 or -1. */
-int rv_account_lock_user(struct rv_txn *txn, const char *user,
-			 struct rv_err *err);
-/* Stores the new record r in txn (after rv_account_lock_user), first evicting the oldest live records
+/* Stores the new record r in txn, first evicting the oldest live records
  * of its creator so that at most <verification max-live-records> remain,
  * r included (F11). 0 or -1 with err. */
 int rv_account_record_add(struct rv_txn *txn, const struct rv_conf *conf,

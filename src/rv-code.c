@@ -254,8 +254,6 @@ send_store(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *e
 
 	/* a new code for the same caller, identifier and template replaces
 	 * the older unverified one (DESIGN.md deviation 2) */
-	if (rv_account_lock_user(txn, s->user.id, err) < 0)
-		return -1;
 	memset(&sc, 0, sizeof(sc));
 	sc.fresh = s->rec;
 	/* the user id: c->user is a username in remote-user="username" mode */

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,6 +271,92 @@ idx_expiry(DB *db, const DBT *k, const DBT *v, DBT *sk)
 /* ---- open and close -------------------------------------------------------- */
 
 /*
+ * The lock watchdog of a long-lived worker. Lock timeouts
+ * (DB_SET_LOCK_TIMEOUT) are enforced only when a detector runs, and one
+ * runs only when a lock request blocks: a worker waiting on a lock that a
+ * killed process held, in a region that another process's recovery has
+ * since replaced, waits for ever, since nobody blocks in that region any
+ * more (t6010 found workers so, with other workers of the same program,
+ * after SIGKILLs). A thread of the worker expires such waits twice a
+ * second; the waiter gets DB_LOCK_NOTGRANTED, its transaction is retried
+ * and meets the panic, and the store is reopened. Its only shared state
+ * is the handle, swapped under watch_mu.
+ */
+static pthread_mutex_t watch_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct rv_store *watched;
+static bool watching;
+static long long busy_since;	/* a transaction runs since (monotonic ms), 0 */
+
+#define STUCK_MS 15000		/* far beyond MAX_TRIES lock timeouts */
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *
+watch_locks(void *arg)
+{
+	DB_ENV *failed = NULL;
+	long long since;
+
+	(void)arg;
+	for (;;) {
+		struct timespec pause = { 0, 500 * 1000000L };
+
+		nanosleep(&pause, NULL);
+		pthread_mutex_lock(&watch_mu);
+		/* a panicked handle answers every call with an error (and
+		 * a log line): one try each */
+		if (watched != NULL && watched->env != NULL && watched->env != failed &&
+		    watched->env->lock_detect(watched->env, 0, DB_LOCK_EXPIRE, NULL) != 0)
+			failed = watched->env;
+		pthread_mutex_unlock(&watch_mu);
+		/*
+		 * A wait that no detector can end: in a region that recovery
+		 * replaced, which answers the detector with a panic. Nothing
+		 * can wake it safely (DB_NOPANIC would let the worker write
+		 * through the stale region), so the worker goes, and the web
+		 * server starts a fresh one (lighttpd, Apache mod_fcgid and
+		 * the systemd socket unit do; a bare spawn-fcgi does not).
+		 */
+		since = __atomic_load_n(&busy_since, __ATOMIC_RELAXED);
+		if (since != 0 && mono_ms() - since > STUCK_MS) {
+			/* the main thread is stuck: the log is ours alone */
+			rv_log_warnx("store: a transaction is stuck for %d s in a "
+				     "recovered environment; the worker exits",
+				     STUCK_MS / 1000);
+			_exit(75);
+		}
+	}
+	return NULL;
+}
+
+void
+rv_store_watch_locks(struct rv_store *st)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+
+	pthread_mutex_lock(&watch_mu);
+	watched = st;
+	pthread_mutex_unlock(&watch_mu);
+	if (watching || st == NULL)
+		return;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, watch_locks, NULL) == 0)
+		watching = true;
+	else
+		rv_log_warnx("store: no lock watchdog: %s", strerror(errno));
+	pthread_attr_destroy(&attr);
+}
+
+/*
  * The handles of panicked environments, kept and never closed: after
  * another process died holding a mutex of the old region, a close (even
  * with DB_NOPANIC) waits for that mutex forever, and the worker with it
@@ -317,7 +404,9 @@ close_dbs(struct rv_store *st)
 		g->env = st->env;
 		g->next = graveyard;
 		graveyard = g;
+		pthread_mutex_lock(&watch_mu);
 		st->env = NULL;
+		pthread_mutex_unlock(&watch_mu);
 		st->panicked = false;
 		rv_log_warnx("store: the handles of the panicked environment are "
 			     "left open (a close could wait forever)");
@@ -329,8 +418,12 @@ close_dbs(struct rv_store *st)
 			*dbs[i] = NULL;
 		}
 	if (st->env != NULL) {
-		st->env->close(st->env, 0);
+		DB_ENV *env = st->env;
+
+		pthread_mutex_lock(&watch_mu);
 		st->env = NULL;
+		pthread_mutex_unlock(&watch_mu);
+		env->close(env, 0);
 	}
 	st->panicked = false;
 }
@@ -382,27 +475,31 @@ associate(DB *primary, DB *secondary,
 static int
 open_env(struct rv_store *st, bool create, struct rv_err *err)
 {
+	/* DB_THREAD: the lock watchdog uses the handle from its thread */
 	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
-			  DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER;
+			  DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER | DB_THREAD;
+	DB_ENV *env;
 	int ret;
 
-	if ((ret = db_env_create(&st->env, 0)) != 0)
+	if ((ret = db_env_create(&env, 0)) != 0)
 		return rv_store_db_fail(NULL, ret, "db_env_create", err);
-	st->env->set_errcall(st->env, env_errcall);
-	st->env->set_cachesize(st->env, 0, (u_int32_t)st->cache_kib * 1024, 1);
-	st->env->set_lk_detect(st->env, DB_LOCK_DEFAULT);
-	st->env->set_timeout(st->env, LOCK_TIMEOUT_US, DB_SET_LOCK_TIMEOUT);
-	st->env->set_lg_max(st->env, 4 * 1024 * 1024);
-	st->env->log_set_config(st->env, DB_LOG_AUTO_REMOVE, 1);
-	ret = st->env->open(st->env, st->home, flags, 0600);
+	env->set_errcall(env, env_errcall);
+	env->set_cachesize(env, 0, (u_int32_t)st->cache_kib * 1024, 1);
+	env->set_lk_detect(env, DB_LOCK_DEFAULT);
+	env->set_timeout(env, LOCK_TIMEOUT_US, DB_SET_LOCK_TIMEOUT);
+	env->set_lg_max(env, 4 * 1024 * 1024);
+	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
+	ret = env->open(env, st->home, flags, 0600);
 	if (ret != 0) {
 		int rc = rv_store_db_fail(NULL, ret,
 					  "cannot open the environment", err);
 
-		st->env->close(st->env, 0);
-		st->env = NULL;
+		env->close(env, 0);
 		return rc;
 	}
+	pthread_mutex_lock(&watch_mu);
+	st->env = env;
+	pthread_mutex_unlock(&watch_mu);
 	if (open_db(st, &st->users, "users.db", 0, create, err) < 0 ||
 	    open_db(st, &st->users_username, "users-username.db", 0, create, err) < 0 ||
 	    open_db(st, &st->users_email, "users-email.db", 0, create, err) < 0 ||
@@ -482,6 +579,10 @@ rv_store_close(struct rv_store **stp)
 
 	if (st == NULL)
 		return;
+	pthread_mutex_lock(&watch_mu);
+	if (watched == st)
+		watched = NULL;
+	pthread_mutex_unlock(&watch_mu);
 	close_dbs(st);
 	idx_memo_release();
 	rv_wipe(st->pepper, sizeof(st->pepper));
@@ -585,8 +686,11 @@ int
 rv_store_txn(struct rv_store *st, bool sync, rv_store_txn_fn *body, void *ctx,
 	     struct rv_err *err)
 {
-	int rc = txn_run(st, sync, body, ctx, err);
+	int rc;
 
+	__atomic_store_n(&busy_since, mono_ms(), __ATOMIC_RELAXED);
+	rc = txn_run(st, sync, body, ctx, err);
+	__atomic_store_n(&busy_since, 0, __ATOMIC_RELAXED);
 	idx_memo_release();
 	return rc;
 }
