@@ -44,17 +44,13 @@ static volatile sig_atomic_t stopping;
 static const struct rv_conf *store_conf;
 static struct rv_store *store;
 static unsigned set_up;		/* the RV_NEED_* set up, to tear down */
-static bool long_lived;		/* FastCGI: many requests, a lock watchdog */
 
 struct rv_store *
 rv_main_store(struct rv_err *err)
 {
 	if (store == NULL) {
-		if (rv_store_open(store_conf, false, &store, err) == 0) {
-			if (long_lived)
-				rv_store_watch_locks(store);
+		if (rv_store_open(store_conf, false, &store, err) == 0)
 			return store;
-		}
 		if (err->status != 503) {
 			/* e.g. permissions changed under us: still the
 			 * client's answer is "try later", the why is logged */
@@ -690,9 +686,8 @@ rv_main(int argc, char **argv, const struct rv_endpoint *ep)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	rv_log_info("serving FastCGI (%s)", ep->name);
-	long_lived = true;
-	if (store != NULL)
-		rv_store_watch_locks(store);
+	if (set_up & (RV_NEED_STORE | RV_NEED_PROBE))
+		rv_store_watchdog();
 	{
 		FCGX_Request fr;
 

@@ -271,23 +271,21 @@ idx_expiry(DB *db, const DBT *k, const DBT *v, DBT *sk)
 /* ---- open and close -------------------------------------------------------- */
 
 /*
- * The lock watchdog of a long-lived worker. Lock timeouts
- * (DB_SET_LOCK_TIMEOUT) are enforced only when a detector runs, and one
- * runs only when a lock request blocks: a worker waiting on a lock that a
- * killed process held, in a region that another process's recovery has
- * since replaced, waits for ever, since nobody blocks in that region any
- * more (t6010 found workers so, with other workers of the same program,
- * after SIGKILLs). A thread of the worker expires such waits twice a
- * second; the waiter gets DB_LOCK_NOTGRANTED, its transaction is retried
- * and meets the panic, and the store is reopened. Its only shared state
- * is the handle, swapped under watch_mu.
+ * The watchdog of a long-lived worker. When a worker is killed while it
+ * holds a lock, the next process to open the environment runs recovery,
+ * which replaces the region; a worker that was already waiting on that
+ * lock waits in the old region, where no detector runs any more and so no
+ * lock timeout ends the wait (t6010 found such workers, deaf to SIGTERM).
+ * Nothing can wake it safely (DB_NOPANIC would let it write through the
+ * stale region), so a thread of the worker, which touches no Berkeley DB
+ * handle, ends the process when a transaction has run for STUCK_MS, and
+ * the web server starts a fresh worker (lighttpd, Apache mod_fcgid and
+ * the systemd socket unit do; a bare spawn-fcgi does not).
  */
-static pthread_mutex_t watch_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct rv_store *watched;
-static bool watching;
-static long long busy_since;	/* a transaction runs since (monotonic ms), 0 */
-
 #define STUCK_MS 15000		/* far beyond MAX_TRIES lock timeouts */
+
+static long long busy_since;	/* a transaction runs since (monotonic ms), 0 */
+static bool watching;
 
 static long long
 mono_ms(void)
@@ -299,36 +297,21 @@ mono_ms(void)
 }
 
 static void *
-watch_locks(void *arg)
+watchdog(void *arg)
 {
-	DB_ENV *failed = NULL;
 	long long since;
 
 	(void)arg;
 	for (;;) {
-		struct timespec pause = { 0, 500 * 1000000L };
+		struct timespec pause = { 1, 0 };
 
 		nanosleep(&pause, NULL);
-		pthread_mutex_lock(&watch_mu);
-		/* a panicked handle answers every call with an error (and
-		 * a log line): one try each */
-		if (watched != NULL && watched->env != NULL && watched->env != failed &&
-		    watched->env->lock_detect(watched->env, 0, DB_LOCK_EXPIRE, NULL) != 0)
-			failed = watched->env;
-		pthread_mutex_unlock(&watch_mu);
-		/*
-		 * A wait that no detector can end: in a region that recovery
-		 * replaced, which answers the detector with a panic. Nothing
-		 * can wake it safely (DB_NOPANIC would let the worker write
-		 * through the stale region), so the worker goes, and the web
-		 * server starts a fresh one (lighttpd, Apache mod_fcgid and
-		 * the systemd socket unit do; a bare spawn-fcgi does not).
-		 */
 		since = __atomic_load_n(&busy_since, __ATOMIC_RELAXED);
 		if (since != 0 && mono_ms() - since > STUCK_MS) {
 			/* the main thread is stuck: the log is ours alone */
-			rv_log_warnx("store: a transaction is stuck for %d s in a "
-				     "recovered environment; the worker exits",
+			rv_log_warnx("store: a transaction is stuck for %d s "
+				     "(a killed process's lock in a recovered "
+				     "environment); the worker exits",
 				     STUCK_MS / 1000);
 			_exit(75);
 		}
@@ -337,22 +320,19 @@ watch_locks(void *arg)
 }
 
 void
-rv_store_watch_locks(struct rv_store *st)
+rv_store_watchdog(void)
 {
 	pthread_attr_t attr;
 	pthread_t t;
 
-	pthread_mutex_lock(&watch_mu);
-	watched = st;
-	pthread_mutex_unlock(&watch_mu);
-	if (watching || st == NULL)
+	if (watching)
 		return;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, watch_locks, NULL) == 0)
+	if (pthread_create(&t, &attr, watchdog, NULL) == 0)
 		watching = true;
 	else
-		rv_log_warnx("store: no lock watchdog: %s", strerror(errno));
+		rv_log_warnx("store: no watchdog: %s", strerror(errno));
 	pthread_attr_destroy(&attr);
 }
 
@@ -404,9 +384,7 @@ close_dbs(struct rv_store *st)
 		g->env = st->env;
 		g->next = graveyard;
 		graveyard = g;
-		pthread_mutex_lock(&watch_mu);
 		st->env = NULL;
-		pthread_mutex_unlock(&watch_mu);
 		st->panicked = false;
 		rv_log_warnx("store: the handles of the panicked environment are "
 			     "left open (a close could wait forever)");
@@ -420,9 +398,7 @@ close_dbs(struct rv_store *st)
 	if (st->env != NULL) {
 		DB_ENV *env = st->env;
 
-		pthread_mutex_lock(&watch_mu);
 		st->env = NULL;
-		pthread_mutex_unlock(&watch_mu);
 		env->close(env, 0);
 	}
 	st->panicked = false;
@@ -475,9 +451,8 @@ associate(DB *primary, DB *secondary,
 static int
 open_env(struct rv_store *st, bool create, struct rv_err *err)
 {
-	/* DB_THREAD: the lock watchdog uses the handle from its thread */
 	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
-			  DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER | DB_THREAD;
+			  DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER;
 	DB_ENV *env;
 	int ret;
 
@@ -497,9 +472,7 @@ open_env(struct rv_store *st, bool create, struct rv_err *err)
 		env->close(env, 0);
 		return rc;
 	}
-	pthread_mutex_lock(&watch_mu);
 	st->env = env;
-	pthread_mutex_unlock(&watch_mu);
 	if (open_db(st, &st->users, "users.db", 0, create, err) < 0 ||
 	    open_db(st, &st->users_username, "users-username.db", 0, create, err) < 0 ||
 	    open_db(st, &st->users_email, "users-email.db", 0, create, err) < 0 ||
@@ -579,10 +552,6 @@ rv_store_close(struct rv_store **stp)
 
 	if (st == NULL)
 		return;
-	pthread_mutex_lock(&watch_mu);
-	if (watched == st)
-		watched = NULL;
-	pthread_mutex_unlock(&watch_mu);
 	close_dbs(st);
 	idx_memo_release();
 	rv_wipe(st->pepper, sizeof(st->pepper));

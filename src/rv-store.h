@@ -112,11 +112,11 @@ void rv_store_set_clock(long long (*now_ms)(void));
 int rv_store_open(const struct rv_conf *conf, bool create,
 		  struct rv_store **st_r, struct rv_err *err);
 void rv_store_close(struct rv_store **st);
-/* For a long-lived worker: a thread expires lock waits past the lock
- * timeout in st, so that a wait on a lock of a process that was killed
- * cannot last for ever (NULL: watch nothing). Once per process; the
- * thread lives until the process ends. */
-void rv_store_watch_locks(struct rv_store *st);
+/* For a long-lived worker: a thread that ends the process (status 75,
+ * logged) when a store transaction has run for 15 s, which happens only
+ * when it waits on a lock of a killed process in a region that recovery
+ * replaced; the web server then starts a fresh worker. Once per process. */
+void rv_store_watchdog(void);
 
 /* Runs body in a transaction, commits it when body returns 0, aborts it
  * otherwise. A deadlock, a lock timeout or RV_STORE_RETRY retries the
