@@ -42,7 +42,9 @@ seq_key(long long seq, unsigned char key[8])
 static void
 entry_hash(json_t *entry, const unsigned char *key, char out[65])
 {
-	json_t *copy = json_deep_copy(entry);
+	/* a new entry has no "hash" yet: only a stored one needs a copy */
+	json_t *copy = json_object_get(entry, "hash") != NULL ?
+		       json_deep_copy(entry) : json_incref(entry);
 	unsigned char h[32];
 	char *s;
 
