@@ -190,17 +190,10 @@ handle_shape(const char *s)
 	return strlen(s) == RV_HANDLE_LEN && strspn(s, "0123456789abcdef") == RV_HANDLE_LEN;
 }
 
-static bool
-record_id_shape(const char *id)
-{
-	return strlen(id) == RV_RECORD_ID_LEN &&
-	       strspn(id, "0123456789abcdefghijklmnopqrstuvwxyz") == RV_RECORD_ID_LEN;
-}
-
 bool
 rv_records_ref_ok(const char *s)
 {
-	return record_id_shape(s) || handle_shape(s);
+	return rv_record_id_valid(s) || handle_shape(s);
 }
 
 static int
@@ -505,7 +498,7 @@ intro_body(struct rv_store *st, struct rv_txn *txn, void *vctx,
 	}
 	f = json_pack("{s:s, s:b, s:b}", "client", x->client, "active", x->active,
 		      "consumed", x->consumed);
-	if (record_id_shape(x->q->record_id)) {
+	if (rv_record_id_valid(x->q->record_id)) {
 		rv_account_handle(st, x->q->record_id, handle);
 		json_object_set_new(f, "record", json_string(handle));
 	}

@@ -94,8 +94,8 @@ record_to_json(const struct rv_record *r)
 	return j;
 }
 
-static bool
-record_id_valid(const char *id)
+bool
+rv_record_id_valid(const char *id)
 {
 	return id != NULL && strlen(id) == RV_RECORD_ID_LEN &&
 	       strspn(id, "0123456789abcdefghijklmnopqrstuvwxyz") == RV_RECORD_ID_LEN;
@@ -108,7 +108,7 @@ rv_store_record_get(struct rv_txn *txn, const char *id, bool rmw,
 	json_t *j;
 	int rc;
 
-	if (!record_id_valid(id))
+	if (!rv_record_id_valid(id))
 		return 0;
 	rc = rv_store_get_json(txn, txn->st->records, id, RV_RECORD_ID_LEN, rmw, &j, err);
 	if (rc != 1)
@@ -128,7 +128,7 @@ rv_store_record_put(struct rv_txn *txn, const struct rv_record *r,
 	json_t *j;
 	int rc;
 
-	RV_ASSERT(record_id_valid(r->id));
+	RV_ASSERT(rv_record_id_valid(r->id));
 	j = record_to_json(r);
 	rc = rv_store_put_json(txn, txn->st->records, r->id, RV_RECORD_ID_LEN, j, 0, err);
 	json_decref(j);
@@ -138,7 +138,7 @@ rv_store_record_put(struct rv_txn *txn, const struct rv_record *r,
 int
 rv_store_record_del(struct rv_txn *txn, const char *id, struct rv_err *err)
 {
-	if (!record_id_valid(id))
+	if (!rv_record_id_valid(id))
 		return 0;
 	return rv_store_del_key(txn, txn->st->records, id, RV_RECORD_ID_LEN,
 				err);

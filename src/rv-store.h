@@ -141,6 +141,8 @@ const unsigned char *rv_store_pepper(const struct rv_store *st);
 void rv_user_init(struct rv_user *u);
 void rv_user_release(struct rv_user *u);
 bool rv_user_id_valid(const char *id);
+/* A record id: RV_RECORD_ID_LEN of [0-9a-z] (logto-spec 3.3). */
+bool rv_record_id_valid(const char *id);
 int rv_store_user_get(struct rv_txn *txn, const char *id, bool rmw,
 		      struct rv_user *u, struct rv_err *err);
 int rv_store_user_by_username(struct rv_txn *txn, const char *username,

@@ -106,8 +106,7 @@ cmd_record_handle(struct admin *a, int argc, char **argv)
 	if ((rc = plain_args(a, argc, argv, 1, 1)) != EXIT_OK)
 		return rc;
 	id = argv[optind];
-	if (strlen(id) != RV_RECORD_ID_LEN ||
-	    strspn(id, "0123456789abcdefghijklmnopqrstuvwxyz") != RV_RECORD_ID_LEN)
+	if (!rv_record_id_valid(id))
 		return usage_error(a, "a record id is %d of [0-9a-z]", RV_RECORD_ID_LEN);
 	if (open_store(a, false) < 0)
 		return EXIT_FAIL;
