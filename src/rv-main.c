@@ -110,15 +110,6 @@ teardown_needs(void)
 	set_up = 0;
 }
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Opportunistic purge after a request, for programs with the store: again
  * at once while it finds full batches, else at most once a second (two
@@ -135,7 +126,7 @@ purge_a_little(void)
 
 	if (store == NULL || !(set_up & RV_NEED_STORE) || store_conf->store_purge_batch == 0)
 		return;
-	if ((now = mono_ms()) < next)
+	if ((now = rv_mono_ms()) < next)
 		return;
 	rv_err_init(&err);
 	if (rv_store_purge(store, (long)store_conf->store_purge_batch, &purged, &err) < 0)

@@ -287,15 +287,6 @@ idx_expiry(DB *db, const DBT *k, const DBT *v, DBT *sk)
 static long long busy_since;	/* a transaction runs since (monotonic ms), 0 */
 static bool watching;
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void *
 watchdog(void *arg)
 {
@@ -307,7 +298,7 @@ watchdog(void *arg)
 
 		nanosleep(&pause, NULL);
 		since = __atomic_load_n(&busy_since, __ATOMIC_RELAXED);
-		if (since != 0 && mono_ms() - since > STUCK_MS) {
+		if (since != 0 && rv_mono_ms() - since > STUCK_MS) {
 			/* the main thread is stuck: the log is ours alone */
 			rv_log_warnx("store: a transaction is stuck for %d s "
 				     "(a killed process's lock in a recovered "
@@ -657,7 +648,7 @@ rv_store_txn(struct rv_store *st, bool sync, rv_store_txn_fn *body, void *ctx,
 {
 	int rc;
 
-	__atomic_store_n(&busy_since, mono_ms(), __ATOMIC_RELAXED);
+	__atomic_store_n(&busy_since, rv_mono_ms(), __ATOMIC_RELAXED);
 	rc = txn_run(st, sync, body, ctx, err);
 	__atomic_store_n(&busy_since, 0, __ATOMIC_RELAXED);
 	idx_memo_release();

@@ -310,3 +310,12 @@ rv_b64_decode(const char *in, size_t n, enum rv_b64_alphabet alpha,
 	*len_r = o;
 	return 0;
 }
+
+long long
+rv_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

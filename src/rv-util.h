@@ -93,4 +93,7 @@ int rv_b64_decode(const char *in, size_t n, enum rv_b64_alphabet alpha,
 		  enum rv_b64_pad pad, unsigned char *out, size_t max,
 		  size_t *len_r);
 
+/* Milliseconds of CLOCK_MONOTONIC. */
+long long rv_mono_ms(void);
+
 #endif
