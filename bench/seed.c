@@ -115,7 +115,7 @@ make_users(const char *prefix, long n, const char *password)
 	c.hash = hash;
 	while (c.from <= n) {
 		c.to = c.from + BATCH > n + 1 ? n + 1 : c.from + BATCH;
-		if (rv_store_txn(st, false, users_body, &c, &err) < 0)
+		if (rv_store_txn(st, users_body, &c, &err) < 0)
 			die("users");
 		c.from = c.to;
 		checkpoint_now_and_then();
@@ -232,7 +232,7 @@ cmd_codes(const char *tokens, int per, bool right)
 		u.token = tab1 + 1;
 		u.email = tab2 + 1;
 		c.u = &u;
-		if (rv_store_txn(st, false, codes_body, &c, &err) < 0)
+		if (rv_store_txn(st, codes_body, &c, &err) < 0)
 			die("codes");
 	}
 	fclose(f);
@@ -383,7 +383,7 @@ cmd_growth(long n)
 	t0 = mono();
 	while (c.from < n) {
 		c.to = c.from + BATCH > n ? n : c.from + BATCH;
-		if (rv_store_txn(st, false, grow_body, &c, &err) < 0)
+		if (rv_store_txn(st, grow_body, &c, &err) < 0)
 			die("records");
 		c.from = c.to;
 		checkpoint_now_and_then();

@@ -34,7 +34,7 @@ get_my_account(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 	struct rv_store *st;
 
 	if ((st = rv_main_store(err)) == NULL ||
-	    rv_store_txn(st, false, load, &g, err) < 0)
+	    rv_store_txn(st, load, &g, err) < 0)
 		return -1;
 	return rv_resp_json(resp, 200, g.profile);
 }

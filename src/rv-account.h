@@ -43,8 +43,8 @@ int rv_account_user(struct rv_txn *txn, const struct rv_caller *c,
  * serves only introspection) and is bound to req->caller
  * (rv_account_bound). 1 and *rec_r (may be NULL) filled when it
  * does, 0 when it does not; a store error (a deadlock above all, which the
- * transaction runner retries) is -1 or RV_STORE_RETRY with err: it must
- * end the transaction body, never count as "not verified".
+ * transaction runner retries) is -1 with err: it must end the transaction
+ * body, never count as "not verified".
  */
 int rv_account_stepup(struct rv_txn *txn, struct rv_req *req,
 		      const char *user, struct rv_record *rec_r,

@@ -250,7 +250,7 @@ rv_change_password(struct rv_req *req, struct rv_err *err)
 	if (rv_json_str(req->json, "password", true, 1, 1024, &p.password, err) < 0 ||
 	    rv_auth_require_first_party(req->caller, err) < 0 ||
 	    (st = rv_main_store(err)) == NULL ||
-	    rv_store_txn(st, false, pw_load, &p, err) < 0)
+	    rv_store_txn(st, pw_load, &p, err) < 0)
 		goto out;
 	if (p.has_method && !p.verified) {
 		rv_account_stepup_denied(err);
@@ -275,7 +275,7 @@ rv_change_password(struct rv_req *req, struct rv_err *err)
 		goto out;
 	}
 	if (rv_password_hash(p.password, strlen(p.password), req->conf, &p.new_hash, err) < 0 ||
-	    rv_store_txn(st, rv_store_sync_users(st), pw_store, &p, err) < 0)
+	    rv_store_txn(st, pw_store, &p, err) < 0)
 		goto out;
 	after_change(req, "password.changed", "PasswordChanged", &p.before, &p.after);
 	rc = 0;
@@ -397,7 +397,7 @@ primary_run(struct primary *p, struct rv_err *err)
 	int rc = -1;
 
 	if ((st = rv_main_store(err)) != NULL &&
-	    rv_store_txn(st, rv_store_sync_users(st), primary_body, p, err) == 0) {
+	    rv_store_txn(st, primary_body, p, err) == 0) {
 		after_change(p->req, p->email ? "email.changed" : "phone.changed",
 			     p->email ? "EmailChanged" : "PhoneChanged", &p->before, &p->after);
 		rc = 0;
@@ -550,7 +550,7 @@ rv_change_profile(struct rv_req *req, json_t **profile_r, struct rv_err *err)
 	    (p.avatar != NULL && field_editable(conf->ac_avatar, err) < 0) ||
 	    (p.username != NULL && field_editable(conf->ac_username, err) < 0) ||
 	    (st = rv_main_store(err)) == NULL ||
-	    rv_store_txn(st, rv_store_sync_users(st), profile_body, &p, err) < 0) {
+	    rv_store_txn(st, profile_body, &p, err) < 0) {
 		if (p.result != NULL)
 			json_decref(p.result);
 		return -1;

@@ -329,7 +329,7 @@ rv_code_send(struct rv_store *st, const struct rv_conf *conf,
 	s.value = value;
 	s.requested = template_type;
 	s.rec = rec_r;
-	if (rv_store_txn(st, false, send_load, &s, err) < 0)
+	if (rv_store_txn(st, send_load, &s, err) < 0)
 		goto out;
 	if (email && s.is_new && rv_ident_email_policy(conf, value, err) < 0)
 		goto out;
@@ -346,7 +346,7 @@ rv_code_send(struct rv_store *st, const struct rv_conf *conf,
 		goto out;
 	}
 	send_keys(st, &s);
-	if (rv_store_txn(st, rv_store_sync_limits(st), send_reserve, &s, err) < 0)
+	if (rv_store_txn(st, send_reserve, &s, err) < 0)
 		goto out;
 	if (s.outcome == SEND_LIMITED) {
 		rv_err_set(err, "request.message_rate_limited",
@@ -364,7 +364,7 @@ rv_code_send(struct rv_store *st, const struct rv_conf *conf,
 	rv_record_init(rec_r);
 	if (rv_random_id(rec_r->id, RV_RECORD_ID_LEN, err) < 0 ||
 	    rv_code_generate(code, err) < 0) {
-		rv_store_txn(st, rv_store_sync_limits(st), send_release, &s, NULL);
+		rv_store_txn(st, send_release, &s, NULL);
 		goto out;
 	}
 	rec_r->type = email ? RV_RECORD_EMAIL_CODE : RV_RECORD_PHONE_CODE;
@@ -383,12 +383,12 @@ rv_code_send(struct rv_store *st, const struct rv_conf *conf,
 		struct rv_err rerr;
 
 		rv_err_init(&rerr);
-		if (rv_store_txn(st, rv_store_sync_limits(st), send_release, &s, &rerr) < 0)
+		if (rv_store_txn(st, send_release, &s, &rerr) < 0)
 			rv_log_warnx("cannot release a send slot: %s", rerr.msg);
 		rv_err_release(&rerr);
 		goto out;
 	}
-	if (rv_store_txn(st, rv_store_sync_records(st), send_store, &s, err) < 0)
+	if (rv_store_txn(st, send_store, &s, err) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -573,8 +573,7 @@ rv_code_verify(struct rv_store *st, const struct rv_conf *conf,
 	v.value = value;
 	v.record_id = record_id;
 	v.code = code;
-	if (rv_store_txn(st, rv_store_sync_records(st) || rv_store_sync_limits(st),
-			 verify_body, &v, err) < 0)
+	if (rv_store_txn(st, verify_body, &v, err) < 0)
 		return -1;
 	if (v.missing)
 		return rv_err_set(err, "verification_record.not_found",

@@ -58,9 +58,17 @@ static const struct rv_conf_key keys[] = {
 	  RV_SYSCONFDIR "/reverify/locale",
 	  "directory of <lang>.xml catalogs that replace or add messages"),
 
+	K("store", "backend", RV_CONF_ENUM, store_backend, 0, 0, "bdb|pgsql",
+	  "bdb", "bdb: a Berkeley DB environment in home; pgsql: a PostgreSQL database (conninfo)"),
 	K("store", "home", RV_CONF_PATH, store_home, 0, 0, NULL,
 	  RV_LOCALSTATEDIR "/lib/reverify",
-	  "Berkeley DB environment directory shared by all programs of the site"),
+	  "Berkeley DB environment directory shared by all programs of the site "
+	  "(with pgsql: the directory of the pepper file)"),
+	K("store", "conninfo", RV_CONF_STR, store_conninfo, 0, 0, NULL,
+	  "", "libpq connection string of the pgsql backend, without a password "
+	  "(use ~/.pgpass, PGPASSFILE or a service file)"),
+	K("store", "statement-timeout", RV_CONF_UINT, store_statement_timeout, 100, 600000, NULL,
+	  "5000", "pgsql: milliseconds a statement or a lock wait may take"),
 	K("store", "pepper", RV_CONF_PATH, store_pepper, 0, 0, NULL,
 	  "", "secret key file for code and identifier hashes (default: home/pepper)"),
 	K("store", "users-sync", RV_CONF_BOOL, store_users_sync, 0, 0, NULL,
@@ -582,6 +590,43 @@ load_section(struct rv_conf *conf, xmlNode *sec, struct rv_err *err)
 
 /* Loads the parsed file path over the defaults; doc is freed, NULL when
  * it could not be parsed (err says why). */
+/*
+ * Does a libpq connection string carry a password? In the keyword form a
+ * "password" keyword (any case, spaces before the '='); in the URI form
+ * (postgresql://user:secret@host/db?password=...) a ':' in the user part
+ * or a password parameter.
+ */
+static bool
+conninfo_has_password(const char *ci)
+{
+	char *low, *p;
+	bool found = false;
+
+	if (ci == NULL || *ci == '\0')
+		return false;
+	low = rv_xstrdup(ci);
+	for (p = low; *p; p++)
+		*p = rv_ascii_lower(*p);
+	for (p = low; !found && (p = strstr(p, "password")) != NULL; p += 8) {
+		const char *q = p + 8;
+
+		while (*q == ' ' || *q == '\t')
+			q++;
+		found = *q == '=';
+	}
+	if (!found && (strncmp(low, "postgresql://", 13) == 0 ||
+		       strncmp(low, "postgres://", 11) == 0)) {
+		char *auth = strstr(low, "//") + 2;
+		size_t n = strcspn(auth, "/?");
+		char *at = memchr(auth, '@', n);
+
+		found = at != NULL && memchr(auth, ':', (size_t)(at - auth)) != NULL;
+	}
+	rv_wipe(low, strlen(low));
+	free(low);
+	return found;
+}
+
 static int
 load_doc(const char *path, xmlDoc *doc, struct rv_conf *conf,
 	 struct rv_err *err)
@@ -622,6 +667,17 @@ load_doc(const char *path, xmlDoc *doc, struct rv_conf *conf,
 			}
 		if (load_section(conf, sec, err) < 0)
 			goto out;
+	}
+	if (conf->store_backend == RV_STORE_PGSQL &&
+	    (conf->store_conninfo == NULL || *conf->store_conninfo == '\0')) {
+		rv_xml_error(err, root, "<store backend=\"pgsql\"> needs conninfo=\"...\"");
+		goto out;
+	}
+	if (conninfo_has_password(conf->store_conninfo)) {
+		rv_xml_error(err, root, "<store conninfo> holds a password: put it in "
+			     "libpq's password file (~/.pgpass or PGPASSFILE) or a "
+			     "service file, never in the configuration");
+		goto out;
 	}
 	if (conf->log_target == RV_CONF_LOG_FILE &&
 	    (conf->log_file == NULL || *conf->log_file == '\0')) {

@@ -42,6 +42,7 @@ enum rv_conf_stepup { RV_STEPUP_WINDOW, RV_STEPUP_SINGLE_USE };
 enum rv_conf_pw_scheme { RV_PW_ARGON2ID, RV_PW_BCRYPT, RV_PW_PBKDF2_SHA256 };
 /* account-center field permissions (logto-spec 6.2, 6.4) */
 enum rv_conf_field { RV_FIELD_OFF, RV_FIELD_READ_ONLY, RV_FIELD_EDIT };
+enum rv_conf_store_backend { RV_STORE_BDB, RV_STORE_PGSQL };
 enum rv_conf_log_level { RV_CONF_LOG_WARN, RV_CONF_LOG_INFO, RV_CONF_LOG_DEBUG };
 
 struct rv_conf {
@@ -59,7 +60,10 @@ struct rv_conf {
 	char *i18n_fallback;
 	char *i18n_overrides;
 	/* <store> */
+	int store_backend;
 	char *store_home;
+	char *store_conninfo;
+	long long store_statement_timeout;
 	char *store_pepper;
 	bool store_users_sync;
 	bool store_records_sync;

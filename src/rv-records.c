@@ -148,7 +148,7 @@ rv_records_list(struct rv_store *st, const struct rv_caller *c, json_t **list_r,
 
 	memset(&l, 0, sizeof(l));
 	l.c = c;
-	if (rv_store_txn(st, false, list_body, &l, err) < 0) {
+	if (rv_store_txn(st, list_body, &l, err) < 0) {
 		free(l.recs);
 		return -1;
 	}
@@ -249,8 +249,7 @@ rv_records_revoke(struct rv_store *st, const struct rv_caller *c, const char *id
 	x.ref = id ? id : "";
 	x.st = st;
 
-	return rv_store_txn(st, rv_store_sync_users(st) || rv_store_sync_records(st),
-			    revoke_body, &x, err);
+	return rv_store_txn(st, revoke_body, &x, err);
 }
 
 /* ---- introspection: the service credentials ------------------------------ */
@@ -523,9 +522,7 @@ rv_records_introspect(struct rv_store *st, const struct rv_conf *conf,
 	x.conf = conf;
 	x.client = client_id;
 	x.q = q;
-	if (rv_store_txn(st, rv_store_sync_users(st) ||
-			 (q->consume && rv_store_sync_records(st)),
-			 intro_body, &x, err) < 0) {
+	if (rv_store_txn(st, intro_body, &x, err) < 0) {
 		rv_wipe(&x.rec, sizeof(x.rec));
 		return -1;
 	}

@@ -15,22 +15,14 @@
 /* ---- audit ------------------------------------------------------------------ */
 
 /*
- * audit.db: key = sequence number, 8 bytes big endian, value = an entry.
- * The key 0 (never a sequence number) holds the prune anchor: the
- * sequence number and hash of the last entry pruned, so that the chain
- * goes on verifying from there.
+ * The chain lives above the backends: a backend keeps entries by sequence
+ * number and the head (audit_head, locked for an append). The entry 0
+ * (never a sequence number) is the prune anchor: the sequence number and
+ * hash of the last entry pruned, so that the chain goes on verifying from
+ * there.
  */
 #define AUDIT_MAC "hmac-sha256"
 #define AUDIT_PRUNE_CHUNK 100	/* deletions per transaction, as PURGE_CHUNK */
-
-static void
-seq_key(long long seq, unsigned char key[8])
-{
-	int i;
-
-	for (i = 7; i >= 0; i--, seq >>= 8)
-		key[i] = (unsigned char)(seq & 0xff);
-}
 
 /*
  * The hash of an entry covers its canonical form (sorted keys, compact)
@@ -60,57 +52,20 @@ entry_hash(json_t *entry, const unsigned char *key, char out[65])
 	json_decref(copy);
 }
 
-/* The tail of the chain: *seq_r and prev[65] (0 and 64 zeros when empty);
- * the cursor's read is write-locked when rmw, so that appends are
- * serialised. */
-static int
-audit_tail(struct rv_txn *txn, bool rmw, long long *seq_r, char prev[65],
-	   struct rv_err *err)
-{
-	DB *db = txn->st->audit;
-	json_t *last;
-	DBC *c;
-	DBT k, v;
-	int ret;
-
-	*seq_r = 0;
-	memset(prev, '0', 64);
-	prev[64] = '\0';
-	if ((ret = db->cursor(db, txn->t, &c, 0)) != 0)
-		return rv_store_db_fail(txn, ret, "audit cursor", err);
-	memset(&k, 0, sizeof(k));
-	memset(&v, 0, sizeof(v));
-	ret = c->get(c, &k, &v, DB_LAST | (rmw ? DB_RMW : 0));
-	if (ret == 0) {
-		if (k.size != 8 || rv_store_load_json(&v, &last, err) < 0) {
-			c->close(c);
-			return rv_err_set(err, RV_E_INTERNAL, "store: corrupt audit tail");
-		}
-		/* only the anchor left: the chain goes on from it */
-		*seq_r = be64(k.data) == 0 ? jint(last, "seq") : be64(k.data);
-		copy_str(prev, 65, jstr(last, "hash"));
-		json_decref(last);
-	} else if (ret != DB_NOTFOUND) {
-		c->close(c);
-		return rv_store_db_fail(txn, ret, "audit tail", err);
-	}
-	c->close(c);
-	return 0;
-}
-
 int
 rv_store_audit(struct rv_txn *txn, const char *event, const char *user,
 	       json_t *fields, struct rv_err *err)
 {
 	struct rv_store *st = txn->st;
-	unsigned char key[8];
-	char prev[65], hash[65];
+	char prev[65], hash[65], *doc;
 	long long seq;
+	size_t len;
 	const char *fk;
 	json_t *entry, *fv;
 	int rc;
 
-	if (audit_tail(txn, true, &seq, prev, err) < 0)
+	if (txn->fault != RV_FAULT_NONE ||
+	    st->be->audit_head(txn, true, &seq, prev, err) < 0)
 		return -1;
 	seq++;
 	entry = json_object();
@@ -128,16 +83,13 @@ rv_store_audit(struct rv_txn *txn, const char *event, const char *user,
 	set_str(entry, "prev", prev);
 	entry_hash(entry, st->audit_keyed ? st->audit_key : NULL, hash);
 	set_str(entry, "hash", hash);
-	seq_key(seq, key);
-	rc = rv_store_put_json(txn, st->audit, key, sizeof(key), entry, DB_NOOVERWRITE, err);
+	doc = rv_store_dump_json(entry, &len);
+	rc = st->be->audit_append(txn, seq, hash, doc, len, err);
 	if (rc == 0) {
-		char *line = json_dumps(entry, JSON_COMPACT);
-
-		rv_log_info("audit: %s", line ? line : event);
-		free(line);
-	} else if (rc == 1) {
-		rc = rv_err_set(err, RV_E_INTERNAL, "store: audit sequence clash");
+		txn->wrote |= RV_T_AUDIT;
+		rv_log_info("audit: %s", doc);
 	}
+	free(doc);
 	json_decref(entry);
 	return rc;
 }
@@ -159,7 +111,7 @@ audit_head_body(struct rv_store *st, struct rv_txn *txn, void *vctx,
 {
 	struct audit_head *h = vctx;
 
-	return audit_tail(txn, false, &h->seq, h->hash, err);
+	return st->be->audit_head(txn, false, &h->seq, h->hash, err);
 }
 
 int
@@ -168,7 +120,7 @@ rv_store_audit_head(struct rv_store *st, long long *seq_r, char hash[65],
 {
 	struct audit_head h;
 
-	if (rv_store_txn(st, false, audit_head_body, &h, err) < 0)
+	if (rv_store_txn(st, audit_head_body, &h, err) < 0)
 		return -1;
 	*seq_r = h.seq;
 	memcpy(hash, h.hash, 65);
@@ -182,40 +134,35 @@ struct audit_walk {
 	int result;		/* what fn returned to stop the walk */
 };
 
+struct audit_walk_doc {
+	struct audit_walk *w;
+	struct rv_err *err;
+};
+
+static int
+audit_walk_doc(long long seq, const char *doc, size_t len, void *vctx)
+{
+	struct audit_walk_doc *d = vctx;
+	json_t *j;
+	int rc;
+
+	if (rv_store_load_json(doc, len, &j, d->err) < 0)
+		return -1;
+	json_object_set_new(j, "_key", json_integer(seq));
+	rc = d->w->fn(j, d->w->ctx);
+	json_decref(j);
+	return rc;
+}
+
 static int
 audit_walk_body(struct rv_store *st, struct rv_txn *txn, void *vctx,
 		struct rv_err *err)
 {
 	struct audit_walk *w = vctx;
-	unsigned char key[8];
-	DBC *c;
-	DBT k, v;
-	int ret, rc = 0;
-	u_int32_t op;
+	struct audit_walk_doc d = { w, err };
+	int rc;
 
-	if ((ret = txn->st->audit->cursor(txn->st->audit, txn->t, &c, 0)) != 0)
-		return rv_store_db_fail(txn, ret, "audit cursor", err);
-	memset(&k, 0, sizeof(k));
-	memset(&v, 0, sizeof(v));
-	seq_key(w->from, key);
-	k.data = key;
-	k.size = 8;
-	op = DB_SET_RANGE;
-	while (rc == 0 && (ret = c->get(c, &k, &v, op)) == 0) {
-		json_t *j;
-
-		op = DB_NEXT;
-		if (rv_store_load_json(&v, &j, err) < 0) {
-			rc = -1;
-			break;
-		}
-		json_object_set_new(j, "_key", json_integer(k.size == 8 ? be64(k.data) : -1));
-		rc = w->fn(j, w->ctx);
-		json_decref(j);
-	}
-	c->close(c);
-	if (rc == 0 && ret != DB_NOTFOUND)
-		return rv_store_db_fail(txn, ret, "audit cursor", err);
+	rc = st->be->audit_each(txn, w->from, false, audit_walk_doc, &d, err);
 	if (rc < 0)
 		return -1;
 	/* a stop asked by fn is not a failure of the transaction */
@@ -229,7 +176,7 @@ audit_walk(struct rv_store *st, long long from,
 {
 	struct audit_walk w = { fn, ctx, from, 0 };
 
-	if (rv_store_txn(st, false, audit_walk_body, &w, err) < 0)
+	if (rv_store_txn(st, audit_walk_body, &w, err) < 0)
 		return -1;
 	return w.result;
 }
@@ -448,6 +395,30 @@ struct prune_audit {
 	long max, done;
 };
 
+struct prune_gather {
+	long long upto;
+	long max, n;
+	long long seqs[AUDIT_PRUNE_CHUNK];
+	char hash[65];		/* of the last gathered */
+	struct rv_err *err;
+};
+
+static int
+prune_gather(long long seq, const char *doc, size_t len, void *vctx)
+{
+	struct prune_gather *g = vctx;
+	json_t *j;
+
+	if (seq < 1 || seq > g->upto || g->n >= g->max)
+		return 1;	/* done */
+	if (rv_store_load_json(doc, len, &j, g->err) < 0)
+		return -1;
+	copy_str(g->hash, sizeof(g->hash), jstr(j, "hash"));
+	json_decref(j);
+	g->seqs[g->n++] = seq;
+	return 0;
+}
+
 /* Deletes at most p->max entries from the start of the chain, up to
  * p->upto, and moves the anchor to the last one, in one transaction. */
 static int
@@ -455,59 +426,39 @@ prune_audit_body(struct rv_store *st, struct rv_txn *txn, void *vctx,
 		 struct rv_err *err)
 {
 	struct prune_audit *p = vctx;
-	unsigned char key[8];
-	char hash[65] = "";
-	long long last = 0;
+	struct prune_gather g;
 	json_t *anchor;
-	DBC *c;
-	DBT k, v;
-	int ret, rc;
-	long n = 0;
-	u_int32_t op = DB_SET_RANGE;
+	char *doc;
+	size_t len;
+	long i;
+	int rc;
 
 	p->done = 0;
-	if ((ret = st->audit->cursor(st->audit, txn->t, &c, 0)) != 0)
-		return rv_store_db_fail(txn, ret, "audit cursor", err);
-	memset(&k, 0, sizeof(k));
-	memset(&v, 0, sizeof(v));
-	seq_key(1, key);
-	k.data = key;
-	k.size = 8;
-	while (n < p->max && (ret = c->get(c, &k, &v, op | DB_RMW)) == 0) {
-		json_t *j;
-
-		op = DB_NEXT;
-		if (k.size != 8 || be64(k.data) > p->upto)
-			break;
-		if (rv_store_load_json(&v, &j, err) < 0) {
-			c->close(c);
+	memset(&g, 0, sizeof(g));
+	g.upto = p->upto;
+	g.max = p->max < AUDIT_PRUNE_CHUNK ? p->max : AUDIT_PRUNE_CHUNK;
+	g.err = err;
+	if (st->be->audit_each(txn, 1, true, prune_gather, &g, err) < 0)
+		return -1;
+	for (i = 0; i < g.n; i++)
+		if (st->be->audit_del(txn, g.seqs[i], err) < 0)
 			return -1;
-		}
-		last = be64(k.data);
-		copy_str(hash, sizeof(hash), jstr(j, "hash"));
-		json_decref(j);
-		if ((ret = c->del(c, 0)) != 0)
-			break;
-		n++;
-	}
-	c->close(c);
-	if (ret != 0 && ret != DB_NOTFOUND)
-		return rv_store_db_fail(txn, ret, "audit prune", err);
-	if (n == 0)
+	if (g.n == 0)
 		return 0;
 	anchor = json_object();
 	json_object_set_new(anchor, "v", json_integer(FORMAT_VERSION));
 	json_object_set_new(anchor, "anchor", json_true());
-	json_object_set_new(anchor, "seq", json_integer(last));
-	set_str(anchor, "hash", hash);
+	json_object_set_new(anchor, "seq", json_integer(g.seqs[g.n - 1]));
+	set_str(anchor, "hash", g.hash);
 	json_object_set_new(anchor, "ts", json_integer(rv_store_now()));
-	seq_key(0, key);
-	rc = rv_store_put_json(txn, st->audit, key, sizeof(key), anchor, 0,
-			       err);
+	doc = rv_store_dump_json(anchor, &len);
+	rc = st->be->audit_anchor(txn, doc, len, err);
+	free(doc);
 	json_decref(anchor);
-	if (rc != 0)
+	if (rc < 0)
 		return -1;
-	p->done = n;
+	txn->wrote |= RV_T_AUDIT;
+	p->done = g.n;
 	return 0;
 }
 
@@ -562,12 +513,12 @@ rv_store_audit_prune(struct rv_store *st, long long before_ms,
 	note.upto = c.cut_seq;
 	note.before = before_ms;
 	note.hash = c.cut_hash;
-	if (rv_store_txn(st, st->sync_users, prune_note_body, &note, err) < 0)
+	if (rv_store_txn(st, prune_note_body, &note, err) < 0)
 		return -1;
 	p.upto = c.cut_seq;
 	do {
 		p.max = AUDIT_PRUNE_CHUNK;
-		if (rv_store_txn(st, st->sync_users, prune_audit_body, &p, err) < 0) {
+		if (rv_store_txn(st, prune_audit_body, &p, err) < 0) {
 			*pruned_r = total;
 			return -1;
 		}
@@ -576,7 +527,6 @@ rv_store_audit_prune(struct rv_store *st, long long before_ms,
 			progress(total, note.count, ctx);
 	} while (p.done == p.max);
 	*pruned_r = total;
-	if (st->env != NULL)
-		st->env->txn_checkpoint(st->env, 1024, 5, 0);
+	rv_store_idle(st);
 	return 0;
 }

@@ -26,7 +26,6 @@ void
 rv_record_init(struct rv_record *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->uses_left = -1;
 }
 
 static int
@@ -56,8 +55,6 @@ record_from_json(json_t *j, struct rv_record *r, struct rv_err *err)
 	r->verified_at = jint(j, "verifiedAt");
 	r->code_sent_at = jint(j, "codeSentAt");
 	r->tries = (int)jint(j, "tries");
-	r->uses_left = json_is_integer(json_object_get(j, "usesLeft")) ?
-		       (int)jint(j, "usesLeft") : -1;
 	r->has_code = code != NULL && rv_unhex(code, r->code_mac, RV_MAC_LEN) == 0;
 	return 0;
 }
@@ -85,8 +82,6 @@ record_to_json(const struct rv_record *r)
 	json_object_set_new(j, "verifiedAt", json_integer(r->verified_at));
 	json_object_set_new(j, "codeSentAt", json_integer(r->code_sent_at));
 	json_object_set_new(j, "tries", json_integer(r->tries));
-	if (r->uses_left >= 0)
-		json_object_set_new(j, "usesLeft", json_integer(r->uses_left));
 	if (r->has_code) {
 		rv_hex(r->code_mac, RV_MAC_LEN, hex);
 		set_str(j, "code", hex);
@@ -102,7 +97,7 @@ rv_record_id_valid(const char *id)
 }
 
 int
-rv_store_record_get(struct rv_txn *txn, const char *id, bool rmw,
+rv_store_record_get(struct rv_txn *txn, const char *id, bool for_update,
 		    struct rv_record *r, struct rv_err *err)
 {
 	json_t *j;
@@ -110,27 +105,39 @@ rv_store_record_get(struct rv_txn *txn, const char *id, bool rmw,
 
 	if (!rv_record_id_valid(id))
 		return 0;
-	rc = rv_store_get_json(txn, txn->st->records, id, RV_RECORD_ID_LEN, rmw, &j, err);
+	rc = rv_store_get_json(txn, RV_T_RECORDS, id, for_update, &j, err);
 	if (rc != 1)
 		return rc;
 	rc = record_from_json(j, r, err);
 	json_decref(j);
 	if (rc < 0)
-		return -1;
+		return rv_store_fail(txn, RV_FAULT_FAIL);
 	/* expired = missing (logto-spec 3.4), against our clock */
 	return r->expires_at > rv_store_now() ? 1 : 0;
+}
+
+/* the user a record is filed under: its owner, or the creator of a
+ * record for a new identifier */
+static const char *
+record_uid(const struct rv_record *r)
+{
+	return r->owner[0] != '\0' ? r->owner : r->creator;
 }
 
 int
 rv_store_record_put(struct rv_txn *txn, const struct rv_record *r,
 		    struct rv_err *err)
 {
+	struct rv_cols cols;
 	json_t *j;
 	int rc;
 
 	RV_ASSERT(rv_record_id_valid(r->id));
+	memset(&cols, 0, sizeof(cols));
+	cols.uid = record_uid(r);
+	cols.expires_at = r->expires_at;
 	j = record_to_json(r);
-	rc = rv_store_put_json(txn, txn->st->records, r->id, RV_RECORD_ID_LEN, j, 0, err);
+	rc = rv_store_put_json(txn, RV_T_RECORDS, r->id, &cols, j, NULL, err);
 	json_decref(j);
 	return rc;
 }
@@ -138,56 +145,86 @@ rv_store_record_put(struct rv_txn *txn, const struct rv_record *r,
 int
 rv_store_record_del(struct rv_txn *txn, const char *id, struct rv_err *err)
 {
+	int rc;
+
 	if (!rv_record_id_valid(id))
 		return 0;
-	return rv_store_del_key(txn, txn->st->records, id, RV_RECORD_ID_LEN,
-				err);
+	if (txn->fault != RV_FAULT_NONE)
+		return -1;
+	if ((rc = txn->st->be->del(txn, RV_T_RECORDS, id, err)) == 1)
+		txn->wrote |= RV_T_RECORDS;
+	return rc;
 }
 
-/* A cursor on the owner index, and the DBTs of a walk of user's records */
-static int
-owner_cursor(struct rv_txn *txn, const char *user, DBC **c, DBT *k, DBT *pk,
-	     DBT *v, struct rv_err *err)
-{
-	int ret;
+struct record_walk {
+	int (*fn)(const struct rv_record *r, void *ctx);
+	void *ctx;
+	struct rv_err *err;
+	long long now;
+	/* a deletion walk gathers the ids */
+	const char *keep;
+	char (*ids)[RV_RECORD_ID_LEN + 1];
+	size_t n, cap;
+};
 
-	if ((ret = txn->st->records_user->cursor(txn->st->records_user, txn->t, c, 0)) != 0)
-		return rv_store_db_fail(txn, ret, "cursor", err);
-	memset(k, 0, sizeof(*k));
-	memset(pk, 0, sizeof(*pk));
-	memset(v, 0, sizeof(*v));
-	k->data = (void *)user;
-	k->size = (u_int32_t)strlen(user);
-	return 0;
+static int
+record_walk(const char *key, const char *doc, size_t len, void *vctx)
+{
+	struct record_walk *w = vctx;
+	struct rv_record r;
+	json_t *j;
+	int rc;
+
+	if (w->fn == NULL) {	/* gathering */
+		if (!rv_record_id_valid(key) ||
+		    (w->keep != NULL && strcmp(key, w->keep) == 0))
+			return 0;
+		if (w->n == w->cap) {
+			w->cap = w->cap ? 2 * w->cap : 16;
+			w->ids = rv_xrealloc(w->ids, w->cap * sizeof(*w->ids));
+		}
+		rv_strlcpy(w->ids[w->n++], key, sizeof(*w->ids));
+		return 0;
+	}
+	if (rv_store_load_json(doc, len, &j, w->err) < 0)
+		return -1;
+	rc = record_from_json(j, &r, w->err);
+	json_decref(j);
+	if (rc == 0 && r.expires_at > w->now)
+		rc = w->fn(&r, w->ctx);
+	return rc;
 }
 
 long
 rv_store_record_del_user(struct rv_txn *txn, const char *user,
 			 const char *keep, struct rv_err *err)
 {
-	DBC *c;
-	DBT k, pk, v;
+	struct record_walk w;
 	long n = 0;
-	int ret;
+	size_t i;
+	int rc;
 
 	if (!rv_user_id_valid(user))
 		return 0;
-	if (owner_cursor(txn, user, &c, &k, &pk, &v, err) < 0)
+	if (txn->fault != RV_FAULT_NONE)
 		return -1;
-	/* through the owner index until none is left: no cap (F8) */
-	ret = c->pget(c, &k, &pk, &v, DB_SET | DB_RMW);
-	while (ret == 0) {
-		if (keep == NULL || pk.size != strlen(keep) ||
-		    memcmp(pk.data, keep, pk.size) != 0) {
-			if ((ret = c->del(c, 0)) != 0)
-				break;
+	memset(&w, 0, sizeof(w));
+	w.keep = keep;
+	w.err = err;
+	/* every one the user has, locked, then each by its key: no cap (F8) */
+	rc = txn->st->be->each_record(txn, user, true, record_walk, &w, err);
+	for (i = 0; rc == 0 && i < w.n; i++) {
+		rc = txn->st->be->del(txn, RV_T_RECORDS, w.ids[i], err);
+		if (rc == 1) {
 			n++;
+			rc = 0;
 		}
-		ret = c->pget(c, &k, &pk, &v, DB_NEXT_DUP | DB_RMW);
 	}
-	c->close(c);
-	if (ret != DB_NOTFOUND)
-		return rv_store_db_fail(txn, ret, "delete records", err);
+	free(w.ids);
+	if (rc < 0)
+		return -1;
+	if (n > 0)
+		txn->wrote |= RV_T_RECORDS;
 	return n;
 }
 
@@ -196,33 +233,18 @@ rv_store_record_each_user(struct rv_txn *txn, const char *user,
 			  int (*fn)(const struct rv_record *r, void *ctx),
 			  void *ctx, struct rv_err *err)
 {
-	DBC *c;
-	DBT k, pk, v;
-	long long now = rv_store_now();
-	int ret, rc = 0;
+	struct record_walk w;
 
 	if (!rv_user_id_valid(user))
 		return 0;
-	if (owner_cursor(txn, user, &c, &k, &pk, &v, err) < 0)
+	if (txn->fault != RV_FAULT_NONE)
 		return -1;
-	for (ret = c->pget(c, &k, &pk, &v, DB_SET); rc == 0 && ret == 0;
-	     ret = c->pget(c, &k, &pk, &v, DB_NEXT_DUP)) {
-		struct rv_record r;
-		json_t *j;
-
-		if (rv_store_load_json(&v, &j, err) < 0) {
-			rc = -1;
-			break;
-		}
-		rc = record_from_json(j, &r, err);
-		json_decref(j);
-		if (rc == 0 && r.expires_at > now)
-			rc = fn(&r, ctx);
-	}
-	c->close(c);
-	if (rc == 0 && ret != DB_NOTFOUND)
-		return rv_store_db_fail(txn, ret, "cursor", err);
-	return rc;
+	memset(&w, 0, sizeof(w));
+	w.fn = fn;
+	w.ctx = ctx;
+	w.err = err;
+	w.now = rv_store_now();
+	return txn->st->be->each_record(txn, user, false, record_walk, &w, err);
 }
 
 /* ---- limits -------------------------------------------------------------- */
@@ -236,8 +258,7 @@ rv_store_window_get(struct rv_txn *txn, const char *key, struct rv_window *w,
 	int rc;
 
 	memset(w, 0, sizeof(*w));
-	rc = rv_store_get_json(txn, txn->st->limits, key, strlen(key), true, &j,
-			       err);
+	rc = rv_store_get_json(txn, RV_T_LIMITS, key, true, &j, err);
 	if (rc != 1)
 		return rc;
 	ev = json_object_get(j, "events");
@@ -254,6 +275,7 @@ rv_store_window_put(struct rv_txn *txn, const char *key,
 		    const struct rv_window *w, struct rv_err *err)
 {
 	json_t *j = json_object(), *ev = json_array();
+	struct rv_cols cols;
 	int i, rc;
 
 	for (i = 0; i < w->n; i++)
@@ -262,8 +284,9 @@ rv_store_window_put(struct rv_txn *txn, const char *key,
 	json_object_set_new(j, "events", ev);
 	json_object_set_new(j, "blockedUntil", json_integer(w->blocked_until));
 	json_object_set_new(j, "expiresAt", json_integer(w->expires_at));
-	rc = rv_store_put_json(txn, txn->st->limits, key, strlen(key), j, 0,
-			       err);
+	memset(&cols, 0, sizeof(cols));
+	cols.expires_at = w->expires_at;
+	rc = rv_store_put_json(txn, RV_T_LIMITS, key, &cols, j, NULL, err);
 	json_decref(j);
 	return rc;
 }

@@ -86,7 +86,7 @@ user_to_json(const struct rv_user *u)
 }
 
 int
-rv_store_user_get(struct rv_txn *txn, const char *id, bool rmw,
+rv_store_user_get(struct rv_txn *txn, const char *id, bool for_update,
 		  struct rv_user *u, struct rv_err *err)
 {
 	json_t *j;
@@ -94,8 +94,7 @@ rv_store_user_get(struct rv_txn *txn, const char *id, bool rmw,
 
 	if (!rv_user_id_valid(id))
 		return 0;
-	rc = rv_store_get_json(txn, txn->st->users, id, strlen(id), rmw, &j,
-			       err);
+	rc = rv_store_get_json(txn, RV_T_USERS, id, for_update, &j, err);
 	if (rc == 1) {
 		user_from_json(j, u);
 		json_decref(j);
@@ -104,35 +103,27 @@ rv_store_user_get(struct rv_txn *txn, const char *id, bool rmw,
 }
 
 static int
-user_by_index(struct rv_txn *txn, DB *idx, const char *value, bool lower,
+user_by_index(struct rv_txn *txn, enum rv_user_key ukey, const char *value,
 	      struct rv_user *u, struct rv_err *err)
 {
-	char *key;
-	DBT k, pk, v;
+	char *key, *doc;
+	size_t len;
 	json_t *j;
-	int ret, rc;
+	int rc;
 
 	if (value == NULL || *value == '\0' || strlen(value) > 1024)
 		return 0;
-	key = lower ? fold(value) : rv_xstrdup(value);
-	memset(&k, 0, sizeof(k));
-	memset(&pk, 0, sizeof(pk));
-	memset(&v, 0, sizeof(v));
-	k.data = key;
-	k.size = (u_int32_t)strlen(key);
-	pk.flags = DB_DBT_MALLOC;
-	v.flags = DB_DBT_MALLOC;
-	ret = idx->pget(idx, txn->t, &k, &pk, &v, 0);
-	free(key);
-	if (ret == DB_NOTFOUND)
-		return 0;
-	if (ret != 0)
-		return rv_store_db_fail(txn, ret, "index lookup", err);
-	free(pk.data);
-	rc = rv_store_load_json(&v, &j, err);
-	free(v.data);
-	if (rc < 0)
+	if (txn->fault != RV_FAULT_NONE)
 		return -1;
+	key = rv_store_fold(ukey, value);
+	rc = txn->st->be->find(txn, ukey, key, &doc, &len, err);
+	free(key);
+	if (rc != 1)
+		return rc;
+	rc = rv_store_load_json(doc, len, &j, err);
+	rv_store_doc_free(doc, len);
+	if (rc < 0)
+		return rv_store_fail(txn, RV_FAULT_FAIL);
 	user_from_json(j, u);
 	json_decref(j);
 	return 1;
@@ -142,26 +133,43 @@ int
 rv_store_user_by_username(struct rv_txn *txn, const char *username,
 			  struct rv_user *u, struct rv_err *err)
 {
-	return user_by_index(txn, txn->st->users_username, username, true, u, err);
+	return user_by_index(txn, RV_USER_KEY_USERNAME, username, u, err);
 }
 
 int
 rv_store_user_by_email(struct rv_txn *txn, const char *email,
 		       struct rv_user *u, struct rv_err *err)
 {
-	return user_by_index(txn, txn->st->users_email, email, true, u, err);
+	return user_by_index(txn, RV_USER_KEY_EMAIL, email, u, err);
 }
 
 int
 rv_store_user_by_phone(struct rv_txn *txn, const char *phone,
 		       struct rv_user *u, struct rv_err *err)
 {
-	return user_by_index(txn, txn->st->users_phone, phone, false, u, err);
+	return user_by_index(txn, RV_USER_KEY_PHONE, phone, u, err);
+}
+
+/* the 422 of a unique key held by another user (-1: not known which) */
+static int
+clash(struct rv_err *err, int ukey)
+{
+	switch (ukey) {
+	case RV_USER_KEY_USERNAME:
+		return rv_err_set(err, "user.username_already_in_use", "username taken");
+	case RV_USER_KEY_PHONE:
+		return rv_err_set(err, "user.phone_already_in_use", "phone taken");
+	case RV_USER_KEY_EMAIL:
+		return rv_err_set(err, "user.email_already_in_use", "e-mail taken");
+	default:
+		return rv_err_set(err, "user.email_already_in_use",
+				  "unique index clash");
+	}
 }
 
 /* Is value (as the index folds it) held by a user other than id? */
 static int
-taken(struct rv_txn *txn, DB *idx, const char *value, bool lower,
+taken(struct rv_txn *txn, enum rv_user_key ukey, const char *value,
       const char *id, struct rv_err *err)
 {
 	struct rv_user other;
@@ -170,7 +178,7 @@ taken(struct rv_txn *txn, DB *idx, const char *value, bool lower,
 	if (value == NULL || *value == '\0')
 		return 0;
 	rv_user_init(&other);
-	rc = user_by_index(txn, idx, value, lower, &other, err);
+	rc = user_by_index(txn, ukey, value, &other, err);
 	if (rc == 1)
 		rc = strcmp(other.id, id) != 0;
 	rv_user_release(&other);
@@ -181,27 +189,30 @@ int
 rv_store_user_put(struct rv_txn *txn, const struct rv_user *u,
 		  struct rv_err *err)
 {
-	struct rv_store *st = txn->st;
+	const char *values[3] = { u->username, u->email, u->phone };
+	char *keys[3] = { NULL, NULL, NULL };
+	struct rv_cols cols;
 	json_t *j;
-	int rc;
+	int i, rc = 0, which = -1;
 
 	if (!rv_user_id_valid(u->id))
 		return rv_err_set(err, RV_E_INVALID_INPUT, "bad user id");
-	if ((rc = taken(txn, st->users_username, u->username, true, u->id, err)) != 0)
-		return rc < 0 ? rc : rv_err_set(err, "user.username_already_in_use",
-						"username taken");
-	if ((rc = taken(txn, st->users_email, u->email, true, u->id, err)) != 0)
-		return rc < 0 ? rc : rv_err_set(err, "user.email_already_in_use",
-						"e-mail taken");
-	if ((rc = taken(txn, st->users_phone, u->phone, false, u->id, err)) != 0)
-		return rc < 0 ? rc : rv_err_set(err, "user.phone_already_in_use",
-						"phone taken");
+	for (i = 0; i < 3 && rc == 0; i++)
+		if ((rc = taken(txn, (enum rv_user_key)i, values[i], u->id, err)) > 0)
+			return clash(err, i);
+	if (rc < 0)
+		return -1;
+	memset(&cols, 0, sizeof(cols));
+	for (i = 0; i < 3; i++)
+		if (values[i] != NULL && *values[i] != '\0')
+			cols.ukey[i] = keys[i] = rv_store_fold((enum rv_user_key)i, values[i]);
 	j = user_to_json(u);
-	rc = rv_store_put_json(txn, st->users, u->id, strlen(u->id), j, 0, err);
+	rc = rv_store_put_json(txn, RV_T_USERS, u->id, &cols, j, &which, err);
 	json_decref(j);
-	if (rc == 1)	/* a secondary key clash we did not see: a race lost */
-		return rv_err_set(err, "user.email_already_in_use",
-				  "unique index clash");
+	for (i = 0; i < 3; i++)
+		free(keys[i]);
+	if (rc == 1)	/* a unique key clash we did not see: a race lost */
+		return clash(err, which);
 	/* a suspended user has no live step-up (issue 14, F3): whatever
 	 * suspends, suspends in the transaction that drops the records */
 	if (rc == 0 && u->suspended &&
@@ -217,11 +228,38 @@ rv_store_user_del(struct rv_txn *txn, const char *id, struct rv_err *err)
 
 	if (!rv_user_id_valid(id))
 		return 0;
-	rc = rv_store_del_key(txn, txn->st->users, id, strlen(id), err);
+	if (txn->fault != RV_FAULT_NONE)
+		return -1;
+	rc = txn->st->be->del(txn, RV_T_USERS, id, err);
 	if (rc != 1)
 		return rc;
+	txn->wrote |= RV_T_USERS;
 	/* the user's records go with the user (logto-spec 3.1: cascade) */
 	return rv_store_record_del_user(txn, id, NULL, err) < 0 ? -1 : 1;
+}
+
+struct user_walk {
+	int (*fn)(const struct rv_user *u, void *ctx);
+	void *ctx;
+	struct rv_err *err;
+};
+
+static int
+user_walk(const char *key, const char *doc, size_t len, void *vctx)
+{
+	struct user_walk *w = vctx;
+	struct rv_user u;
+	json_t *j;
+	int rc;
+
+	(void)key;
+	if (rv_store_load_json(doc, len, &j, w->err) < 0)
+		return -1;
+	user_from_json(j, &u);
+	json_decref(j);
+	rc = w->fn(&u, w->ctx);
+	rv_user_release(&u);
+	return rc;
 }
 
 int
@@ -229,29 +267,9 @@ rv_store_user_each(struct rv_txn *txn,
 		   int (*fn)(const struct rv_user *u, void *ctx), void *ctx,
 		   struct rv_err *err)
 {
-	DBC *c;
-	DBT k, v;
-	int ret, rc = 0;
+	struct user_walk w = { fn, ctx, err };
 
-	if ((ret = txn->st->users->cursor(txn->st->users, txn->t, &c, 0)) != 0)
-		return rv_store_db_fail(txn, ret, "cursor", err);
-	memset(&k, 0, sizeof(k));
-	memset(&v, 0, sizeof(v));
-	while (rc == 0 && (ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
-		struct rv_user u;
-		json_t *j;
-
-		if (rv_store_load_json(&v, &j, err) < 0) {
-			rc = -1;
-			break;
-		}
-		user_from_json(j, &u);
-		json_decref(j);
-		rc = fn(&u, ctx);
-		rv_user_release(&u);
-	}
-	c->close(c);
-	if (rc == 0 && ret != DB_NOTFOUND)
-		return rv_store_db_fail(txn, ret, "cursor", err);
-	return rc;
+	if (txn->fault != RV_FAULT_NONE)
+		return -1;
+	return txn->st->be->each_user(txn, user_walk, &w, err);
 }

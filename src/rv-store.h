@@ -1,4 +1,4 @@
-/* rv-store.h: the Berkeley DB store: users, records, limits, audit */
+/* rv-store.h: the store: users, records, limits, audit; one contract, two backends */
 #ifndef RV_STORE_H
 #define RV_STORE_H
 
@@ -11,30 +11,31 @@ struct rv_conf;
 struct rv_err;
 
 /*
- * One transactional Berkeley DB environment per site, under <store home>,
- * shared by every FastCGI and CGI process of the site and by reverify-admin
- * (DB_INIT_TXN|DB_INIT_LOCK|DB_INIT_LOG|DB_INIT_MPOOL, DB_REGISTER|DB_RECOVER:
- * the first process to open it after a crash recovers it). Decision
- * (STYLE.md 4.8): full transactions, not CDS, because every
- * read-check-update (code tries, send windows, lockout counters, use
- * budgets, unique e-mails) must be atomic across processes: each runs in
- * one transaction whose reads take write locks (DB_RMW).
+ * The store: users, verification records, limit windows and the audit
+ * chain, behind one contract that every backend keeps (<store backend>:
+ * "bdb", a Berkeley DB environment in <store home>, the default; "pgsql",
+ * a PostgreSQL database). doc/design-notes.md, "One store contract, two
+ * backends", says why the contract is the one below.
  *
- * Databases, all B-trees with JSON values carrying "v" (the format
- * version, so later releases can migrate):
- *   users.db     user id -> user; unique secondary indexes on the case-folded
- *                username, the lowercased e-mail and the phone digits
- *   records.db   record id -> record; secondary indexes by owner (duplicates)
- *                and by expiry (for purge)
- *   limits.db    keyed hash of a recipient or identifier -> window; a
- *                secondary index by expiry
- *   audit.db     sequence number (8 bytes, big endian) -> hash-chained event
+ * The contract:
+ * - Everything happens in a transaction run by rv_store_txn: all of the
+ *   body's writes or none.
+ * - A read that decides a write is made with for_update: it locks what it
+ *   read until the end of the transaction, so that two transactions that
+ *   read-check-update one thing run one after the other. A window
+ *   (rv_store_window_get) is always read so, and is locked even while it
+ *   does not exist yet; so is the tail of the audit chain. A read without
+ *   for_update sees committed data, which may change before the commit.
+ * - A second writer of a new key (a user, a record) fails the transaction
+ *   with a retry rather than overwrite: uniqueness holds.
+ * - A failed store call (-1) dooms the transaction: the body returns -1
+ *   at once, and nothing of it is committed. A lost deadlock, lock wait or
+ *   serialisation is retried by the runner, invisibly.
+ * - The store picks durability at commit from what was written (<store
+ *   users-sync> for users and the audit chain, records-sync, limits-sync).
+ * - Expiry is judged against rv_store_now(), never by the database.
  *
- * Durability: a transaction that writes users or audit commits synced
- * when <store users-sync> says so; records and limits follow their own
- * settings (DB_TXN_WRITE_NOSYNC when off). The home is created 0700 with
- * files 0600, and a home that others can write to is refused.
- *
+ * Values carry "v" (the format version, so later releases can migrate).
  * Not thread-safe: one store per process, used by one thread.
  */
 struct rv_store;
@@ -44,9 +45,6 @@ struct rv_txn;
 #define RV_RECORD_ID_LEN 21	/* logto-spec 3.3 */
 #define RV_MAC_LEN 32		/* HMAC-SHA256 */
 #define RV_WINDOW_MAX 256	/* events kept per window (<lockout max-attempts> at most) */
-
-/* Returned by a transaction body to ask for a retry (lost a deadlock). */
-#define RV_STORE_RETRY (-2)
 
 struct rv_user {
 	char id[RV_ID_MAX + 1];
@@ -88,7 +86,6 @@ struct rv_record {
 	int tries;
 	char action[65];	/* "": Account API changes; else the one action
 				   it serves in introspection (deviation 4) */
-	int uses_left;		/* -1: unlimited (window mode) */
 };
 
 /* A rolling window of events (sends, failures) for one keyed identifier. */
@@ -104,10 +101,12 @@ long long rv_store_now(void);
 void rv_store_set_clock(long long (*now_ms)(void));
 
 /*
- * Opens (creating when create is true) the environment and databases of
- * conf->store_home. Errors: 503 service.unavailable for a home that is
- * missing or cannot be opened (the detail goes in err->msg), 500 for a
- * home with unsafe permissions. *st_r is set on success.
+ * Opens the store of <store backend>; with create, makes the Berkeley DB
+ * environment or the PostgreSQL schema (and the home, the pepper and the
+ * audit key) when missing. Errors: 503 service.unavailable for a store
+ * that is missing or cannot be reached (the detail goes in err->msg),
+ * 500 for a home with unsafe permissions or a schema newer than this
+ * program. *st_r is set on success. A PostgreSQL store connects on open.
  */
 int rv_store_open(const struct rv_conf *conf, bool create,
 		  struct rv_store **st_r, struct rv_err *err);
@@ -118,32 +117,31 @@ void rv_store_close(struct rv_store **st);
  * replaced; the web server then starts a fresh worker. Once per process. */
 void rv_store_watchdog(void);
 
-/* Runs body in a transaction, commits it when body returns 0, aborts it
- * otherwise. A deadlock, a lock timeout or RV_STORE_RETRY retries the
- * whole body (up to 8 times, then 503 with Retry-After); a store that
- * needs recovery is reopened once. sync: flush the commit to disk.
- * Returns body's result (0 or -1). */
+/* Runs body in a transaction, commits it when body returns 0 and no store
+ * call failed, aborts it otherwise. A lost deadlock, lock wait or
+ * serialisation runs the body again (up to 8 times, then 503 with
+ * Retry-After); a store that must reopen (Berkeley DB recovery, a lost
+ * PostgreSQL connection before COMMIT) is reopened once. A commit whose
+ * outcome is unknown is 503, never retried. Returns 0 or -1. */
 typedef int rv_store_txn_fn(struct rv_store *st, struct rv_txn *txn,
 			    void *ctx, struct rv_err *err);
-int rv_store_txn(struct rv_store *st, bool sync, rv_store_txn_fn *body,
-		 void *ctx, struct rv_err *err);
-/* The sync flags the configuration asks for. */
-bool rv_store_sync_users(const struct rv_store *st);
-bool rv_store_sync_records(const struct rv_store *st);
-bool rv_store_sync_limits(const struct rv_store *st);
+int rv_store_txn(struct rv_store *st, rv_store_txn_fn *body, void *ctx,
+		 struct rv_err *err);
+/* "bdb" or "pgsql" */
+const char *rv_store_backend_name(const struct rv_store *st);
 
 /* The secret pepper (32 bytes) from <store pepper>, read at open. */
 const unsigned char *rv_store_pepper(const struct rv_store *st);
 
 /* ---- users (inside a transaction) --------------------------------------
- * Lookups return 1 found, 0 not found, -1 error. rmw: take a write lock.
+ * Lookups return 1 found, 0 not found, -1 error. for_update: lock it.
  * A found user is filled into *u, which must be released. */
 void rv_user_init(struct rv_user *u);
 void rv_user_release(struct rv_user *u);
 bool rv_user_id_valid(const char *id);
 /* A record id: RV_RECORD_ID_LEN of [0-9a-z] (logto-spec 3.3). */
 bool rv_record_id_valid(const char *id);
-int rv_store_user_get(struct rv_txn *txn, const char *id, bool rmw,
+int rv_store_user_get(struct rv_txn *txn, const char *id, bool for_update,
 		      struct rv_user *u, struct rv_err *err);
 int rv_store_user_by_username(struct rv_txn *txn, const char *username,
 			      struct rv_user *u, struct rv_err *err);
@@ -175,7 +173,7 @@ int rv_store_user_each(struct rv_txn *txn,
 void rv_record_init(struct rv_record *r);
 const char *rv_record_type_name(enum rv_record_type t);	/* "Password"... */
 /* 1 found and not expired, 0 missing or expired, -1 error. */
-int rv_store_record_get(struct rv_txn *txn, const char *id, bool rmw,
+int rv_store_record_get(struct rv_txn *txn, const char *id, bool for_update,
 			struct rv_record *r, struct rv_err *err);
 int rv_store_record_put(struct rv_txn *txn, const struct rv_record *r,
 			struct rv_err *err);
@@ -267,8 +265,7 @@ int rv_store_audit_each(struct rv_store *st, long long from,
 
 /* ---- maintenance ---------------------------------------------------------- */
 /* Removes at most max expired records and windows (0: no limit), in its own
- * transactions; *purged_r gets the count. Checkpoints the log when due
- * (old log files are removed automatically). */
+ * transactions; *purged_r gets the count. Then rv_store_idle. */
 int rv_store_purge(struct rv_store *st, long max, long *purged_r,
 		   struct rv_err *err);
 struct rv_store_stats {
@@ -276,11 +273,19 @@ struct rv_store_stats {
 };
 int rv_store_stats(struct rv_store *st, struct rv_store_stats *s,
 		   struct rv_err *err);
-/* Hot backup of the environment (databases and logs) into dir, created
- * when missing; files of an earlier backup there are replaced. The pepper
- * file is not copied: keep it apart from the backups. */
+/* Hot backup of a Berkeley DB environment (databases and logs) into dir,
+ * created when missing; files of an earlier backup there are replaced.
+ * The pepper file is not copied: keep it apart from the backups. Other
+ * backends say to use their own tools (pg_dump). */
 int rv_store_backup(struct rv_store *st, const char *dir, struct rv_err *err);
-/* Runs normal recovery on the home (no other process may have it open). */
+/* Runs normal recovery on a Berkeley DB home (no other process may have
+ * it open); other backends say there is nothing to do. */
 int rv_store_recover(const struct rv_conf *conf, struct rv_err *err);
+/* Brings a database's schema to this program's version (*from_r, *to_r;
+ * both 0 for a backend without one). */
+int rv_store_migrate(struct rv_store *st, int *from_r, int *to_r,
+		     struct rv_err *err);
+/* Housekeeping after a batch of deletions (a Berkeley DB checkpoint). */
+void rv_store_idle(struct rv_store *st);
 
 #endif

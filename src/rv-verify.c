@@ -155,7 +155,7 @@ rv_verify_password(struct rv_store *st, const struct rv_conf *conf,
 	p.c = c;
 	p.rec = rec_r;
 	p.action = action;
-	if (rv_store_txn(st, false, pw_load, &p, err) < 0)
+	if (rv_store_txn(st, pw_load, &p, err) < 0)
 		goto out;
 	if (p.outcome == PW_BLOCKED) {
 		rv_log_info("user '%s': password attempt while blocked", p.user_id);
@@ -185,8 +185,7 @@ rv_verify_password(struct rv_store *st, const struct rv_conf *conf,
 			p.new_hash = NULL;
 		}
 	}
-	if (rv_store_txn(st, rv_store_sync_users(st) || rv_store_sync_records(st),
-			 pw_decide, &p, err) < 0)
+	if (rv_store_txn(st, pw_decide, &p, err) < 0)
 		goto out;
 	switch (p.outcome) {
 	case PW_OK:

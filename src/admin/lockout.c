@@ -55,7 +55,7 @@ unlock_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *
 static int
 unlock(struct admin *a, struct unlock_ctx *c)
 {
-	if (rv_store_txn(a->st, true, unlock_body, c, &a->err) < 0)
+	if (rv_store_txn(a->st, unlock_body, c, &a->err) < 0)
 		return fail_err(&a->err);
 	if (c->found != 1)
 		return fail("no user '%s'", c->user);

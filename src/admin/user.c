@@ -206,7 +206,7 @@ load_user(struct admin *a, const char *id, struct rv_user *u)
 	c.id = id;
 	c.found = 0;
 	rv_user_init(&c.u);
-	if (rv_store_txn(a->st, false, get_body, &c, &a->err) < 0) {
+	if (rv_store_txn(a->st, get_body, &c, &a->err) < 0) {
 		rv_user_release(&c.u);
 		return error_err(&a->err);
 	}
@@ -274,7 +274,7 @@ change(struct admin *a, enum change what, const char *id, const char *hash)
 {
 	struct change_ctx c = { what, id, hash, 0 };
 
-	if (rv_store_txn(a->st, true, change_body, &c, &a->err) < 0)
+	if (rv_store_txn(a->st, change_body, &c, &a->err) < 0)
 		return fail_err(&a->err);
 	if (c.found != 1)
 		return fail("no user '%s'", id);
@@ -326,7 +326,7 @@ create_user(struct admin *a, const struct user_input *in, const char *event)
 
 	rv_user_init(&u);
 	fill_user(&u, in, rv_store_now());
-	rc = rv_store_txn(a->st, true, create_body, &c, &a->err);
+	rc = rv_store_txn(a->st, create_body, &c, &a->err);
 	rv_user_release(&u);
 	return rc;
 }
@@ -339,7 +339,7 @@ check_user(struct admin *a, const struct user_input *in)
 
 	rv_user_init(&u);
 	fill_user(&u, in, 0);
-	rc = rv_store_txn(a->st, false, free_body, &u, &a->err);
+	rc = rv_store_txn(a->st, free_body, &u, &a->err);
 	rv_user_release(&u);
 	return rc;
 }
@@ -455,7 +455,7 @@ cmd_user_list(struct admin *a, int argc, char **argv)
 		return rc;
 	if (open_store(a, false) < 0)
 		return EXIT_FAIL;
-	if (rv_store_txn(a->st, false, list_body, &out, &a->err) < 0)
+	if (rv_store_txn(a->st, list_body, &out, &a->err) < 0)
 		rc = fail_err(&a->err);
 	else
 		fwrite(out.buf, 1, out.len, stdout);

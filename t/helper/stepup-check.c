@@ -70,7 +70,7 @@ main(int argc, char **argv)
 	c.req = &req;
 	c.user = argv[1];
 	c.ok = false;
-	if (rv_store_txn(st, false, body, &c, &err) == 0) {
+	if (rv_store_txn(st, body, &c, &err) == 0) {
 		puts(c.ok ? "verified" : "denied");
 		rc = c.ok ? 0 : 1;
 	}

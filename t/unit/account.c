@@ -86,7 +86,7 @@ proves(const char *id, const char *user)
 	c.user = user;
 	c.result = false;
 	rv_err_init(&err);
-	rv_store_txn(st, false, check_body, &c, &err);
+	rv_store_txn(st, check_body, &c, &err);
 	rv_err_release(&err);
 	rv_req_release(&req);
 	rv_arena_reset(&arena);
@@ -140,7 +140,7 @@ live_of_u3(void)
 	int n = -1;
 
 	rv_err_init(&err);
-	if (rv_store_txn(st, false, count_body, &n, &err) < 0)
+	if (rv_store_txn(st, count_body, &n, &err) < 0)
 		diag("count: %s", err.msg);
 	rv_err_release(&err);
 	return n;
@@ -157,7 +157,7 @@ test_cap(void)
 	conf.ver_max_live_records = 3;
 	rv_err_init(&err);
 	for (a.n = 1; a.n <= 5; a.n++)
-		if (rv_store_txn(st, false, add_body, &a, &err) < 0)
+		if (rv_store_txn(st, add_body, &a, &err) < 0)
 			all = 0;
 	rv_err_release(&err);
 	ok(all && live_of_u3() == 3, "max-live-records 3: five made, three live");
@@ -199,7 +199,7 @@ test_suspend(void)
 	rv_err_init(&err);
 	ok(fixture_store_put(st, &u, NULL) == 0 && live_of_u3() == 3,
 	   "setup: carol with three live records");
-	ok(rv_store_txn(st, true, suspend_body, NULL, &err) == 0 && live_of_u3() == 0,
+	ok(rv_store_txn(st, suspend_body, NULL, &err) == 0 && live_of_u3() == 0,
 	   "suspending carol deletes her records in the same transaction");
 	rv_err_release(&err);
 	rv_user_release(&u);

@@ -81,7 +81,7 @@ password_is(const char *pw)
 
 	rv_user_init(&u);
 	rv_err_init(&err);
-	yes = rv_store_txn(store, false, user_body, &c, &err) == 0 && c.rc == 1 &&
+	yes = rv_store_txn(store, user_body, &c, &err) == 0 && c.rc == 1 &&
 	      u.password_hash != NULL &&
 	      rv_password_verify(pw, strlen(pw), u.password_hash, &conf, &err) == 1;
 	rv_err_release(&err);

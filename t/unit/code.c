@@ -115,7 +115,7 @@ failures(void)
 	memset(&wc, 0, sizeof(wc));
 	wc.key = key;
 	rv_err_init(&err);
-	if (rv_store_txn(st, false, win_body, &wc, &err) < 0)
+	if (rv_store_txn(st, win_body, &wc, &err) < 0)
 		diag("window: %s", err.msg);
 	rv_err_release(&err);
 	return wc.w.n;

@@ -144,7 +144,7 @@ fixture_store_put(struct rv_store *st, struct rv_user *u, struct rv_record *r)
 	int rc;
 
 	rv_err_init(&err);
-	if ((rc = rv_store_txn(st, false, fx_put_body, &p, &err)) < 0)
+	if ((rc = rv_store_txn(st, fx_put_body, &p, &err)) < 0)
 		diag("fixture: cannot store: %s", err.msg);
 	rv_err_release(&err);
 	return rc;
@@ -158,7 +158,7 @@ fixture_store_get(struct rv_store *st, const char *id, struct rv_record *r)
 
 	rv_record_init(r);
 	rv_err_init(&err);
-	if (rv_store_txn(st, false, fx_put_body, &p, &err) < 0) {
+	if (rv_store_txn(st, fx_put_body, &p, &err) < 0) {
 		diag("fixture: cannot read record '%s': %s", id, err.msg);
 		p.rc = -1;
 	}

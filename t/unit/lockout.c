@@ -53,7 +53,7 @@ run(enum op_kind kind, const char *key, long long *until_r)
 	struct rv_err err;
 
 	rv_err_init(&err);
-	if (rv_store_txn(st, false, op_body, &o, &err) < 0) {
+	if (rv_store_txn(st, op_body, &o, &err) < 0) {
 		diag("lockout op %d: %s", (int)kind, err.msg);
 		o.rc = -1;
 	}

@@ -93,7 +93,7 @@ find(struct rv_store *st,
 	op.key = key;
 	rv_err_init(&err);
 	id[0] = '\0';
-	if (rv_store_txn(st, false, lookup_body, &op, &err) == 0 && op.rc == 1)
+	if (rv_store_txn(st, lookup_body, &op, &err) == 0 && op.rc == 1)
 		rv_strlcpy(id, op.u.id, sizeof(id));
 	rv_user_release(&op.u);
 	rv_err_release(&err);
@@ -118,7 +118,7 @@ put(struct rv_store *st, const char *id, const char *username,
 	op.u.created_at = op.u.updated_at = rv_store_now();
 	rv_err_init(&err);
 	code[0] = '\0';
-	if (rv_store_txn(st, true, put_body, &op, &err) < 0)
+	if (rv_store_txn(st, put_body, &op, &err) < 0)
 		rv_strlcpy(code, err.code ? err.code : "?", sizeof(code));
 	rv_user_release(&op.u);
 	rv_err_release(&err);
@@ -195,7 +195,7 @@ rec_exists(struct rv_store *st, const char *id)
 	memset(&op, 0, sizeof(op));
 	rv_strlcpy(op.r.id, id, sizeof(op.r.id));
 	rv_err_init(&err);
-	if (rv_store_txn(st, false, rec_get_body, &op, &err) < 0)
+	if (rv_store_txn(st, rec_get_body, &op, &err) < 0)
 		op.rc = -1;
 	rv_err_release(&err);
 	return op.rc;
@@ -255,7 +255,7 @@ test_users(struct rv_store *st)
 	is_str(put(st, "u2", "bob", "alice@example.com", NULL), "",
 	       "another user may take the freed e-mail");
 	rv_err_init(&err);
-	ok(rv_store_txn(st, true, del_body, (void *)"u2", &err) == 0, "a user is deleted");
+	ok(rv_store_txn(st, del_body, (void *)"u2", &err) == 0, "a user is deleted");
 	is_str(find(st, rv_store_user_by_username, "bob"), "", "the index follows the delete");
 	rv_err_release(&err);
 }
@@ -271,32 +271,32 @@ test_records(struct rv_store *st)
 	rv_store_set_clock(clock_fake);
 	memset(&op, 0, sizeof(op));
 	new_record(&op.r, "aaaaaaaaaaaaaaaaaaaa1", "u1", 600000);
-	ok(rv_store_txn(st, false, rec_put_body, &op, &err) == 0, "a record is stored");
+	ok(rv_store_txn(st, rec_put_body, &op, &err) == 0, "a record is stored");
 	new_record(&op.r, "aaaaaaaaaaaaaaaaaaaa2", "u1", 60000);
-	rv_store_txn(st, false, rec_put_body, &op, &err);
+	rv_store_txn(st, rec_put_body, &op, &err);
 	new_record(&op.r, "aaaaaaaaaaaaaaaaaaaa3", "", 600000);
 	rv_strlcpy(op.r.creator, "u1", sizeof(op.r.creator));
 	op.r.type = RV_RECORD_EMAIL_CODE;
 	op.r.has_code = true;
 	memset(op.r.code_mac, 0xab, sizeof(op.r.code_mac));
-	rv_store_txn(st, false, rec_put_body, &op, &err);
+	rv_store_txn(st, rec_put_body, &op, &err);
 	is_int(rec_exists(st, "aaaaaaaaaaaaaaaaaaaa1"), 1, "a live record is found");
 	memset(&op, 0, sizeof(op));
 	rv_strlcpy(op.r.id, "aaaaaaaaaaaaaaaaaaaa3", sizeof(op.r.id));
-	rv_store_txn(st, false, rec_get_body, &op, &err);
+	rv_store_txn(st, rec_get_body, &op, &err);
 	ok(op.rc == 1 && op.r.type == RV_RECORD_EMAIL_CODE && op.r.has_code &&
 	   op.r.code_mac[31] == 0xab && op.r.owner[0] == '\0' &&
-	   strcmp(op.r.creator, "u1") == 0 && op.r.uses_left == -1,
+	   strcmp(op.r.creator, "u1") == 0,
 	   "a record reads back field by field");
 	is_int(rec_exists(st, "zzzzzzzzzzzzzzzzzzzzz"), 0, "an unknown record is missing");
 	is_int(rec_exists(st, "../../../etc/passwd!!"), 0, "a malformed id is missing");
 	op.user = "u1";
-	rv_store_txn(st, false, rec_each_body, &op, &err);
+	rv_store_txn(st, rec_each_body, &op, &err);
 	is_int(op.count, 3, "records by user: owned and created");
 	fake_now += 61000;
 	is_int(rec_exists(st, "aaaaaaaaaaaaaaaaaaaa2"), 0,
 	       "an expired record is missing (logto-spec 3.4)");
-	rv_store_txn(st, false, rec_each_body, &op, &err);
+	rv_store_txn(st, rec_each_body, &op, &err);
 	is_int(op.count, 2, "expired records are not listed");
 	{
 		long purged = 0;
@@ -345,7 +345,7 @@ test_backlog(struct rv_store *st)
 	fake_now = 1700000000000LL;
 	rv_store_set_clock(clock_fake);
 	for (from = 0; from < BACKLOG && rc == 0; from += 500)
-		rc = rv_store_txn(st, false, backlog_body, &from, &err);
+		rc = rv_store_txn(st, backlog_body, &from, &err);
 	ok(rc == 0, "%d records are stored", BACKLOG);
 	fake_now += 2000;
 	ok(rv_store_stats(st, &s, &err) == 0 && s.records >= BACKLOG &&
@@ -371,7 +371,7 @@ test_atomic(struct rv_store *st)
 	rv_err_init(&err);
 	memset(&op, 0, sizeof(op));
 	new_record(&op.r, "cccccccccccccccccccc1", "u1", 600000);
-	rv_store_txn(st, false, rec_put_body, &op, &err);
+	rv_store_txn(st, rec_put_body, &op, &err);
 	for (i = 0; i < PROCS; i++) {
 		pid_t pid = fork();
 
@@ -380,7 +380,7 @@ test_atomic(struct rv_store *st)
 			int n, bad = 0;
 
 			for (n = 0; n < EACH; n++)
-				if (rv_store_txn(mine, false, bump_body,
+				if (rv_store_txn(mine, bump_body,
 						 (void *)"cccccccccccccccccccc1", &err) < 0)
 					bad++;
 			rv_store_close(&mine);
@@ -395,7 +395,7 @@ test_atomic(struct rv_store *st)
 	is_int(failed, 0, "every concurrent increment committed");
 	memset(&op, 0, sizeof(op));
 	rv_strlcpy(op.r.id, "cccccccccccccccccccc1", sizeof(op.r.id));
-	rv_store_txn(st, false, rec_get_body, &op, &err);
+	rv_store_txn(st, rec_get_body, &op, &err);
 	is_int(op.r.tries, PROCS * EACH, "4 processes x 25 increments: exactly 100");
 	rv_err_release(&err);
 }
@@ -413,7 +413,7 @@ test_audit(struct rv_store **stp)
 
 	rv_err_init(&err);
 	for (int i = 0; i < 5; i++)
-		rv_store_txn(*stp, true, audit_body, (void *)"test.event", &err);
+		rv_store_txn(*stp, audit_body, (void *)"test.event", &err);
 	ok(rv_store_audit_verify(*stp, &count, &bad, &err) == 1 && count == 5,
 	   "five audit entries chain correctly");
 	rv_store_close(stp);
@@ -592,7 +592,7 @@ add_entries(struct rv_store *st, int n)
 
 	rv_err_init(&err);
 	for (int i = 0; i < n; i++)
-		rv_store_txn(st, true, audit_body, (void *)"test.event", &err);
+		rv_store_txn(st, audit_body, (void *)"test.event", &err);
 	rv_err_release(&err);
 }
 

@@ -70,7 +70,7 @@ hash_of(const char *id)
 	h[0] = '\0';
 	rv_user_init(&u);
 	rv_err_init(&err);
-	if (rv_store_txn(st, false, get_body, &c, &err) == 0 && c.rc == 1 &&
+	if (rv_store_txn(st, get_body, &c, &err) == 0 && c.rc == 1 &&
 	    u.password_hash != NULL)
 		rv_strlcpy(h, u.password_hash, sizeof(h));
 	rv_err_release(&err);
