@@ -77,7 +77,12 @@ rv_account_stepup(struct rv_txn *txn, struct rv_req *req, const char *user,
 
 	if (id == NULL || *id == '\0')
 		return 0;
-	if ((rc = rv_store_record_get(txn, id, false, &r, err)) < 0)
+	/* a single-use record is locked: of two changes that present it, the
+	 * second waits and then finds it gone (the store's contract: a read
+	 * that decides a write is for_update) */
+	if ((rc = rv_store_record_get(txn, id,
+				      req->conf->ver_stepup == RV_STEPUP_SINGLE_USE,
+				      &r, err)) < 0)
 		return rc;
 	/* an action-bound record serves only introspection for its action
 	 * (deviation 4): a "payout" step-up changes no password */

@@ -47,9 +47,14 @@ stepup(struct rv_txn *txn, struct rv_req *req, const char *user,
 		return false;
 	if (id_r != NULL)
 		memcpy(id_r, rec.id, sizeof(rec.id));
-	if (req->conf->ver_stepup == RV_STEPUP_SINGLE_USE &&
-	    rv_store_record_del(txn, rec.id, err) < 0)
-		*rc_r = -1;
+	if (req->conf->ver_stepup == RV_STEPUP_SINGLE_USE) {
+		int del = rv_store_record_del(txn, rec.id, err);
+
+		if (del < 0)
+			*rc_r = -1;
+		else if (del == 0)	/* another change used it first */
+			return false;
+	}
 	return true;
 }
 

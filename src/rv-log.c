@@ -44,6 +44,12 @@ rv_log_facility(const char *name)
 	return -1;
 }
 
+const char *
+rv_log_prog(void)
+{
+	return log_prog;
+}
+
 void
 rv_log_init(const char *prog)
 {

@@ -26,6 +26,8 @@ enum rv_log_level {
  * Never pass a secret (password, code, token, pepper) to these functions.
  */
 void rv_log_init(const char *prog);
+/* The program's name as rv_log_init took it ("reverify" before). */
+const char *rv_log_prog(void);
 /* Switches the backend; 0 on success, -1 (logged to stderr) when the file
  * cannot be opened. facility is a syslog facility name ("daemon", "auth",
  * "local0"...). */
