@@ -94,6 +94,29 @@ rv_store_audit(struct rv_txn *txn, const char *event, const char *user,
 	return rc;
 }
 
+int
+rv_store_audit_copy(struct rv_txn *txn, long long seq, json_t *entry,
+		    struct rv_err *err)
+{
+	struct rv_store *st = txn->st;
+	const char *hash = jstr(entry, "hash");
+	size_t len;
+	char *doc;
+	int rc;
+
+	if (txn->fault != RV_FAULT_NONE)
+		return -1;
+	if (hash == NULL || strlen(hash) != 64 || seq < 0)
+		return rv_err_set(err, RV_E_INTERNAL, "audit entry %lld: no hash", seq);
+	doc = rv_store_dump_json(entry, &len);
+	rc = seq == 0 ? st->be->audit_anchor(txn, doc, len, err) :
+			st->be->audit_append(txn, seq, hash, doc, len, err);
+	free(doc);
+	if (rc == 0)
+		txn->wrote |= RV_T_AUDIT;
+	return rc;
+}
+
 bool
 rv_store_audit_keyed(const struct rv_store *st)
 {
@@ -186,7 +209,7 @@ rv_store_audit_each(struct rv_store *st, long long from,
 		    int (*fn)(json_t *entry, void *ctx), void *ctx,
 		    struct rv_err *err)
 {
-	return audit_walk(st, from < 1 ? 1 : from, fn, ctx, err);
+	return audit_walk(st, from < 0 ? 0 : from, fn, ctx, err);
 }
 
 #define CHECK_BROKEN 1

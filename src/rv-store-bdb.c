@@ -621,10 +621,10 @@ key_str(const DBT *k)
 	return s;
 }
 
+/* every key and document of db, in key order */
 static int
-bdb_each_user(struct rv_txn *txn, rv_doc_fn *fn, void *ctx, struct rv_err *err)
+each_doc(struct rv_txn *txn, DB *db, rv_doc_fn *fn, void *ctx, struct rv_err *err)
 {
-	DB *db = H(txn)->users;
 	DBC *c;
 	DBT k, v;
 	int ret, rc = 0;
@@ -634,18 +634,30 @@ bdb_each_user(struct rv_txn *txn, rv_doc_fn *fn, void *ctx, struct rv_err *err)
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
 	while (rc == 0 && (ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
-		char *id = key_str(&k), *d = rv_xmalloc(v.size + 1);
+		char *key = key_str(&k), *d = rv_xmalloc(v.size + 1);
 
 		memcpy(d, v.data, v.size);
 		d[v.size] = '\0';
-		rc = fn(id, d, v.size, ctx);
+		rc = fn(key, d, v.size, ctx);
 		rv_store_doc_free(d, v.size);
-		free(id);
+		free(key);
 	}
 	c->close(c);
 	if (rc == 0 && ret != DB_NOTFOUND)
 		return fail(txn, H(txn), ret, "cursor", err);
 	return rc;
+}
+
+static int
+bdb_each_user(struct rv_txn *txn, rv_doc_fn *fn, void *ctx, struct rv_err *err)
+{
+	return each_doc(txn, H(txn)->users, fn, ctx, err);
+}
+
+static int
+bdb_each_window(struct rv_txn *txn, rv_doc_fn *fn, void *ctx, struct rv_err *err)
+{
+	return each_doc(txn, H(txn)->limits, fn, ctx, err);
 }
 
 static int
@@ -932,6 +944,7 @@ const struct rv_store_backend rv_store_bdb = {
 	.put = bdb_put,
 	.del = bdb_del,
 	.each_user = bdb_each_user,
+	.each_window = bdb_each_window,
 	.each_record = bdb_each_record,
 	.audit_head = bdb_audit_head,
 	.audit_append = bdb_audit_append,

@@ -128,6 +128,9 @@ struct rv_store_backend {
 	/* every user in id order (bytewise) */
 	int (*each_user)(struct rv_txn *txn, rv_doc_fn *fn, void *ctx,
 			 struct rv_err *err);
+	/* every window with its key, in key order */
+	int (*each_window)(struct rv_txn *txn, rv_doc_fn *fn, void *ctx,
+			   struct rv_err *err);
 	/* the records of uid (struct rv_cols), expired or not */
 	int (*each_record)(struct rv_txn *txn, const char *uid, bool for_update,
 			   rv_doc_fn *fn, void *ctx, struct rv_err *err);

@@ -69,7 +69,7 @@ enum stmt {
 	S_FIND_USERNAME, S_FIND_EMAIL, S_FIND_PHONE,
 	S_USER_PUT, S_REC_PUT, S_LIM_PUT,
 	S_USER_DEL, S_REC_DEL, S_LIM_DEL,
-	S_USER_EACH, S_REC_EACH, S_REC_EACH_FU,
+	S_USER_EACH, S_LIM_EACH, S_REC_EACH, S_REC_EACH_FU,
 	S_AUD_HEAD, S_AUD_HEAD_FU, S_AUD_APPEND, S_AUD_EACH, S_AUD_EACH_FU,
 	S_AUD_DEL, S_AUD_ANCHOR,
 	S_PURGE_REC, S_PURGE_LIM, S_STATS,
@@ -111,6 +111,8 @@ static const struct {
 	[S_REC_DEL] = { "DELETE FROM rv_records WHERE id = $1", 1 },
 	[S_LIM_DEL] = { "DELETE FROM rv_limits WHERE key = $1", 1 },
 	[S_USER_EACH] = { "SELECT id, doc FROM rv_users ORDER BY id COLLATE \"C\"", 0 },
+	[S_LIM_EACH] = { "SELECT key, doc FROM rv_limits WHERE doc <> ''"
+			 " ORDER BY key COLLATE \"C\"", 0 },
 	[S_REC_EACH] = { "SELECT id, doc FROM rv_records WHERE uid = $1"
 			 " ORDER BY id COLLATE \"C\"", 1 },
 	[S_REC_EACH_FU] = { "SELECT id, doc FROM rv_records WHERE uid = $1"
@@ -124,8 +126,12 @@ static const struct {
 	[S_AUD_EACH_FU] = { "SELECT seq, doc FROM rv_audit WHERE seq >= $1::bigint"
 			    " ORDER BY seq LIMIT 1000 FOR UPDATE", 1 },
 	[S_AUD_DEL] = { "DELETE FROM rv_audit WHERE seq = $1::bigint", 1 },
-	[S_AUD_ANCHOR] = { "INSERT INTO rv_audit (seq, doc) VALUES (0, $1)"
-			   " ON CONFLICT (seq) DO UPDATE SET doc = EXCLUDED.doc", 1 },
+	/* the head follows an anchor beyond it (a copied, fully pruned chain) */
+	[S_AUD_ANCHOR] = { "WITH a AS (INSERT INTO rv_audit (seq, doc) VALUES (0, $1)"
+			   " ON CONFLICT (seq) DO UPDATE SET doc = EXCLUDED.doc)"
+			   " UPDATE rv_audit_head SET seq = ($1::json->>'seq')::bigint,"
+			   " hash = $1::json->>'hash'"
+			   " WHERE id = 1 AND seq < ($1::json->>'seq')::bigint", 1 },
 	[S_PURGE_REC] = { "DELETE FROM rv_records WHERE id IN (SELECT id FROM rv_records"
 			  " WHERE expires_at <= $1::bigint ORDER BY expires_at"
 			  " LIMIT $2::int)", 2 },
@@ -145,6 +151,7 @@ struct pg {
 	long long timeout_ms;
 	bool prepared[S_COUNT];
 	bool in_commit;		/* a failure now has an unknown outcome */
+	int schema_old;		/* the database's older schema version, 0 */
 };
 
 #define H(txn) ((struct pg *)(txn)->st->h)
@@ -334,13 +341,8 @@ check_schema(struct pg *p, bool create, struct rv_err *err)
 		return rv_err_set(err, RV_E_INTERNAL, "store: the database's schema "
 				  "(version %d) is newer than this program's (%d): "
 				  "upgrade reverify", v, SCHEMA_VERSION);
-	if (v < SCHEMA_VERSION && !create) {
-		rv_err_set(err, RV_E_UNAVAILABLE, "store: the database's schema "
-			   "(version %d) is older than this program's (%d): run "
-			   "reverify-admin migrate", v, SCHEMA_VERSION);
-		rv_err_header(err, "Retry-After", "30");
-		return -1;
-	}
+	/* older: only reverify-admin migrate may use it (pg_begin refuses) */
+	p->schema_old = v < SCHEMA_VERSION ? v : 0;
 	return 0;
 }
 
@@ -375,6 +377,7 @@ pg_migrate(void *h, int *from_r, int *to_r, struct rv_err *err)
 			return -1;
 		*to_r = v + 1;
 	}
+	p->schema_old = 0;
 	return 0;
 }
 
@@ -428,6 +431,13 @@ pg_begin(struct rv_txn *txn, struct rv_err *err)
 	PGresult *res;
 
 	p->in_commit = false;
+	if (p->schema_old) {
+		rv_err_set(err, RV_E_UNAVAILABLE, "store: the database's schema "
+			   "(version %d) is older than this program's (%d): run "
+			   "reverify-admin migrate", p->schema_old, SCHEMA_VERSION);
+		rv_err_header(err, "Retry-After", "30");
+		return rv_store_fail(txn, RV_FAULT_FAIL);
+	}
 	res = PQexec(p->c, "BEGIN ISOLATION LEVEL READ COMMITTED");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		return pg_fail(txn, p, res, "BEGIN", err);
@@ -650,6 +660,14 @@ pg_each_user(struct rv_txn *txn, rv_doc_fn *fn, void *ctx, struct rv_err *err)
 }
 
 static int
+pg_each_window(struct rv_txn *txn, rv_doc_fn *fn, void *ctx, struct rv_err *err)
+{
+	PGresult *res = run(txn, S_LIM_EACH, NULL, "windows", err);
+
+	return res ? each_row(res, fn, ctx) : -1;
+}
+
+static int
 pg_each_record(struct rv_txn *txn, const char *uid, bool for_update,
 	       rv_doc_fn *fn, void *ctx, struct rv_err *err)
 {
@@ -815,6 +833,7 @@ const struct rv_store_backend rv_store_pg = {
 	.put = pg_put,
 	.del = pg_del,
 	.each_user = pg_each_user,
+	.each_window = pg_each_window,
 	.each_record = pg_each_record,
 	.audit_head = pg_audit_head,
 	.audit_append = pg_audit_append,

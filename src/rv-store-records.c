@@ -249,25 +249,65 @@ rv_store_record_each_user(struct rv_txn *txn, const char *user,
 
 /* ---- limits -------------------------------------------------------------- */
 
+static void
+window_from_json(json_t *j, struct rv_window *w)
+{
+	json_t *ev = json_object_get(j, "events");
+	size_t i;
+
+	memset(w, 0, sizeof(*w));
+	for (i = 0; i < json_array_size(ev) && w->n < RV_WINDOW_MAX; i++)
+		w->events[w->n++] = (long long)json_integer_value(json_array_get(ev, i));
+	w->blocked_until = jint(j, "blockedUntil");
+	w->expires_at = jint(j, "expiresAt");
+}
+
 int
 rv_store_window_get(struct rv_txn *txn, const char *key, struct rv_window *w,
 		    struct rv_err *err)
 {
-	json_t *j, *ev;
-	size_t i;
+	json_t *j;
 	int rc;
 
 	memset(w, 0, sizeof(*w));
 	rc = rv_store_get_json(txn, RV_T_LIMITS, key, true, &j, err);
 	if (rc != 1)
 		return rc;
-	ev = json_object_get(j, "events");
-	for (i = 0; i < json_array_size(ev) && w->n < RV_WINDOW_MAX; i++)
-		w->events[w->n++] = (long long)json_integer_value(json_array_get(ev, i));
-	w->blocked_until = jint(j, "blockedUntil");
-	w->expires_at = jint(j, "expiresAt");
+	window_from_json(j, w);
 	json_decref(j);
 	return 1;
+}
+
+struct window_walk {
+	int (*fn)(const char *key, const struct rv_window *w, void *ctx);
+	void *ctx;
+	struct rv_err *err;
+};
+
+static int
+window_walk(const char *key, const char *doc, size_t len, void *vctx)
+{
+	struct window_walk *ww = vctx;
+	struct rv_window w;
+	json_t *j;
+
+	if (rv_store_load_json(doc, len, &j, ww->err) < 0)
+		return -1;
+	window_from_json(j, &w);
+	json_decref(j);
+	return ww->fn(key, &w, ww->ctx);
+}
+
+int
+rv_store_window_each(struct rv_txn *txn,
+		     int (*fn)(const char *key, const struct rv_window *w, void *ctx),
+		     void *ctx, struct rv_err *err)
+{
+	struct window_walk ww = { fn, ctx, err };
+
+	if (txn->fault != RV_FAULT_NONE)
+		return -1;
+	return txn->st->be->each_window(txn, window_walk, &ww, err);
 }
 
 int

@@ -449,7 +449,9 @@ rv_store_backup(struct rv_store *st, const char *dir, struct rv_err *err)
 	if (st->be->backup == NULL)
 		return rv_err_set(err, RV_E_INTERNAL,
 				  "the %s store has no backup of its own: use the "
-				  "database's tools (pg_dump for PostgreSQL)", st->be->name);
+				  "database's tools (for PostgreSQL: pg_dump -Fc DBNAME "
+				  "> FILE, or continuous archiving), and keep the pepper "
+				  "file apart", st->be->name);
 	return st->be->backup(st->h, dir, err);
 }
 

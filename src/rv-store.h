@@ -195,6 +195,12 @@ int rv_store_window_get(struct rv_txn *txn, const char *key, struct rv_window *w
 			struct rv_err *err);	/* 1/0/-1; 0 leaves *w empty */
 int rv_store_window_put(struct rv_txn *txn, const char *key,
 			const struct rv_window *w, struct rv_err *err);
+/* Each window with its key, in key order, until fn returns non-zero
+ * (reverify-admin store copy). */
+int rv_store_window_each(struct rv_txn *txn,
+			 int (*fn)(const char *key, const struct rv_window *w,
+				   void *ctx),
+			 void *ctx, struct rv_err *err);
 /* hex HMAC-SHA256(pepper, kind || 0 || value) into out[65]. */
 void rv_store_mac_hex(const struct rv_store *st, const char *kind,
 		      const char *value, char out[65]);
@@ -215,6 +221,11 @@ int rv_store_audit(struct rv_txn *txn, const char *event, const char *user,
  * deleted) from which the chain verifies.
  */
 bool rv_store_audit_keyed(const struct rv_store *st);
+/* Writes an entry of another store's chain as it is (seq 0: the prune
+ * anchor), in order, after the last one copied (reverify-admin store
+ * copy); the copy verifies as the original did. 0 or -1. */
+int rv_store_audit_copy(struct rv_txn *txn, long long seq, json_t *entry,
+			struct rv_err *err);
 /* The head: the last entry's sequence number and hash (the anchor's when
  * every entry was pruned; 0 and 64 zeros for an empty chain). 0 or -1. */
 int rv_store_audit_head(struct rv_store *st, long long *seq_r, char hash[65],
@@ -258,7 +269,8 @@ int rv_store_audit_verify(struct rv_store *st, long long *count_r,
 int rv_store_audit_prune(struct rv_store *st, long long before_ms,
 			 void (*progress)(long long done, long long total, void *ctx),
 			 void *ctx, long long *pruned_r, struct rv_err *err);
-/* Calls fn with each entry (a JSON object) from sequence from on. */
+/* Calls fn with each entry (a JSON object, its sequence number also as
+ * "_key") from sequence from on; from 0 starts with the prune anchor. */
 int rv_store_audit_each(struct rv_store *st, long long from,
 			int (*fn)(json_t *entry, void *ctx), void *ctx,
 			struct rv_err *err);

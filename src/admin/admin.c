@@ -322,8 +322,9 @@ cmd_help(struct admin *a, int argc, char **argv)
 
 static const struct command commands[] = {
 	{ "init", NULL, cmd_init, "init",
-	  "Create the store home, its pepper file and databases, and the local\n"
-	  "signing key when <auth local-key> is set. Changes nothing that exists.",
+	  "Create the store home, its pepper file and databases (with PostgreSQL:\n"
+	  "the schema, in an existing database), and the local signing key when\n"
+	  "<auth local-key> is set. Changes nothing that exists.",
 	  NULL, 0 },
 	{ "user", "add", cmd_user_add,
 	  "user add [--username U] [--email E] [--phone P] [--name N]"
@@ -388,6 +389,14 @@ static const struct command commands[] = {
 	  "Copy the databases and logs of the running store into DIR.", NULL, 0 },
 	{ "recover", NULL, cmd_recover, "recover",
 	  "Run recovery on the store; no other process may use it meanwhile.", NULL, 0 },
+	{ "migrate", NULL, cmd_migrate, "migrate",
+	  "Bring a PostgreSQL store's schema up to this version's; the programs\n"
+	  "refuse a schema older or newer than theirs.", NULL, 0 },
+	{ "store", "copy", cmd_store_copy, "store copy --to OTHER.xml",
+	  "Copy users, live records, windows and the audit chain into the empty,\n"
+	  "initialised store of another configuration (Berkeley DB to PostgreSQL\n"
+	  "or back), with the same pepper and audit key; stop the site first.",
+	  "  --to OTHER.xml  the destination's configuration\n", 0 },
 	{ "audit", "verify", cmd_audit_verify, "audit verify [--head SEQ:HASH]",
 	  "Check the hash chain of the audit log, from the prune anchor on.",
 	  "  --head SEQ:HASH  a head printed by 'audit head' and kept elsewhere:\n"

@@ -141,6 +141,8 @@ int cmd_record_handle(struct admin *a, int argc, char **argv);
 int cmd_backup(struct admin *a, int argc, char **argv);
 int cmd_recover(struct admin *a, int argc, char **argv);
 int cmd_stats(struct admin *a, int argc, char **argv);
+int cmd_store_copy(struct admin *a, int argc, char **argv);	/* copy.c */
+int cmd_migrate(struct admin *a, int argc, char **argv);
 int cmd_audit_show(struct admin *a, int argc, char **argv);	/* audit.c */
 int cmd_audit_verify(struct admin *a, int argc, char **argv);
 int cmd_audit_head(struct admin *a, int argc, char **argv);

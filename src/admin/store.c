@@ -40,19 +40,32 @@ cmd_init(struct admin *a, int argc, char **argv)
 	const char *akey = a->conf.audit_key;
 	bool had_home = exists(home), had_pepper = exists(pepper), had_db = exists(db);
 	bool had_akey = akey == NULL || *akey == '\0' || exists(akey);
-	bool created = false;
+	bool pgsql = a->conf.store_backend == RV_STORE_PGSQL, created = false;
 	int rc;
 
 	if ((rc = plain_args(a, argc, argv, 0, 0)) != EXIT_OK)
 		goto out;
 	rc = EXIT_FAIL;
+	if (pgsql) {
+		/* the schema is there when a store opens without creating */
+		struct rv_store *probe = NULL;
+		struct rv_err perr;
+
+		rv_err_init(&perr);
+		had_db = had_home && had_pepper &&
+			 rv_store_open(&a->conf, false, &probe, &perr) == 0;
+		rv_store_close(&probe);
+		rv_err_release(&perr);
+	}
 	if (open_store(a, true) < 0)
 		goto out;
 	if (!had_home)
 		note(a, "created the store home '%s'", home);
 	if (!had_pepper)
 		note(a, "created the pepper file '%s'", pepper);
-	if (!had_db)
+	if (!had_db && pgsql)
+		note(a, "created the reverify schema in the PostgreSQL database");
+	else if (!had_db)
 		note(a, "created the databases in '%s'", home);
 	if (!had_akey && !rv_store_audit_keyed(a->st)) {
 		fail("cannot create the audit key file '%s': its directory does not "
