@@ -202,7 +202,7 @@ rv_account_record_add(struct rv_txn *txn, const struct rv_conf *conf,
 
 	rc = -1;
 	memset(&x, 0, sizeof(x));
-	if (rv_store_record_each_user(txn, r->creator, cap_collect, &x, err) < 0)
+	if (rv_store_record_each_user(txn, r->creator, true, cap_collect, &x, err) < 0)
 		goto out;
 	/* the oldest go, so that the newest max - 1 and this one stay (F11) */
 	if (x.n >= (size_t)conf->ver_max_live_records) {

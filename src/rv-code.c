@@ -257,7 +257,7 @@ send_store(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *e
 	memset(&sc, 0, sizeof(sc));
 	sc.fresh = s->rec;
 	/* the user id: c->user is a username in remote-user="username" mode */
-	if (rv_store_record_each_user(txn, s->user.id, find_stale, &sc, err) < 0)
+	if (rv_store_record_each_user(txn, s->user.id, true, find_stale, &sc, err) < 0)
 		return -1;
 	for (i = 0; i < sc.n; i++)
 		if (rv_store_record_del(txn, sc.ids[i], err) < 0)

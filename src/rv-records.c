@@ -88,7 +88,7 @@ list_body(struct rv_store *st, struct rv_txn *txn, void *vctx,
 	rv_user_init(&u);
 	if (rv_account_user(txn, l->c, false, &u, err) < 0)
 		return -1;
-	rc = rv_store_record_each_user(txn, u.id, collect, l, err);
+	rc = rv_store_record_each_user(txn, u.id, false, collect, l, err);
 	rv_user_release(&u);
 	return rc < 0 ? -1 : 0;
 }
@@ -214,7 +214,7 @@ revoke_body(struct rv_store *st, struct rv_txn *txn, void *vctx,
 	x->id[0] = '\0';
 	if (handle_shape(x->ref)) {
 		/* the list's handle: one of the caller's own records */
-		if ((rc = rv_store_record_each_user(txn, u.id, find_handle, x, err)) < 0)
+		if ((rc = rv_store_record_each_user(txn, u.id, false, find_handle, x, err)) < 0)
 			goto out;
 		id = x->id;
 	}

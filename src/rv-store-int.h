@@ -131,7 +131,9 @@ struct rv_store_backend {
 	/* every window with its key, in key order */
 	int (*each_window)(struct rv_txn *txn, rv_doc_fn *fn, void *ctx,
 			   struct rv_err *err);
-	/* the records of uid (struct rv_cols), expired or not */
+	/* the records of uid (struct rv_cols), expired or not; for_update
+	 * locks them as a set (a second for_update walk of uid waits, then
+	 * sees what the first wrote) */
 	int (*each_record)(struct rv_txn *txn, const char *uid, bool for_update,
 			   rv_doc_fn *fn, void *ctx, struct rv_err *err);
 

@@ -69,7 +69,7 @@ enum stmt {
 	S_FIND_USERNAME, S_FIND_EMAIL, S_FIND_PHONE,
 	S_USER_PUT, S_REC_PUT, S_LIM_PUT,
 	S_USER_DEL, S_REC_DEL, S_LIM_DEL,
-	S_USER_EACH, S_LIM_EACH, S_REC_EACH, S_REC_EACH_FU,
+	S_USER_EACH, S_LIM_EACH, S_REC_EACH, S_REC_EACH_FU, S_USER_LOCK,
 	S_AUD_HEAD, S_AUD_HEAD_FU, S_AUD_APPEND, S_AUD_EACH, S_AUD_EACH_FU,
 	S_AUD_DEL, S_AUD_ANCHOR,
 	S_PURGE_REC, S_PURGE_LIM, S_STATS,
@@ -113,6 +113,9 @@ static const struct {
 	[S_USER_EACH] = { "SELECT id, doc FROM rv_users ORDER BY id COLLATE \"C\"", 0 },
 	[S_LIM_EACH] = { "SELECT key, doc FROM rv_limits WHERE doc <> ''"
 			 " ORDER BY key COLLATE \"C\"", 0 },
+	/* the lock of a user's record set: a new record of the user is not
+	 * among the rows a FOR UPDATE walk locks, its user's row is */
+	[S_USER_LOCK] = { "SELECT 1 FROM rv_users WHERE id = $1 FOR UPDATE", 1 },
 	[S_REC_EACH] = { "SELECT id, doc FROM rv_records WHERE uid = $1"
 			 " ORDER BY id COLLATE \"C\"", 1 },
 	[S_REC_EACH_FU] = { "SELECT id, doc FROM rv_records WHERE uid = $1"
@@ -672,9 +675,16 @@ pg_each_record(struct rv_txn *txn, const char *uid, bool for_update,
 	       rv_doc_fn *fn, void *ctx, struct rv_err *err)
 {
 	const char *params[] = { uid };
-	PGresult *res = run(txn, for_update ? S_REC_EACH_FU : S_REC_EACH, params,
-			    "records", err);
+	PGresult *res;
 
+	/* in a statement of its own: the walk's snapshot is then taken after
+	 * the wait, and sees what the transaction before wrote */
+	if (for_update) {
+		if ((res = run(txn, S_USER_LOCK, params, "records lock", err)) == NULL)
+			return -1;
+		PQclear(res);
+	}
+	res = run(txn, for_update ? S_REC_EACH_FU : S_REC_EACH, params, "records", err);
 	return res ? each_row(res, fn, ctx) : -1;
 }
 

@@ -229,7 +229,7 @@ rv_store_record_del_user(struct rv_txn *txn, const char *user,
 }
 
 int
-rv_store_record_each_user(struct rv_txn *txn, const char *user,
+rv_store_record_each_user(struct rv_txn *txn, const char *user, bool for_update,
 			  int (*fn)(const struct rv_record *r, void *ctx),
 			  void *ctx, struct rv_err *err)
 {
@@ -244,7 +244,7 @@ rv_store_record_each_user(struct rv_txn *txn, const char *user,
 	w.ctx = ctx;
 	w.err = err;
 	w.now = rv_store_now();
-	return txn->st->be->each_record(txn, user, false, record_walk, &w, err);
+	return txn->st->be->each_record(txn, user, for_update, record_walk, &w, err);
 }
 
 /* ---- limits -------------------------------------------------------------- */

@@ -134,7 +134,7 @@ read_users(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *e
 			return -1;
 		if (rc == 0)	/* deleted meanwhile */
 			continue;
-		if (rv_store_record_each_user(txn, c->keys[i], gather_record, c, err) < 0)
+		if (rv_store_record_each_user(txn, c->keys[i], false, gather_record, c, err) < 0)
 			return -1;
 	}
 	return 0;

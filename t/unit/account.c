@@ -130,7 +130,7 @@ count_body(struct rv_store *s, struct rv_txn *txn, void *vctx, struct rv_err *er
 {
 	(void)s;
 	*(int *)vctx = 0;
-	return rv_store_record_each_user(txn, "u3", count_one, vctx, err) < 0 ? -1 : 0;
+	return rv_store_record_each_user(txn, "u3", false, count_one, vctx, err) < 0 ? -1 : 0;
 }
 
 static int

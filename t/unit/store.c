@@ -163,7 +163,7 @@ rec_each_body(struct rv_store *st, struct rv_txn *txn, void *ctx, struct rv_err 
 	struct rec_op *op = ctx;
 
 	op->count = 0;
-	return rv_store_record_each_user(txn, op->user, count_rec, op, err);
+	return rv_store_record_each_user(txn, op->user, false, count_rec, op, err);
 }
 
 static int
