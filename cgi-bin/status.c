@@ -7,9 +7,11 @@ static int
 get_status(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 {
 	/* the store may be missing (not initialised yet, a disk being
-	 * mounted): 503 until it opens */
+	 * mounted, a database server down): 503 until it answers */
+	struct rv_store *st = rv_main_store(err);
+
 	(void)req;
-	if (rv_main_store(err) == NULL)
+	if (st == NULL || rv_store_ping(st, err) < 0)
 		return -1;
 	return rv_resp_empty(resp, 204);
 }

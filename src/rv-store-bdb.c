@@ -77,7 +77,7 @@ fail(struct rv_txn *txn, struct bdb *b, int ret, const char *what,
 			b->panicked = true;
 	}
 	rv_err_set(err, RV_E_UNAVAILABLE, "store: %s: %s", what, db_strerror(ret));
-	if (f == RV_FAULT_FAIL)
+	if (f != RV_FAULT_RETRY)	/* the answer, when it is the last */
 		rv_err_header(err, "Retry-After", "5");
 	return txn != NULL ? rv_store_fail(txn, f) : -1;
 }

@@ -160,6 +160,7 @@ struct rv_store_backend {
 		     struct rv_store_stats *s, struct rv_err *err);
 
 	/* optional (NULL: nothing to do / not with this backend) */
+	int (*ping)(void *h, struct rv_err *err);	/* a round trip */
 	void (*idle)(void *h);	/* after a purge or a prune */
 	int (*backup)(void *h, const char *dir, struct rv_err *err);
 	int (*recover)(const struct rv_conf *conf, struct rv_err *err);

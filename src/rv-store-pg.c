@@ -196,7 +196,7 @@ pg_fail(struct rv_txn *txn, struct pg *p, PGresult *res, const char *what,
 	rv_err_set(err, RV_E_UNAVAILABLE, "store: %s: %s%s%s%s", what,
 		   pg_message(p, res), state ? " (" : "", state ? state : "",
 		   state ? ")" : "");
-	if (f == RV_FAULT_FAIL || f == RV_FAULT_UNKNOWN)
+	if (f != RV_FAULT_RETRY)	/* the answer, when it is the last */
 		rv_err_header(err, "Retry-After", f == RV_FAULT_UNKNOWN ? "1" : "5");
 	if (f == RV_FAULT_UNKNOWN)
 		rv_log_warnx("store: the connection was lost during COMMIT: the "
@@ -423,6 +423,19 @@ pg_reset(void *h, struct rv_err *err)
 
 	rv_log_info("store: reconnecting to PostgreSQL");
 	return connect_pg(p, err);
+}
+
+static int
+pg_ping(void *h, struct rv_err *err)
+{
+	struct pg *p = h;
+	PGresult *res = PQexec(p->c, "SELECT 1");
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		return pg_fail(NULL, p, res, "ping", err);
+	}
+	PQclear(res);
+	return 0;
 }
 
 /* ---- transactions ------------------------------------------------------------ */
@@ -852,6 +865,7 @@ const struct rv_store_backend rv_store_pg = {
 	.audit_anchor = pg_audit_anchor,
 	.purge = pg_purge,
 	.stats = pg_stats,
+	.ping = pg_ping,
 	.idle = NULL,
 	.backup = NULL,
 	.recover = NULL,

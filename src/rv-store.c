@@ -291,6 +291,20 @@ rv_store_close(struct rv_store **stp)
 	*stp = NULL;
 }
 
+int
+rv_store_ping(struct rv_store *st, struct rv_err *err)
+{
+	if (st->be->ping == NULL)
+		return 0;
+	if (st->be->ping(st->h, err) == 0)
+		return 0;
+	/* once more on a new connection: the server may have restarted */
+	rv_err_release(err);
+	if (st->be->reset(st->h, err) < 0)
+		return -1;
+	return st->be->ping(st->h, err);
+}
+
 const char *
 rv_store_backend_name(const struct rv_store *st)
 {

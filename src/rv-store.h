@@ -127,6 +127,9 @@ typedef int rv_store_txn_fn(struct rv_store *st, struct rv_txn *txn,
 			    void *ctx, struct rv_err *err);
 int rv_store_txn(struct rv_store *st, rv_store_txn_fn *body, void *ctx,
 		 struct rv_err *err);
+/* Is the store there? A round trip to a database server (reconnecting
+ * once), nothing for Berkeley DB. 0, or -1 with 503 and Retry-After. */
+int rv_store_ping(struct rv_store *st, struct rv_err *err);
 /* "bdb" or "pgsql" */
 const char *rv_store_backend_name(const struct rv_store *st);
 
