@@ -59,9 +59,10 @@ static const char SCHEMA[] =
 	" '0000000000000000000000000000000000000000000000000000000000000000');"
 	"INSERT INTO rv_meta VALUES ('schema', '1');";
 
-/* The steps from each version to the next: MIGRATIONS[v - 1] brings v to
- * v + 1. None yet. */
-static const char *const MIGRATIONS[] = { NULL };
+/* The steps from each version to the next: MIGRATIONS[v] brings v to
+ * v + 1 (in one implicit transaction with the version's update). None
+ * yet: version 1 is the first. */
+static const char *const MIGRATIONS[SCHEMA_VERSION + 1] = { NULL };
 
 enum stmt {
 	S_USER_GET, S_USER_GET_FU, S_REC_GET, S_REC_GET_FU, S_LIM_GET,
@@ -370,10 +371,10 @@ pg_migrate(void *h, int *from_r, int *to_r, struct rv_err *err)
 		char *script;
 		int rc;
 
-		RV_ASSERT(MIGRATIONS[v - 1] != NULL);
+		RV_ASSERT(MIGRATIONS[v] != NULL);
 		snprintf(sql, sizeof(sql),
 			 "; UPDATE rv_meta SET v = '%d' WHERE k = 'schema'", v + 1);
-		script = rv_xasprintf("%s%s", MIGRATIONS[v - 1], sql);
+		script = rv_xasprintf("%s%s", MIGRATIONS[v], sql);
 		rc = exec_script(p, script, "migrating the schema", err);
 		free(script);
 		if (rc < 0)
