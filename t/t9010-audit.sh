@@ -56,17 +56,28 @@ test_expect_success 'audit verify --head wants SEQ:HASH' '
 	expect_rc 2 admin audit verify --head "3:xyz"
 '
 
-test_expect_success 'a store that lost its tail fails the check of a later head' '
-	expect_rc 0 admin backup "$TRASH/old" &&
-	add_user --username carol >/dev/null &&
-	expect_rc 0 admin audit head && cp out head.4 &&
-	sed "s|<store home=\"$TRASH/store\"/>|<store home=\"$TRASH/old\" pepper=\"$TRASH/store/pepper\"/>|" \
-		reverify.xml >old.xml &&
-	grep "$TRASH/old" old.xml &&
-	expect_rc 0 admin -c old.xml audit verify &&
-	expect_rc 1 admin -c old.xml audit verify --head "$(cat head.4)" &&
-	grep "broken at entry 4: missing: the chain ends at entry 3, before the expected head 4" err
-'
+if test_store_pgsql; then
+	# what the tests below need of the one that is skipped
+	test_expect_success 'a fourth entry, and its head' '
+		add_user --username carol >/dev/null &&
+		expect_rc 0 admin audit head && cp out head.4 &&
+		grep "^4:" head.4
+	'
+	test_skip_bdb 'a store that lost its tail fails the check of a later head' \
+		'it restores a reverify-admin backup'
+else
+	test_expect_success 'a store that lost its tail fails the check of a later head' '
+		expect_rc 0 admin backup "$TRASH/old" &&
+		add_user --username carol >/dev/null &&
+		expect_rc 0 admin audit head && cp out head.4 &&
+		sed "s|<store home=\"$TRASH/store\"/>|<store home=\"$TRASH/old\" pepper=\"$TRASH/store/pepper\"/>|" \
+			reverify.xml >old.xml &&
+		grep "$TRASH/old" old.xml &&
+		expect_rc 0 admin -c old.xml audit verify &&
+		expect_rc 1 admin -c old.xml audit verify --head "$(cat head.4)" &&
+		grep "broken at entry 4: missing: the chain ends at entry 3, before the expected head 4" err
+	'
+fi
 
 test_expect_success 'audit prune needs a date, days or <audit retention>' '
 	expect_rc 2 admin audit prune &&
@@ -158,7 +169,8 @@ test_expect_success 'config check warns about an empty or missing audit key' '
 
 test_expect_success 'an unkeyed chain of before goes on keyed' '
 	mkdir legacy &&
-	sed -e "s|$TRASH/store|$TRASH/legacy/store|" -e "s|key=\"$TRASH/audit.key\"|key=\"\"|" \
+	legacy_store=$(store_line_ "$TRASH/legacy/store") &&
+	sed -e "s|<store [^>]*/>|$legacy_store|" -e "s|key=\"$TRASH/audit.key\"|key=\"\"|" \
 		reverify.xml >legacy/old.xml &&
 	expect_rc 0 admin -c legacy/old.xml init &&
 	expect_rc 0 admin -c legacy/old.xml user add --username erin &&

@@ -62,7 +62,7 @@ test_expect_success 'a program without CGI variables says how to run it' '
 '
 
 test_expect_success 'a store that cannot be opened: 503 service.unavailable' '
-	write_config "<store home=\"$TRASH/nowhere\"/>" &&
+	write_config "$(store_line_ --no-db "$TRASH/nowhere")" &&
 	run_cgi status GET /api/status &&
 	check_status 503 && check_code service.unavailable &&
 	grep -i "^Retry-After: " "$TRASH/headers" &&

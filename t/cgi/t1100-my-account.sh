@@ -65,14 +65,14 @@ test_expect_success 'REMOTE_USER is ignored in jwt mode' '
 '
 
 test_expect_success 'jwt mode without issuer: the program refuses to start' '
-	write_config "<store home=\"$TRASH/store\"/>" \
+	write_config "$(store_line_ "$TRASH/store")" \
 		"<auth jwks=\"$TRASH/jwks.json\" audience=\"reverify\"/>" &&
 	rc=0 && "$top_builddir/cgi-bin/my-account" -t 2>err || rc=$? &&
 	test "$rc" = 1 && grep -i "issuer" err
 '
 
 test_expect_success 'a store that was never initialised: 503 with Retry-After' '
-	write_config "<store home=\"$TRASH/nostore\"/>" "$(instance_auth_)" &&
+	write_config "$(store_line_ "$TRASH/nostore")" "$(instance_auth_)" &&
 	tok=$(mint "$uid" --any-user) &&
 	run_cgi my-account GET /api/my-account "HTTP_AUTHORIZATION=Bearer $tok" &&
 	check_status 503 && check_code service.unavailable &&

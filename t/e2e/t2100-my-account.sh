@@ -87,9 +87,10 @@ test_expect_success 'a token for another audience: 401 auth.unauthorized' '
 
 test_expect_success 'a token from another issuer: 401 auth.unauthorized' '
 	mkdir -p other &&
+	other_store=$(store_line_ "$TRASH/other/store") &&
 	sed -e "s|$TRASH/jwks.json|$TRASH/other/jwks.json|" \
 	    -e "s|$TRASH/local.jwk|$TRASH/other/local.jwk|" \
-	    -e "s|$TRASH/store|$TRASH/other/store|" \
+	    -e "s|<store [^>]*/>|$other_store|" \
 	    -e "s|$ISSUER|https://evil.test|" "$REVERIFY_CONFIG" >other/reverify.xml &&
 	"$ADMIN" -q -c other/reverify.xml init &&
 	tok=$("$ADMIN" -c other/reverify.xml token --any-user "$uid") &&

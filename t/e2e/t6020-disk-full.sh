@@ -9,6 +9,9 @@
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"
 
+# On PostgreSQL the data are in the cluster's directory, not under the
+# store home (a full disk there is the cluster's own test)
+require_bdb "it fills the store home, where only Berkeley DB keeps its data"
 # Needs root to mount a tmpfs; this skip is not about a missing server, so
 # it holds under REVERIFY_TEST_REQUIRE_SERVERS=1 too.
 test "$(id -u)" = 0 || skip_all "not root: cannot mount a tmpfs for the store"

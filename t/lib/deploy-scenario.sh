@@ -109,11 +109,12 @@ deploy_init () {
 	chmod 755 "$DEPLOY_HOME/bin/outbox-sendmail" || return 1
 	READY_TOKEN="reverify $TEST_NAME $$"
 	printf '%s\n' "$READY_TOKEN" >"$DEPLOY_HOME/www/ready" || return 1
+	di_store_=$(store_line_ "$DEPLOY_HOME/store") || return 1
 	cat >"$DEPLOY_HOME/reverify.xml" <<EOF || return 1
 <?xml version="1.0" encoding="UTF-8"?>
 <reverify>
   <log target="file" file="$DEPLOY_HOME/reverify.log" level="debug"/>
-  <store home="$DEPLOY_HOME/store"/>
+  $di_store_
   <audit key="$DEPLOY_HOME/audit.key"/>
   <auth issuer="$ISSUER" audience="$AUDIENCE" jwks="$DEPLOY_HOME/jwks.json"
         local-key="$DEPLOY_HOME/local.jwk" first-party="demo-app"/>

@@ -8,6 +8,10 @@
 # Optional: REVERIFY_TEST_REQUIRE_SERVERS=1 turns a missing server into a
 # failure, VALGRIND=/path/to/valgrind runs run_cgi programs under valgrind
 # (make check-valgrind sets it; the reports fail the script).
+# REVERIFY_TEST_STORE=pgsql with REVERIFY_TEST_PGHOST=DIR (the socket
+# directory of a running cluster, t/lib/pgcluster start; make check-pgsql
+# sets both) puts every store on PostgreSQL (store_line_); unset or bdb:
+# Berkeley DB.
 # Option: `sh tNNNN-x.sh -v` also shows the output of passing tests and
 # keeps the trash directory.
 #
@@ -392,6 +396,31 @@ trap test_exit_trap_ EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# ---- the store of the tests: Berkeley DB, or PostgreSQL ------------------
+#
+# Under REVERIFY_TEST_STORE=pgsql each store home of a script gets a
+# database of its own in the cluster of $REVERIFY_TEST_PGHOST, made by
+# store_line_ and listed in $TRASH/.pgsql-dbs; the first cleanup, so the
+# last to run (after the servers stopped), drops them all.
+case ${REVERIFY_TEST_STORE:-bdb} in
+bdb) ;;
+pgsql)
+	test -n "${REVERIFY_TEST_PGHOST-}" ||
+		bail_out "REVERIFY_TEST_STORE=pgsql needs REVERIFY_TEST_PGHOST, the socket directory of a running cluster (make check-pgsql starts one)"
+	test -S "$REVERIFY_TEST_PGHOST/.s.PGSQL.5432" ||
+		bail_out "no PostgreSQL socket in REVERIFY_TEST_PGHOST=$REVERIFY_TEST_PGHOST: is its cluster running (t/lib/pgcluster start)?"
+	REVERIFY_TEST_PGHOST=$(cd "$REVERIFY_TEST_PGHOST" && pwd -P) || exit 1
+	export REVERIFY_TEST_PGHOST
+	# the conninfo names host, database and user, and nothing else may
+	# lead libpq elsewhere
+	unset PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGPASSWORD PGPASSFILE \
+		PGSERVICE PGSERVICEFILE PGOPTIONS
+	test_cleanup_add test_pgsql_dropdbs_
+	;;
+*)
+	bail_out "REVERIFY_TEST_STORE is bdb or pgsql, not '$REVERIFY_TEST_STORE'" ;;
+esac
+
 # test_cmp EXPECTED ACTUAL: diff -u, for use inside a test body.
 test_cmp () {
 	diff -u "$1" "$2"
@@ -428,6 +457,92 @@ write_config () {
 	} >"$TRASH/reverify.xml"
 	REVERIFY_CONFIG=$TRASH/reverify.xml
 	export REVERIFY_CONFIG
+}
+
+# test_store_pgsql: true when the stores are on PostgreSQL
+# (REVERIFY_TEST_STORE=pgsql)
+test_store_pgsql () {
+	test "${REVERIFY_TEST_STORE:-bdb}" = pgsql
+}
+
+# store_line_ [--no-db] HOME [ATTRIBUTES]: print the <store> element of a
+# store in HOME, ATTRIBUTES (e.g. pepper="FILE") added: <store home="HOME"/>
+# on Berkeley DB. Under REVERIFY_TEST_STORE=pgsql it is
+#	<store home="HOME" backend="pgsql" conninfo="host=PGHOST dbname=DB
+#	 user=reverify" statement-timeout="5000"/>
+# with DB the database of HOME in this script (rvt_SCRIPT_N), made empty by
+# the first call for HOME (reverify-admin init fills it), the same for
+# later ones, and dropped when the script ends. With --no-db, DB is a
+# database that does not exist: a store that cannot be opened.
+store_line_ () {
+	sl_nodb_=
+	if test "$1" = --no-db; then
+		sl_nodb_=1
+		shift
+	fi
+	sl_attrs_=${2:+ $2}
+	if ! test_store_pgsql; then
+		printf '<store home="%s"%s/>\n' "$1" "$sl_attrs_"
+		return 0
+	fi
+	sl_base_=rvt_$(printf '%s' "$TEST_NAME" | tr '[:upper:]' '[:lower:]' |
+		tr -c 'a-z0-9_' '_' | cut -c 1-48)
+	if test -n "$sl_nodb_"; then
+		sl_db_=${sl_base_}_nodb
+	else
+		sl_db_=$(awk -v h="$1" '{ n = $1; sub(/^[^ ]* /, "") } $0 == h { print n; exit }' \
+			"$TRASH/.pgsql-dbs" 2>/dev/null)
+		if test -z "$sl_db_"; then
+			sl_n_=0
+			test -f "$TRASH/.pgsql-dbs" && sl_n_=$(wc -l <"$TRASH/.pgsql-dbs")
+			sl_db_=${sl_base_}_$((sl_n_ + 1))
+			# a database of this name left by an earlier run that
+			# was killed goes first
+			if ! sh "$top_srcdir/t/lib/pgcluster" dropdb "$REVERIFY_TEST_PGHOST" "$sl_db_" ||
+				! sh "$top_srcdir/t/lib/pgcluster" createdb "$REVERIFY_TEST_PGHOST" "$sl_db_"; then
+				echo "store_line_: no database $sl_db_ for $1" >&2
+				return 1
+			fi
+			printf '%s %s\n' "$sl_db_" "$1" >>"$TRASH/.pgsql-dbs" || return 1
+		fi
+	fi
+	printf '<store home="%s" backend="pgsql" conninfo="host=%s dbname=%s user=reverify" statement-timeout="5000"%s/>\n' \
+		"$1" "$REVERIFY_TEST_PGHOST" "$sl_db_" "$sl_attrs_"
+}
+
+# test_pgsql_dropdbs_: drop the databases that store_line_ made (a cleanup)
+test_pgsql_dropdbs_ () {
+	test -f "$TRASH/.pgsql-dbs" || return 0
+	while read -r td_db_ _; do
+		sh "$top_srcdir/t/lib/pgcluster" dropdb "$REVERIFY_TEST_PGHOST" "$td_db_"
+	done <"$TRASH/.pgsql-dbs"
+	rm -f "$TRASH/.pgsql-dbs"
+}
+
+# The tests of Berkeley DB itself (its files, backup, recovery, a full disk
+# under the store home) are skipped under REVERIFY_TEST_STORE=pgsql, with
+# WHY (how the test is about Berkeley DB) as the reason:
+#	require_bdb WHY			the whole script
+#	test_expect_bdb WHY TITLE BODY	one test (test_expect_success on
+#					Berkeley DB)
+#	test_skip_bdb TITLE WHY		count TITLE as skipped, for an
+#					if test_store_pgsql; then ... else ... fi
+require_bdb () {
+	test_store_pgsql || return 0
+	skip_all "Berkeley DB only, not with REVERIFY_TEST_STORE=pgsql: $1"
+}
+
+test_expect_bdb () {
+	test "$#" = 3 || bail_out "test_expect_bdb needs 3 arguments, got $#"
+	if test_store_pgsql; then
+		test_skip_bdb "$2" "$1"
+	else
+		test_expect_success "$2" "$3"
+	fi
+}
+
+test_skip_bdb () {
+	test_skip "$1" "Berkeley DB only, not with REVERIFY_TEST_STORE=pgsql: $2"
 }
 
 # split_response_ RAW: split a CGI/HTTP response at the first empty line
