@@ -11,6 +11,9 @@
 #                          several minutes); only: just that part
 #   BENCH_GROWTH_N=1000000 users and records of the growth part
 #   BENCH_DIR=bench/run    the trash directory (removed first)
+#   BENCH_STORE=bdb        pgsql: the store on a throw-away PostgreSQL
+#                          cluster (t/lib/pgcluster, durable, on this
+#                          host), started and removed by the bench
 # Writes bench/results.json, bench/results.tsv and bench/results.png (when
 # gnuplot is there) and ends with one "bench: ..." line. See
 # doc/performance.md.
@@ -24,6 +27,7 @@ rounds=${BENCH_ROUNDS:-3}
 nusers=${BENCH_USERS:-2000}
 growth=${BENCH_GROWTH:-0}
 growth_n=${BENCH_GROWTH_N:-1000000}
+bench_store=${BENCH_STORE:-bdb}
 run=${BENCH_DIR:-$top_builddir/bench/run}
 out=$top_builddir/bench
 cores=$(nproc 2>/dev/null || echo 2)
@@ -43,6 +47,7 @@ for p in hello-fcgi hash-bench seed; do
 	[ -x "$top_builddir/bench/$p" ] || die "bench/$p is not built (make bench builds it)"
 done
 case $secs$conns$rounds$nusers in *[!0-9]*) die "BENCH_* must be numbers" ;; esac
+case $bench_store in bdb|pgsql) ;; *) die "BENCH_STORE is bdb or pgsql" ;; esac
 
 # ---- the servers, stopped whatever happens --------------------------------
 pids=()
@@ -57,6 +62,7 @@ cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	[ -z "${sockdir_tmp-}" ] || rm -rf "$sockdir_tmp"
+	[ -z "${pgdir-}" ] || "$top_srcdir/t/lib/pgcluster" stop "$pgdir" >/dev/null
 }
 trap cleanup EXIT
 trap 'say interrupted; exit 130' INT
@@ -75,13 +81,24 @@ export REVERIFY_OUTBOX=$run/outbox
 # write_config FILE STORE [XML...]: a bench instance's reverify.xml; the
 # limits are raised so that the bench measures the work, not a 429
 write_config() {
-	local f=$1 store=$2
+	local f=$1 store=$2 db
 	shift 2
+	# on PostgreSQL, a database per store home (configs may share one)
+	db=rv_$(printf '%s' "$store" | md5sum | cut -c1-12)
+	if [ -n "${pgdir-}" ] && [ -z "${pg_made[$db]-}" ]; then
+		"$top_srcdir/t/lib/pgcluster" createdb "$pgdir" "$db" >/dev/null ||
+			die "cannot create the database for $f"
+		pg_made[$db]=1
+	fi
 	{
 		echo '<?xml version="1.0" encoding="UTF-8"?>'
 		echo '<reverify>'
 		echo "  <log target=\"file\" file=\"$run/log/reverify.log\" level=\"warn\"/>"
-		echo "  <store home=\"$store\"/>"
+		if [ -n "${pgdir-}" ]; then
+			echo "  <store home=\"$store\" backend=\"pgsql\" conninfo=\"host=$pgdir dbname=$db user=reverify\"/>"
+		else
+			echo "  <store home=\"$store\"/>"
+		fi
 		echo "  <audit key=\"$run/audit.key\"/>"
 		echo "  <auth issuer=\"https://issuer.test\" audience=\"reverify\" jwks=\"$run/jwks.json\" local-key=\"$run/local.jwk\" first-party=\"demo-app\"/>"
 		echo "  <delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"bench@example.org\"/>"
@@ -92,6 +109,12 @@ write_config() {
 	} >"$f"
 }
 
+declare -A pg_made
+if [ "$bench_store" = pgsql ]; then
+	pgdir=$(PGCLUSTER_DURABLE=1 "$top_srcdir/t/lib/pgcluster" start) ||
+		die "cannot start a PostgreSQL cluster (t/lib/pgcluster)"
+	say "store: PostgreSQL in $pgdir"
+fi
 admin=$top_builddir/src/reverify-admin
 seed=$top_builddir/bench/seed
 mkdir -p "$run/store"
