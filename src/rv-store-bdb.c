@@ -469,16 +469,37 @@ bdb_begin(struct rv_txn *txn, struct rv_err *err)
 	return 0;
 }
 
+/*
+ * A synced commit writes the commit record, releases the locks, and only
+ * then flushes the log. Every audit append holds the chain's tail until
+ * its commit: with the flush inside the commit, appends ran one fsync at
+ * a time. The answer still waits for the flush, so what a client is told
+ * is on disk; a transaction that read this one's writes in the meantime
+ * commits later in the log, so no flush makes it durable without this
+ * one (early lock release, as group-committing logs do).
+ */
 static int
 bdb_commit(struct rv_txn *txn, bool sync, struct rv_err *err)
 {
+	struct bdb *b = H(txn);
 	DB_TXN *t = T(txn);
 	int ret;
 
 	txn->tx = NULL;
-	ret = t->commit(t, sync ? DB_TXN_SYNC : DB_TXN_WRITE_NOSYNC);
+	ret = t->commit(t, DB_TXN_WRITE_NOSYNC);
 	idx_memo_release();
-	return ret ? fail(txn, H(txn), ret, "commit", err) : 0;
+	if (ret != 0)
+		return fail(txn, b, ret, "commit", err);
+	if (sync && (ret = b->env->log_flush(b->env, NULL)) != 0) {
+		/* committed, but maybe not on disk: never run again */
+		rv_err_set(err, RV_E_UNAVAILABLE, "store: log flush: %s",
+			   db_strerror(ret));
+		rv_err_header(err, "Retry-After", "5");
+		if (ret == DB_RUNRECOVERY)
+			b->panicked = true;
+		return rv_store_fail(txn, RV_FAULT_UNKNOWN);
+	}
+	return 0;
 }
 
 static void
