@@ -155,6 +155,7 @@ struct pg {
 	long long timeout_ms;
 	bool prepared[S_COUNT];
 	bool in_commit;		/* a failure now has an unknown outcome */
+	bool began;		/* BEGIN was sent in this transaction */
 	int schema_old;		/* the database's older schema version, 0 */
 };
 
@@ -250,6 +251,72 @@ connect_pg(struct pg *p, struct rv_err *err)
 	return setup(p, err);
 }
 
+/* A statement that only reads, without a lock: it may run before the
+ * transaction's BEGIN, on its own (the next statement that locks or
+ * writes begins the transaction). Under READ COMMITTED every statement
+ * sees the data committed when it starts, inside a transaction or not,
+ * so a plain read first loses nothing, and a transaction of plain reads
+ * (GET /api/my-account) is one round trip instead of three. */
+static bool
+plain_read(enum stmt s)
+{
+	switch (s) {
+	case S_USER_GET: case S_REC_GET: case S_LIM_GET:
+	case S_FIND_USERNAME: case S_FIND_EMAIL: case S_FIND_PHONE:
+	case S_USER_EACH: case S_LIM_EACH: case S_REC_EACH:
+	case S_AUD_HEAD: case S_AUD_EACH: case S_STATS:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* the next result of a pipeline, and the NULL that ends it */
+static PGresult *
+next_result(PGconn *c)
+{
+	PGresult *res = PQgetResult(c), *more;
+
+	if (res != NULL && PQresultStatus(res) != PGRES_PIPELINE_SYNC)
+		while ((more = PQgetResult(c)) != NULL)
+			PQclear(more);
+	return res;
+}
+
+/* BEGIN and the statement in one round trip (libpq's pipeline mode); the
+ * statement's result, or BEGIN's when that failed, or NULL when the
+ * connection broke */
+static PGresult *
+begin_and(struct pg *p, const char *name, enum stmt s, const char *const *params)
+{
+	PGresult *b, *res, *sync;
+
+	if (!PQenterPipelineMode(p->c))
+		return NULL;
+	if (!PQsendQueryParams(p->c, "BEGIN ISOLATION LEVEL READ COMMITTED", 0,
+			       NULL, NULL, NULL, NULL, 0) ||
+	    !PQsendQueryPrepared(p->c, name, stmts[s].nparams, params, NULL,
+				 NULL, 0) ||
+	    !PQpipelineSync(p->c))
+		return NULL;	/* the connection is reset */
+	b = next_result(p->c);
+	res = next_result(p->c);
+	sync = PQgetResult(p->c);
+	if (PQresultStatus(sync) != PGRES_PIPELINE_SYNC || !PQexitPipelineMode(p->c)) {
+		PQclear(sync);
+		PQclear(b);
+		PQclear(res);
+		return NULL;
+	}
+	PQclear(sync);
+	if (PQresultStatus(b) != PGRES_COMMAND_OK) {
+		PQclear(res);
+		return b;
+	}
+	PQclear(b);
+	return res;
+}
+
 static PGresult *
 exec_stmt(struct pg *p, enum stmt s, const char *const *params)
 {
@@ -264,6 +331,10 @@ exec_stmt(struct pg *p, enum stmt s, const char *const *params)
 			return res;
 		PQclear(res);
 		p->prepared[s] = true;
+	}
+	if (!p->began && !plain_read(s)) {
+		p->began = true;	/* even when it failed: ROLLBACK then */
+		return begin_and(p, name, s, params);
 	}
 	return PQexecPrepared(p->c, name, stmts[s].nparams, params, NULL, NULL, 0);
 }
@@ -441,13 +512,15 @@ pg_ping(void *h, struct rv_err *err)
 
 /* ---- transactions ------------------------------------------------------------ */
 
+/* Nothing is sent: the first statement that locks or writes begins the
+ * transaction (exec_stmt). */
 static int
 pg_begin(struct rv_txn *txn, struct rv_err *err)
 {
 	struct pg *p = H(txn);
-	PGresult *res;
 
 	p->in_commit = false;
+	p->began = false;
 	if (p->schema_old) {
 		rv_err_set(err, RV_E_UNAVAILABLE, "store: the database's schema "
 			   "(version %d) is older than this program's (%d): run "
@@ -455,10 +528,8 @@ pg_begin(struct rv_txn *txn, struct rv_err *err)
 		rv_err_header(err, "Retry-After", "30");
 		return rv_store_fail(txn, RV_FAULT_FAIL);
 	}
-	res = PQexec(p->c, "BEGIN ISOLATION LEVEL READ COMMITTED");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		return pg_fail(txn, p, res, "BEGIN", err);
-	PQclear(res);
+	if (PQstatus(p->c) != CONNECTION_OK)	/* lost at the last request */
+		return pg_fail(txn, p, NULL, "connection", err);
 	txn->tx = p;
 	return 0;
 }
@@ -471,6 +542,9 @@ pg_commit(struct rv_txn *txn, bool sync, struct rv_err *err)
 	int rc = 0;
 
 	txn->tx = NULL;
+	if (!p->began)		/* only plain reads: nothing to end */
+		return 0;
+	p->began = false;
 	p->in_commit = true;
 	res = PQexec(p->c, sync ? "COMMIT" :
 		     "SET LOCAL synchronous_commit TO off; COMMIT");
@@ -490,9 +564,10 @@ pg_abort(struct rv_txn *txn)
 	struct pg *p = H(txn);
 
 	txn->tx = NULL;
-	if (PQstatus(p->c) == CONNECTION_OK &&
+	if (p->began && PQstatus(p->c) == CONNECTION_OK &&
 	    PQtransactionStatus(p->c) != PQTRANS_IDLE)
 		PQclear(PQexec(p->c, "ROLLBACK"));
+	p->began = false;
 }
 
 /* ---- documents ----------------------------------------------------------- */
