@@ -315,7 +315,9 @@ test_expect_success 'every change is in the audit log, without identifiers in cl
 test_expect_success 'audit show --from starts at an entry' '
 	expect_rc 0 admin audit show --from 9 &&
 	test "$(jq -r .seq out | tr "\n" " ")" = "9 10 " &&
-	expect_rc 2 admin audit show --from 0
+	expect_rc 0 admin audit show --from 0 &&
+	test "$(wc -l <out)" = 10 &&
+	expect_rc 2 admin audit show --from -1
 '
 
 test_expect_success 'audit verify finds the chain intact' '

@@ -403,7 +403,7 @@ static const struct command commands[] = {
 	  "                   the chain must reach it (a dropped tail fails)\n", 0 },
 	{ "audit", "show", cmd_audit_show, "audit show [--from N]",
 	  "Print the audit log, one JSON object per line.",
-	  "  --from N  start at entry N\n", 0 },
+	  "  --from N  start at entry N (0: with the prune anchor, when there is one)\n", 0 },
 	{ "audit", "head", cmd_audit_head, "audit head",
 	  "Print the head of the audit chain as SEQ:HASH, to keep elsewhere.",
 	  NULL, 0 },

@@ -54,8 +54,8 @@ cmd_audit_show(struct admin *a, int argc, char **argv)
 	while ((ch = cmd_getopt(a, argc, argv, lo)) != -1)
 		if (ch != 'f')
 			return EXIT_USAGE;
-		else if (rv_parse_ll(optarg, 1, 9223372036854775807LL, &from) < 0)
-			return usage_error(a, "--from wants an entry number from 1");
+		else if (rv_parse_ll(optarg, 0, 9223372036854775807LL, &from) < 0)
+			return usage_error(a, "--from wants an entry number (0: the prune anchor first)");
 	if ((rc = want_args(a, argc, argv, 0, 0)) != EXIT_OK)
 		return rc;
 	if (open_store(a, false) < 0)
