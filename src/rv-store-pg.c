@@ -229,6 +229,15 @@ setup(struct pg *p, struct rv_err *err)
 	return 0;
 }
 
+/* A notice or warning of the server goes to our log, not to stderr (a
+ * CGI program's stderr is the web server's error log). */
+static void
+notice(void *arg, const char *msg)
+{
+	(void)arg;
+	rv_log_warnx("store: PostgreSQL says: %.*s", (int)strcspn(msg, "\n"), msg);
+}
+
 static int
 connect_pg(struct pg *p, struct rv_err *err)
 {
@@ -248,6 +257,7 @@ connect_pg(struct pg *p, struct rv_err *err)
 		rv_err_header(err, "Retry-After", "5");
 		return -1;
 	}
+	PQsetNoticeProcessor(p->c, notice, NULL);
 	return setup(p, err);
 }
 
