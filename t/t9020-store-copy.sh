@@ -218,6 +218,18 @@ test_expect_success 'a password in the conninfo is refused, in either form' '
 	expect_rc 0 admin -c nopw.xml config check
 '
 
+test_expect_success 'config check warns of PostgreSQL over TCP without verified TLS' '
+	grep "over TCP without sslmode=verify-full" err &&
+	conf tls.xml "home=\"$TRASH/pghome\" backend=\"pgsql\" conninfo=\"host=db.example sslmode=verify-full dbname=r\"" &&
+	expect_rc 0 admin -c tls.xml config check &&
+	! grep "over TCP" err &&
+	expect_rc 0 admin -c pg.xml config check &&
+	! grep "over TCP" err &&
+	conf bad.xml "home=\"$TRASH/pghome\" backend=\"pgsql\" conninfo=\"dbname=x nosuchkey=1\"" &&
+	expect_rc 0 admin -c bad.xml config check &&
+	grep "libpq cannot read <store conninfo>" err
+'
+
 test_expect_success 'backend="pgsql" needs a conninfo' '
 	conf noci.xml "home=\"$TRASH/pghome\" backend=\"pgsql\"" &&
 	expect_rc 1 admin -c noci.xml stats &&

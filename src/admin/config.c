@@ -5,7 +5,12 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+
+#ifdef HAVE_PGSQL
+#include <libpq-fe.h>
+#endif
 
 #include "rv-buf.h"
 #include "rv-conf.h"
@@ -54,6 +59,51 @@ warn_store(const struct rv_conf *c)
 			"programs refuse it (chmod 600)", c->audit_key);
 }
 
+/* With PostgreSQL: a conninfo that libpq cannot read, and a connection
+ * over TCP that is not verified TLS (the users' password hashes and the
+ * code hashes cross the network). */
+static void
+warn_pgsql(const struct rv_conf *c)
+{
+#ifdef HAVE_PGSQL
+	PQconninfoOption *opts, *o;
+	const char *host = NULL, *hostaddr = NULL, *sslmode = NULL;
+	char *msg = NULL;
+
+	if (c->store_backend != RV_STORE_PGSQL)
+		return;
+	if ((opts = PQconninfoParse(c->store_conninfo, &msg)) == NULL) {
+		warning("libpq cannot read <store conninfo>: %.*s",
+			msg ? (int)strcspn(msg, "\n") : 0, msg ? msg : "");
+		PQfreemem(msg);
+		return;
+	}
+	for (o = opts; o->keyword != NULL; o++) {
+		if (o->val == NULL || *o->val == '\0')
+			continue;
+		if (strcmp(o->keyword, "host") == 0)
+			host = o->val;
+		else if (strcmp(o->keyword, "hostaddr") == 0)
+			hostaddr = o->val;
+		else if (strcmp(o->keyword, "sslmode") == 0)
+			sslmode = o->val;
+	}
+	/* a host that is not a directory (several may be listed) is TCP */
+	if ((hostaddr != NULL || (host != NULL && (*host != '/' ||
+						   strstr(host, ",") != NULL))) &&
+	    (sslmode == NULL || (strcmp(sslmode, "verify-full") != 0 &&
+				 strcmp(sslmode, "verify-ca") != 0)))
+		warning("<store conninfo> reaches PostgreSQL over TCP without "
+			"sslmode=verify-full: password and code hashes cross the "
+			"network unverified");
+	PQconninfoFree(opts);
+#else
+	if (c->store_backend == RV_STORE_PGSQL)
+		warning("<store backend=\"pgsql\">: this build has no PostgreSQL "
+			"support (configure found no libpq)");
+#endif
+}
+
 int
 cmd_config_check(struct admin *a, int argc, char **argv)
 {
@@ -69,6 +119,7 @@ cmd_config_check(struct admin *a, int argc, char **argv)
 	rv_buf_release(&out);
 	warn_auth(a, &a->conf);
 	warn_store(&a->conf);
+	warn_pgsql(&a->conf);
 	if (a->conf.http_cors && !a->quiet)
 		fprintf(stderr, "%s: note: <http cors=\"yes\">: browsers on any origin "
 			"may call the API, as with Logto\n", PROG);
