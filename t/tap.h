@@ -4,8 +4,10 @@
 
 #if defined(__GNUC__)
 #define TAP_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define TAP_NORETURN __attribute__((noreturn))
 #else
 #define TAP_PRINTF(f, a)
+#define TAP_NORETURN
 #endif
 
 /* Print the plan "1..n" now; optional (done_testing prints it otherwise). */
@@ -21,6 +23,10 @@ int is_str(const char *got, const char *want, const char *fmt, ...)
 
 /* Print "# message" (a diagnostic line). */
 void diag(const char *fmt, ...) TAP_PRINTF(1, 2);
+
+/* Skip the whole program: print "1..0 # SKIP why" and exit 0. Only before
+ * the first check (after one, it bails out: a skip-all must come first). */
+void skip_all(const char *fmt, ...) TAP_PRINTF(1, 2) TAP_NORETURN;
 
 /* Print the plan if none was given; 0 when every check passed, else 1. */
 int done_testing(void);

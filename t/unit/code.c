@@ -145,10 +145,11 @@ main(void)
 	struct rv_user u;
 
 	now = fixture_clock(1700000000000LL);
-	test_generate();
-
+	/* the store first: a build without its backend skips before a check */
 	fixture_dir("code");
 	st = fixture_store(&conf);
+	test_generate();
+
 	conf.code_ttl = 600;
 	conf.code_max_tries = 3;
 	conf.lock_max_attempts = 100;

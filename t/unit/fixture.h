@@ -1,5 +1,5 @@
 /* fixture.h: the setup the C unit tests share: a temporary directory,
- * files in it, and a store in it */
+ * files in it, and a store (Berkeley DB in it, or a PostgreSQL database) */
 #ifndef RV_FIXTURE_H
 #define RV_FIXTURE_H
 
@@ -22,11 +22,39 @@ const char *fixture_path(const char *name);
 void fixture_put(const char *name, const char *text);
 void fixture_rm(const char *name);
 
-/* Fills *conf with rv_conf_defaults, its store home the directory's
- * "home", and opens (creating) the store there; the caller may change
- * *conf before the calls that use it. Bails out when the store does not
- * open. fixture_cleanup closes the store and releases *conf. */
+/*
+ * The backend the store of fixture_store is on, from the environment:
+ * "bdb" when REVERIFY_TEST_STORE is unset, empty or "bdb"; "pgsql" when it
+ * is "pgsql" (REVERIFY_TEST_PGHOST then names the socket directory of a
+ * throw-away cluster whose superuser "reverify" is trusted, e.g. from
+ * t/lib/pgcluster start). Bails out on another value. Static string.
+ */
+const char *fixture_backend(void);
+
+/*
+ * Fills *conf with rv_conf_defaults, its store home the directory's
+ * "home" and its audit key the directory's "audit.key" (made: the chain
+ * is keyed), and opens (creating) the store; the caller may change *conf
+ * before the calls that use it. On "pgsql" (fixture_backend) the store is
+ * a fresh database of this program (rvu_NAME_PID) in the cluster of
+ * REVERIFY_TEST_PGHOST, made here with CREATE DATABASE (conf->store_backend
+ * RV_STORE_PGSQL, conf->store_conninfo "host=DIR dbname=DB user=reverify";
+ * the home still holds the pepper and the audit key); in a build without
+ * PostgreSQL support the program skips (TAP skip-all, exit 0), so call it
+ * before the first check. Bails out when the store does not open.
+ * fixture_cleanup closes the store, drops the database and releases *conf.
+ */
 struct rv_store *fixture_store(struct rv_conf *conf);
+
+/*
+ * A second, independent handle on the store of fixture_store (its conf,
+ * without creating): for a child after fork(), which opens its own and
+ * must never use or close the parent's (a child that closed an inherited
+ * PostgreSQL connection would end the parent's session); such a child
+ * ends with _exit. NULL with a diagnostic line when it does not open.
+ * The caller closes it (rv_store_close).
+ */
+struct rv_store *fixture_store_open(void);
 
 /* Stores u, then r (either may be NULL), in one transaction of st;
  * 0, or -1 with a diagnostic line. */
@@ -43,8 +71,9 @@ int fixture_store_get(struct rv_store *st, const char *id,
  * clock by writing through the pointer. */
 long long *fixture_clock(long long start_ms);
 
-/* Closes the store and releases the conf of fixture_store (if any), and
- * removes the directory with everything in it (if any). */
+/* Closes the store and releases the conf of fixture_store (if any), drops
+ * its PostgreSQL database (if any), and removes the directory with
+ * everything in it (if any). In the process that made them only. */
 void fixture_cleanup(void);
 
 #endif
