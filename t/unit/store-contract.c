@@ -1327,6 +1327,52 @@ test_counter(void)
 		     "absent key: the window holds exactly 8 events (the absent key was locked)");
 }
 
+/* a record's tries, read for update and put back */
+#define TRIES_ID "t00000000000000000001"
+enum { TRIES_PROCS = 4, TRIES_EACH = 25 };
+
+static int
+tries_body(struct rv_store *s, struct rv_txn *txn, void *ctx, struct rv_err *err)
+{
+	struct rv_record r;
+	int rc;
+
+	(void)s;
+	(void)ctx;
+	if ((rc = rv_store_record_get(txn, TRIES_ID, true, &r, err)) != 1)
+		return rc < 0 ? -1 : rv_err_set(err, "test.missing", "no record");
+	r.tries++;
+	return rv_store_record_put(txn, &r, err);
+}
+
+static int
+tries_child(struct rv_store *mine, int i, int fd)
+{
+	int j, bad = 0;
+
+	(void)fd;
+	for (j = 0; j < TRIES_EACH; j++)
+		if (run_on(mine, tries_body, NULL) < 0) {
+			diag("child %d, increment %d: %s", i, j, err_msg);
+			bad++;
+		}
+	return bad ? 1 : 0;
+}
+
+static void
+test_tries(void)
+{
+	struct rv_record r;
+
+	ok(put_record(TRIES_ID, "u3", "u3", 100 * MINUTE) == 0, "record counter: a record");
+	is_int(race(TRIES_PROCS, tries_child, -1), TRIES_PROCS,
+	       "record counter: %d processes x %d increments all committed",
+	       TRIES_PROCS, TRIES_EACH);
+	ok(rec_get(TRIES_ID, false, &r) == 1, "record counter: the record is there");
+	is_int(r.tries, TRIES_PROCS * TRIES_EACH,
+	       "record counter: its tries are exactly 100 (a read for update locks the record)");
+}
+
 enum { AUDIT_PROCS = 8, AUDIT_EACH = 10 };
 
 static int
@@ -1578,6 +1624,7 @@ main(void)
 	test_purge();
 	test_doomed();
 	test_counter();
+	test_tries();
 	test_audit_race();
 	test_once();
 	test_keys();
