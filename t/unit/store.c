@@ -1,6 +1,7 @@
-/* unit/store: rv-store.c: users, indexes, records, windows, audit (keyed
- * chain, head, prune), purge,
- * atomic updates across processes and recovery after SIGKILL */
+/* unit/store: the Berkeley DB store itself: its home and files, the audit
+ * chain against tampering with audit.db (keyed chain, head, prune),
+ * recovery after SIGKILL, backup and recover. The contract of rv-store.h,
+ * on either backend, is t/unit/store-contract's. */
 #include "config.h"
 
 #include <errno.h>
@@ -125,279 +126,10 @@ put(struct rv_store *st, const char *id, const char *username,
 	return code;
 }
 
-struct rec_op {
-	struct rv_record r;
-	int rc;
-	int count;
-	const char *user;
-};
-
-static int
-rec_put_body(struct rv_store *st, struct rv_txn *txn, void *ctx, struct rv_err *err)
-{
-	return rv_store_record_put(txn, &((struct rec_op *)ctx)->r, err);
-}
-
-static int
-rec_get_body(struct rv_store *st, struct rv_txn *txn, void *ctx, struct rv_err *err)
-{
-	struct rec_op *op = ctx;
-	char id[RV_RECORD_ID_LEN + 1];
-
-	rv_strlcpy(id, op->r.id, sizeof(id));
-	op->rc = rv_store_record_get(txn, id, false, &op->r, err);
-	return op->rc < 0 ? -1 : 0;
-}
-
-static int
-count_rec(const struct rv_record *r, void *ctx)
-{
-	(void)r;
-	((struct rec_op *)ctx)->count++;
-	return 0;
-}
-
-static int
-rec_each_body(struct rv_store *st, struct rv_txn *txn, void *ctx, struct rv_err *err)
-{
-	struct rec_op *op = ctx;
-
-	op->count = 0;
-	return rv_store_record_each_user(txn, op->user, false, count_rec, op, err);
-}
-
-static int
-del_body(struct rv_store *st, struct rv_txn *txn, void *ctx, struct rv_err *err)
-{
-	return rv_store_user_del(txn, ctx, err) < 0 ? -1 : 0;
-}
-
-static void
-new_record(struct rv_record *r, const char *id, const char *owner, long long ttl_ms)
-{
-	rv_record_init(r);
-	rv_strlcpy(r->id, id, sizeof(r->id));
-	r->type = RV_RECORD_PASSWORD;
-	rv_strlcpy(r->owner, owner, sizeof(r->owner));
-	rv_strlcpy(r->creator, owner, sizeof(r->creator));
-	rv_strlcpy(r->identifier, owner, sizeof(r->identifier));
-	r->verified = true;
-	r->created_at = rv_store_now();
-	r->expires_at = r->created_at + ttl_ms;
-}
-
-static int
-rec_exists(struct rv_store *st, const char *id)
-{
-	struct rec_op op;
-	struct rv_err err;
-
-	memset(&op, 0, sizeof(op));
-	rv_strlcpy(op.r.id, id, sizeof(op.r.id));
-	rv_err_init(&err);
-	if (rv_store_txn(st, rec_get_body, &op, &err) < 0)
-		op.rc = -1;
-	rv_err_release(&err);
-	return op.rc;
-}
-
-/* increments the tries of a record, read with DB_RMW */
-static int
-bump_body(struct rv_store *st, struct rv_txn *txn, void *ctx, struct rv_err *err)
-{
-	struct rv_record r;
-	int rc;
-
-	rc = rv_store_record_get(txn, ctx, true, &r, err);
-	if (rc != 1)
-		return -1;
-	r.tries++;
-	return rv_store_record_put(txn, &r, err);
-}
-
-struct audit_op {
-	const char *event;
-};
-
 static int
 audit_body(struct rv_store *st, struct rv_txn *txn, void *ctx, struct rv_err *err)
 {
 	return rv_store_audit(txn, ctx, "u1", NULL, err);
-}
-
-static void
-test_users(struct rv_store *st)
-{
-	struct rv_err err;
-
-	is_str(put(st, "u1", "Alice", "Alice@Example.com", "4915112345678"), "",
-	       "a user is stored");
-	is_str(find(st, get_by_id, "u1"), "u1", "found by id");
-	is_str(find(st, rv_store_user_by_username, "aLiCe"), "u1",
-	       "found by username, ignoring case");
-	is_str(find(st, rv_store_user_by_email, "alice@example.COM"), "u1",
-	       "found by e-mail, ignoring case");
-	is_str(find(st, rv_store_user_by_phone, "4915112345678"), "u1", "found by phone");
-	is_str(find(st, get_by_id, "nobody"), "", "an unknown id is not found");
-	is_str(find(st, get_by_id, "bad id/.."), "", "an invalid id is not found");
-	is_str(put(st, "u2", "bob", "ALICE@example.com", NULL), "user.email_already_in_use",
-	       "an e-mail another user has, in other case, is refused (logto-spec 6.6.1)");
-	is_str(put(st, "u2", "ALICE", "bob@example.com", NULL), "user.username_already_in_use",
-	       "a username another user has, in other case, is refused");
-	is_str(put(st, "u2", "bob", "bob@example.com", "4915112345678"),
-	       "user.phone_already_in_use", "a phone another user has is refused");
-	is_str(find(st, get_by_id, "u2"), "", "nothing of a refused user was written");
-	is_str(put(st, "u2", "bob", "bob@example.com", NULL), "", "a second user");
-	is_str(put(st, "u1", "Alice", "alice@new.example", "4915112345678"), "",
-	       "a user may keep their own identifiers and change the e-mail");
-	is_str(find(st, rv_store_user_by_email, "alice@example.com"), "",
-	       "the old e-mail is free again");
-	is_str(put(st, "u2", "bob", "alice@example.com", NULL), "",
-	       "another user may take the freed e-mail");
-	rv_err_init(&err);
-	ok(rv_store_txn(st, del_body, (void *)"u2", &err) == 0, "a user is deleted");
-	is_str(find(st, rv_store_user_by_username, "bob"), "", "the index follows the delete");
-	rv_err_release(&err);
-}
-
-static void
-test_records(struct rv_store *st)
-{
-	struct rec_op op;
-	struct rv_err err;
-
-	rv_err_init(&err);
-	fake_now = 1700000000000LL;
-	rv_store_set_clock(clock_fake);
-	memset(&op, 0, sizeof(op));
-	new_record(&op.r, "aaaaaaaaaaaaaaaaaaaa1", "u1", 600000);
-	ok(rv_store_txn(st, rec_put_body, &op, &err) == 0, "a record is stored");
-	new_record(&op.r, "aaaaaaaaaaaaaaaaaaaa2", "u1", 60000);
-	rv_store_txn(st, rec_put_body, &op, &err);
-	new_record(&op.r, "aaaaaaaaaaaaaaaaaaaa3", "", 600000);
-	rv_strlcpy(op.r.creator, "u1", sizeof(op.r.creator));
-	op.r.type = RV_RECORD_EMAIL_CODE;
-	op.r.has_code = true;
-	memset(op.r.code_mac, 0xab, sizeof(op.r.code_mac));
-	rv_store_txn(st, rec_put_body, &op, &err);
-	is_int(rec_exists(st, "aaaaaaaaaaaaaaaaaaaa1"), 1, "a live record is found");
-	memset(&op, 0, sizeof(op));
-	rv_strlcpy(op.r.id, "aaaaaaaaaaaaaaaaaaaa3", sizeof(op.r.id));
-	rv_store_txn(st, rec_get_body, &op, &err);
-	ok(op.rc == 1 && op.r.type == RV_RECORD_EMAIL_CODE && op.r.has_code &&
-	   op.r.code_mac[31] == 0xab && op.r.owner[0] == '\0' &&
-	   strcmp(op.r.creator, "u1") == 0,
-	   "a record reads back field by field");
-	is_int(rec_exists(st, "zzzzzzzzzzzzzzzzzzzzz"), 0, "an unknown record is missing");
-	is_int(rec_exists(st, "../../../etc/passwd!!"), 0, "a malformed id is missing");
-	op.user = "u1";
-	rv_store_txn(st, rec_each_body, &op, &err);
-	is_int(op.count, 3, "records by user: owned and created");
-	fake_now += 61000;
-	is_int(rec_exists(st, "aaaaaaaaaaaaaaaaaaaa2"), 0,
-	       "an expired record is missing (logto-spec 3.4)");
-	rv_store_txn(st, rec_each_body, &op, &err);
-	is_int(op.count, 2, "expired records are not listed");
-	{
-		long purged = 0;
-		struct rv_store_stats s;
-
-		ok(rv_store_purge(st, 0, &purged, &err) == 0 && purged == 1,
-		   "purge removes the expired record");
-		rv_store_stats(st, &s, &err);
-		ok(s.records == 2 && s.live_records == 2, "stats count records");
-	}
-	rv_store_set_clock(NULL);
-	rv_err_release(&err);
-}
-
-/* a backlog of expired records over several purge chunks (100): purge
- * without a limit works it all off, and stats walks it (a million ran out
- * of Berkeley DB's lock table in one transaction) */
-#define BACKLOG 3500
-
-static int
-backlog_body(struct rv_store *st, struct rv_txn *txn, void *ctx, struct rv_err *err)
-{
-	int *from = ctx, i;
-
-	for (i = *from; i < *from + 500 && i < BACKLOG; i++) {
-		struct rv_record r;
-		char id[32];
-
-		snprintf(id, sizeof(id), "backlog%014d", i);
-		new_record(&r, id, "u1", 1000);
-		if (rv_store_record_put(txn, &r, err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static void
-test_backlog(struct rv_store *st)
-{
-	struct rv_store_stats s;
-	struct rv_err err;
-	long purged = 0;
-	int from, rc = 0;
-
-	rv_err_init(&err);
-	fake_now = 1700000000000LL;
-	rv_store_set_clock(clock_fake);
-	for (from = 0; from < BACKLOG && rc == 0; from += 500)
-		rc = rv_store_txn(st, backlog_body, &from, &err);
-	ok(rc == 0, "%d records are stored", BACKLOG);
-	fake_now += 2000;
-	ok(rv_store_stats(st, &s, &err) == 0 && s.records >= BACKLOG &&
-	   s.live_records <= s.records - BACKLOG,
-	   "stats walks a store with a backlog");
-	ok(rv_store_purge(st, 0, &purged, &err) == 0 && purged == BACKLOG,
-	   "purge without a limit removes a backlog of %d, chunk by chunk",
-	   BACKLOG);
-	rv_store_set_clock(NULL);
-	rv_err_release(&err);
-}
-
-/* N processes increment one record's counter M times each: the store
- * serialises the read-check-update, so no increment is lost. */
-static void
-test_atomic(struct rv_store *st)
-{
-	struct rec_op op;
-	struct rv_err err;
-	enum { PROCS = 4, EACH = 25 };
-	int i, status, failed = 0;
-
-	rv_err_init(&err);
-	memset(&op, 0, sizeof(op));
-	new_record(&op.r, "cccccccccccccccccccc1", "u1", 600000);
-	rv_store_txn(st, rec_put_body, &op, &err);
-	for (i = 0; i < PROCS; i++) {
-		pid_t pid = fork();
-
-		if (pid == 0) {
-			struct rv_store *mine = open_store(false);
-			int n, bad = 0;
-
-			for (n = 0; n < EACH; n++)
-				if (rv_store_txn(mine, bump_body,
-						 (void *)"cccccccccccccccccccc1", &err) < 0)
-					bad++;
-			rv_store_close(&mine);
-			_exit(bad ? 1 : 0);
-		}
-	}
-	for (i = 0; i < PROCS; i++) {
-		wait(&status);
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			failed++;
-	}
-	is_int(failed, 0, "every concurrent increment committed");
-	memset(&op, 0, sizeof(op));
-	rv_strlcpy(op.r.id, "cccccccccccccccccccc1", sizeof(op.r.id));
-	rv_store_txn(st, rec_get_body, &op, &err);
-	is_int(op.r.tries, PROCS * EACH, "4 processes x 25 increments: exactly 100");
-	rv_err_release(&err);
 }
 
 static void
@@ -870,6 +602,10 @@ main(void)
 	struct stat sb;
 	char path[256];
 
+	if (strcmp(fixture_backend(), "bdb") != 0)
+		skip_all("Berkeley DB's own (its files, audit.db tampered with, recovery "
+			 "after SIGKILL, backup); t/unit/store-contract runs the store's "
+			 "contract on %s", fixture_backend());
 	dir = fixture_dir("store");
 	rv_conf_defaults(&conf);
 	free(conf.store_home);
@@ -894,20 +630,6 @@ main(void)
 	snprintf(path, sizeof(path), "%s/users.db", conf.store_home);
 	stat(path, &sb);
 	is_int(sb.st_mode & 0077, 0, "database files are private");
-	{
-		char a[65], b[65], c[65];
-
-		rv_store_mac_hex(st, "send", "a@example.com", a);
-		rv_store_mac_hex(st, "send", "a@example.com", b);
-		rv_store_mac_hex(st, "fail", "a@example.com", c);
-		ok(strcmp(a, b) == 0 && strcmp(a, c) != 0 && strlen(a) == 64,
-		   "keyed hashes are stable and separated by kind");
-	}
-
-	test_users(st);
-	test_records(st);
-	test_backlog(st);
-	test_atomic(st);
 	test_audit(&st);
 	rv_store_close(&st);
 	test_kill();
