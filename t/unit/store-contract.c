@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,9 +32,23 @@ static long long *now;		/* the store's clock (fixture_clock) */
 #define MINUTE 60000LL
 #define ZEROS "0000000000000000000000000000000000000000000000000000000000000000"
 
-/* A child of a race ends when it has run this long: a lock that is never
- * granted fails the test instead of hanging it. A bound, not a timing. */
+/* A child of a race ends when it has run this long, and the whole test
+ * when it has: a lock that is never granted fails the test instead of
+ * hanging it. Bounds, not timings. */
 #define CHILD_SECONDS 120
+#define TEST_SECONDS 600
+
+static void
+on_alarm(int sig)
+{
+	static const char msg[] = "Bail out! store-contract: still running after "
+				  "600 s (a lock never granted?)\n";
+
+	(void)sig;
+	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(2);
+	_exit(1);
+}
 
 /* ---- running transactions ------------------------------------------------ */
 
@@ -408,6 +423,7 @@ rec_get(const char *id, bool for_update, struct rv_record *r)
 
 struct rec_op {
 	const char *id, *user, *keep;
+	bool for_update;
 	long n;
 	int rc;
 	char ids[256];
@@ -459,7 +475,8 @@ rec_each_body(struct rv_store *s, struct rv_txn *txn, void *ctx, struct rv_err *
 	(void)s;
 	op->ids[0] = '\0';
 	op->n = 0;
-	op->rc = rv_store_record_each_user(txn, op->user, false, rec_each_fn, op, err);
+	op->rc = rv_store_record_each_user(txn, op->user, op->for_update,
+					   rec_each_fn, op, err);
 	return op->rc < 0 ? -1 : 0;
 }
 
@@ -472,7 +489,7 @@ cmp_id(const void *a, const void *b)
 /* The live records of user, their ids sorted and comma-separated (static),
  * or "(error)". */
 static const char *
-records_of(const char *user)
+records_of_fu(const char *user, bool for_update)
 {
 	static char out[256];
 	struct rec_op op;
@@ -481,6 +498,7 @@ records_of(const char *user)
 
 	memset(&op, 0, sizeof(op));
 	op.user = user;
+	op.for_update = for_update;
 	if (run(rec_each_body, &op) < 0) {
 		diag("records of '%s': %s", user, err_msg);
 		return "(error)";
@@ -495,6 +513,12 @@ records_of(const char *user)
 		cat(out, ids[i], sizeof(out));
 	}
 	return out;
+}
+
+static const char *
+records_of(const char *user)
+{
+	return records_of_fu(user, false);
 }
 
 static int
@@ -576,6 +600,10 @@ test_records(void)
 	is_str(records_of("u2"), "r00000000000000000004,r00000000000000000005",
 	       "records: each_user of another user lists theirs only");
 	is_str(records_of("nobody"), "", "records: each_user of a user without records lists none");
+	is_str(records_of_fu("u1", true), "r00000000000000000001,r00000000000000000003",
+	       "records: each_user for update lists the same");
+	is_str(records_of_fu("nobody", true), "",
+	       "records: ... and none for a user without records");
 
 	/* delete by user, expired or not, but keep */
 	memset(&op, 0, sizeof(op));
@@ -1164,6 +1192,65 @@ test_doomed(void)
 /* ---- across processes -------------------------------------------------------- */
 
 /*
+ * A pause between the read and the write of a race's body (race_paused):
+ * on its first run, the body of each child says it has read (a byte on
+ * said) and waits until the parent lets them all go on (EOF on go), which
+ * it does when every child has read or none more has for PAUSE_MS (the
+ * others wait on a lock: the store serialises them). On a store that
+ * locks, it changes nothing; on one that does not, every child then reads
+ * before any writes, and the lost update shows each time. A bound, not a
+ * timing: the checks hold whatever the speed.
+ */
+#define PAUSE_MS 300
+
+static struct {
+	bool armed;		/* race_paused */
+	bool done;		/* (child) paused once */
+	int said[2], go[2];
+} pause_;
+
+static void
+pause_after_read(void)
+{
+	char c;
+
+	if (!pause_.armed || pause_.done)
+		return;
+	pause_.done = true;
+	if (write(pause_.said[1], "r", 1) != 1)
+		return;
+	while (read(pause_.go[0], &c, 1) < 0 && errno == EINTR)
+		;
+}
+
+/* the parent's side: let them go when all n have read, or after a pause */
+static void
+pause_release(int n)
+{
+	struct pollfd pfd;
+	int got = 0;
+
+	close(pause_.said[1]);
+	close(pause_.go[0]);
+	pfd.fd = pause_.said[0];
+	pfd.events = POLLIN;
+	while (got < n) {
+		char buf[32];
+		ssize_t r;
+		int rc = poll(&pfd, 1, PAUSE_MS);
+
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc <= 0 || (r = read(pause_.said[0], buf, sizeof(buf))) <= 0)
+			break;
+		got += (int)r;
+	}
+	close(pause_.go[1]);
+	/* said stays open until the children are gone: a late byte must
+	 * not end its writer with SIGPIPE while it holds locks */
+}
+
+/*
  * Runs child(mine, i, fd) in n processes that start together (a gate
  * pipe), each on a store it opens after the fork; a child exits with what
  * child returns (0: all went well). fd is passed on to the children (-1:
@@ -1194,8 +1281,14 @@ race(int n, int (*child)(struct rv_store *mine, int i, int fd), int fd)
 			char c;
 			int rc;
 
+			signal(SIGALRM, SIG_DFL);
+			signal(SIGPIPE, SIG_IGN);
 			alarm(CHILD_SECONDS);
 			close(gate[1]);
+			if (pause_.armed) {
+				close(pause_.go[1]);
+				close(pause_.said[0]);
+			}
 			mine = fixture_store_open();
 			/* wait until the parent opens the gate (EOF) */
 			while (read(gate[0], &c, 1) < 0 && errno == EINTR)
@@ -1208,6 +1301,8 @@ race(int n, int (*child)(struct rv_store *mine, int i, int fd), int fd)
 	}
 	close(gate[0]);
 	close(gate[1]);
+	if (pause_.armed)
+		pause_release(started);
 	for (i = 0; i < started; i++) {
 		while (waitpid(pids[i], &status, 0) < 0)
 			if (errno != EINTR) {
@@ -1220,7 +1315,27 @@ race(int n, int (*child)(struct rv_store *mine, int i, int fd), int fd)
 			diag("child %d ended by signal %d%s", i, WTERMSIG(status),
 			     WTERMSIG(status) == SIGALRM ? " (it ran too long)" : "");
 	}
+	if (pause_.armed) {
+		close(pause_.said[0]);
+		pause_.armed = false;
+	}
 	return started == n ? good : -1;
+}
+
+/* race() with a pause between the read and the write (pause_after_read) */
+static int
+race_paused(int n, int (*child)(struct rv_store *mine, int i, int fd), int fd)
+{
+	if (pipe(pause_.said) != 0)
+		return -1;
+	if (pipe(pause_.go) != 0) {
+		close(pause_.said[0]);
+		close(pause_.said[1]);
+		return -1;
+	}
+	pause_.armed = true;
+	pause_.done = false;
+	return race(n, child, fd);
 }
 
 /* the event of process i's transaction j */
@@ -1241,6 +1356,7 @@ count_body(struct rv_store *s, struct rv_txn *txn, void *ctx, struct rv_err *err
 	(void)s;
 	if (rv_store_window_get(txn, op->key, &w, err) < 0)
 		return -1;
+	pause_after_read();
 	if (w.n >= RV_WINDOW_MAX)
 		return rv_err_set(err, "test.full", "the window is full");
 	w.events[w.n++] = op->event;
@@ -1321,7 +1437,7 @@ test_counter(void)
 		     "counter: the window holds exactly 240 events (no update lost)");
 
 	is_int(win_get("absent", &w), 0, "absent key: the window does not exist yet");
-	is_int(race(ABSENT_PROCS, absent_child, -1), ABSENT_PROCS,
+	is_int(race_paused(ABSENT_PROCS, absent_child, -1), ABSENT_PROCS,
 	       "absent key: %d processes each created-or-appended once", ABSENT_PROCS);
 	check_events("absent", ABSENT_PROCS, 1,
 		     "absent key: the window holds exactly 8 events (the absent key was locked)");
@@ -1371,6 +1487,120 @@ test_tries(void)
 	ok(rec_get(TRIES_ID, false, &r) == 1, "record counter: the record is there");
 	is_int(r.tries, TRIES_PROCS * TRIES_EACH,
 	       "record counter: its tries are exactly 100 (a read for update locks the record)");
+}
+
+/* a user's records as a set: a walk for update counts them, then the
+ * transaction adds one whose tries is the count it saw */
+enum { SET_PROCS = 8 };
+
+struct set_op {
+	const char *user;
+	char prefix;
+	int i;
+};
+
+static int
+set_count_fn(const struct rv_record *r, void *ctx)
+{
+	(void)r;
+	++*(int *)ctx;
+	return 0;
+}
+
+static int
+set_body(struct rv_store *s, struct rv_txn *txn, void *ctx, struct rv_err *err)
+{
+	struct set_op *op = ctx;
+	struct rv_record r;
+	char id[RV_RECORD_ID_LEN + 1];
+	int n = 0;
+
+	(void)s;
+	if (rv_store_record_each_user(txn, op->user, true, set_count_fn, &n, err) < 0)
+		return -1;
+	pause_after_read();
+	snprintf(id, sizeof(id), "%c%020d", op->prefix, op->i);
+	new_record(&r, id, op->user, op->user, 100 * MINUTE);
+	r.tries = n;
+	return rv_store_record_put(txn, &r, err);
+}
+
+static int
+set_child_of(struct rv_store *mine, int i, const char *user, char prefix)
+{
+	struct set_op op = { user, prefix, i };
+
+	if (run_on(mine, set_body, &op) < 0) {
+		diag("child %d: %s", i, err_msg);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+set_child(struct rv_store *mine, int i, int fd)
+{
+	(void)fd;
+	return set_child_of(mine, i, "setu", 'k');
+}
+
+static int
+set_ghost_child(struct rv_store *mine, int i, int fd)
+{
+	(void)fd;
+	return set_child_of(mine, i, "ghost", 'm');
+}
+
+struct set_seen {
+	const char *user;
+	int seen[SET_PROCS];
+	int n, bad;
+};
+
+static int
+set_seen_fn(const struct rv_record *r, void *ctx)
+{
+	struct set_seen *ss = ctx;
+
+	ss->n++;
+	if (r->tries < 0 || r->tries >= SET_PROCS || ss->seen[r->tries]++)
+		ss->bad++;
+	return 0;
+}
+
+static int
+set_seen_body(struct rv_store *s, struct rv_txn *txn, void *ctx, struct rv_err *err)
+{
+	struct set_seen *ss = ctx;
+
+	(void)s;
+	memset(ss->seen, 0, sizeof(ss->seen));
+	ss->n = ss->bad = 0;
+	return rv_store_record_each_user(txn, ss->user, false, set_seen_fn, ss, err) < 0 ? -1 : 0;
+}
+
+static void
+test_set(void)
+{
+	struct set_seen ss;
+
+	is_str(put_user("setu", NULL, NULL, NULL), "", "record set: a user without records");
+	is_int(race_paused(SET_PROCS, set_child, -1), SET_PROCS,
+	       "record set: %d processes walk its records for update and add one", SET_PROCS);
+	memset(&ss, 0, sizeof(ss));
+	ss.user = "setu";
+	ok(run(set_seen_body, &ss) == 0 && ss.n == SET_PROCS, "record set: %d records", SET_PROCS);
+	if (!is_int(ss.bad, 0, "record set: each walk saw the records of the ones before (counts 0-7, once each)"))
+		diag("a walk for update did not lock the user's records as a set");
+
+	is_str(find(BY_ID, "ghost"), "", "record set: a user id without a user");
+	is_int(race_paused(SET_PROCS, set_ghost_child, -1), SET_PROCS,
+	       "record set: %d processes walk its records for update and add one", SET_PROCS);
+	memset(&ss, 0, sizeof(ss));
+	ss.user = "ghost";
+	ok(run(set_seen_body, &ss) == 0 && ss.n == SET_PROCS, "record set: %d records of it", SET_PROCS);
+	if (!is_int(ss.bad, 0, "record set: each walk saw the ones before, also without a user"))
+		diag("a walk for update of a user id without a user did not lock its records as a set");
 }
 
 enum { AUDIT_PROCS = 8, AUDIT_EACH = 10 };
@@ -1428,6 +1658,7 @@ once_body(struct rv_store *s, struct rv_txn *txn, void *ctx, struct rv_err *err)
 		return -1;
 	if (rc == 0)
 		return 0;
+	pause_after_read();
 	if ((rc = rv_store_record_del(txn, ONCE_ID, err)) < 0)
 		return -1;
 	op->won = rc == 1;
@@ -1473,6 +1704,7 @@ create_body(struct rv_store *s, struct rv_txn *txn, void *ctx, struct rv_err *er
 	rv_user_release(&u);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
+	pause_after_read();
 	snprintf(name, sizeof(name), "racer%d", op->i);
 	new_user(&u, NEW_ID, name, NULL, NULL);
 	rc = rv_store_user_put(txn, &u, err);
@@ -1489,6 +1721,40 @@ create_child(struct rv_store *mine, int i, int fd)
 	struct once_op op = { false, i };
 
 	if (run_on(mine, create_body, &op) < 0) {
+		diag("child %d: %s", i, err_msg);
+		return 1;
+	}
+	return op.won ? report(fd, i) : 0;
+}
+
+#define NEW_REC "n00000000000000000001"
+
+static int
+create_rec_body(struct rv_store *s, struct rv_txn *txn, void *ctx, struct rv_err *err)
+{
+	struct once_op *op = ctx;
+	struct rv_record r;
+	int rc;
+
+	(void)s;
+	op->won = false;
+	if ((rc = rv_store_record_get(txn, NEW_REC, true, &r, err)) != 0)
+		return rc < 0 ? -1 : 0;
+	pause_after_read();
+	new_record(&r, NEW_REC, "u3", "u3", 10 * MINUTE);
+	r.tries = op->i;
+	if (rv_store_record_put(txn, &r, err) < 0)
+		return -1;
+	op->won = true;
+	return 0;
+}
+
+static int
+create_rec_child(struct rv_store *mine, int i, int fd)
+{
+	struct once_op op = { false, i };
+
+	if (run_on(mine, create_rec_body, &op) < 0) {
 		diag("child %d: %s", i, err_msg);
 		return 1;
 	}
@@ -1520,8 +1786,8 @@ enum { ONCE_PROCS = 8 };
 /* Runs child in ONCE_PROCS processes; the bytes they reported (at most
  * 32) into won, their count returned; *good_r the children that exited 0. */
 static int
-race_once(int (*child)(struct rv_store *mine, int i, int fd), int *good_r,
-	  unsigned char won[32])
+race_once(int (*child)(struct rv_store *mine, int i, int fd), bool paused,
+	  int *good_r, unsigned char won[32])
 {
 	int fds[2], n = 0;
 	ssize_t got;
@@ -1531,7 +1797,7 @@ race_once(int (*child)(struct rv_store *mine, int i, int fd), int *good_r,
 		*good_r = -1;
 		return -1;
 	}
-	*good_r = race(ONCE_PROCS, child, fds[1]);
+	*good_r = (paused ? race_paused : race)(ONCE_PROCS, child, fds[1]);
 	close(fds[1]);
 	while (n < 32 && ((got = read(fds[0], won + n, (size_t)(32 - n))) > 0 ||
 			  (got < 0 && errno == EINTR)))
@@ -1550,15 +1816,16 @@ test_once(void)
 	int good, n;
 
 	ok(put_record(ONCE_ID, "u3", "u3", 10 * MINUTE) == 0, "single use: a record");
-	n = race_once(once_child, &good, won);
+	n = race_once(once_child, true, &good, won);
 	is_int(good, ONCE_PROCS, "single use: %d processes read it for update and ran", ONCE_PROCS);
 	is_int(n, 1, "single use: exactly one of them consumed it");
 	is_int(rec_get(ONCE_ID, false, NULL), 0, "single use: it is gone");
 
 	is_str(find(BY_ID, NEW_ID), "", "new key: the user does not exist yet");
-	n = race_once(create_child, &good, won);
+	n = race_once(create_child, true, &good, won);
 	is_int(good, ONCE_PROCS, "new key: %d processes create-if-absent, all committed", ONCE_PROCS);
-	is_int(n, 1, "new key: exactly one created it (a second writer retries, never overwrites)");
+	if (!is_int(n, 1, "new key: exactly one created it (a second writer retries, never overwrites)"))
+		diag("%d transactions each found the user absent and put it", n);
 	memset(&g, 0, sizeof(g));
 	g.by = BY_ID;
 	g.key = NEW_ID;
@@ -1567,7 +1834,19 @@ test_once(void)
 	   "new key: the user is the one its creator wrote");
 	rv_user_release(&g.u);
 
-	n = race_once(email_child, &good, won);
+	n = race_once(create_rec_child, true, &good, won);
+	is_int(good, ONCE_PROCS, "new record key: %d processes create-if-absent, all committed",
+	       ONCE_PROCS);
+	if (!is_int(n, 1, "new record key: exactly one created it"))
+		diag("%d transactions each found the record absent and put it", n);
+	{
+		struct rv_record r;
+
+		ok(rec_get(NEW_REC, false, &r) == 1 && n == 1 && r.tries == won[0],
+		   "new record key: the record is the one its creator wrote");
+	}
+
+	n = race_once(email_child, false, &good, won);
 	is_int(good, ONCE_PROCS, "unique key: %d processes put users with one e-mail: stored or 422",
 	       ONCE_PROCS);
 	is_int(n, 1, "unique key: exactly one got the e-mail");
@@ -1605,6 +1884,8 @@ test_keys(void)
 int
 main(void)
 {
+	signal(SIGALRM, on_alarm);
+	alarm(TEST_SECONDS);
 	/* warnings only: every audit entry would be copied to the log */
 	rv_log_open(RV_LOG_STDERR, NULL, NULL, RV_LOG_LEVEL_WARN);
 	/* the store first: a build without the backend skips before a check */
@@ -1625,6 +1906,7 @@ main(void)
 	test_doomed();
 	test_counter();
 	test_tries();
+	test_set();
 	test_audit_race();
 	test_once();
 	test_keys();
