@@ -734,6 +734,54 @@ win_put(const char *what, const struct rv_window *w)
 	return 0;
 }
 
+struct win_walk {
+	char last[65];
+	bool ordered;
+	int calls, stop_at, rc;
+	int w1_n, full_n;	/* n of those windows, -1: not seen */
+	bool placeholder;	/* a window read while absent was listed */
+};
+
+static int
+win_walk_fn(const char *key, const struct rv_window *w, void *ctx)
+{
+	struct win_walk *ww = ctx;
+	char k[65];
+
+	ww->calls++;
+	if (ww->last[0] != '\0' && strcmp(ww->last, key) >= 0)
+		ww->ordered = false;
+	rv_strlcpy(ww->last, key, sizeof(ww->last));
+	win_key("w1", k);
+	if (strcmp(key, k) == 0)
+		ww->w1_n = w->n;
+	win_key("full", k);
+	if (strcmp(key, k) == 0)
+		ww->full_n = w->n;
+	win_key("absent", k);
+	if (strcmp(key, k) == 0)
+		ww->placeholder = true;
+	win_key("w2", k);
+	if (strcmp(key, k) == 0)
+		ww->placeholder = true;
+	return ww->calls == ww->stop_at ? 3 : 0;
+}
+
+static int
+win_walk_body(struct rv_store *s, struct rv_txn *txn, void *ctx, struct rv_err *err)
+{
+	struct win_walk *ww = ctx;
+	int stop_at = ww->stop_at;
+
+	(void)s;
+	memset(ww, 0, sizeof(*ww));
+	ww->ordered = true;
+	ww->stop_at = stop_at;
+	ww->w1_n = ww->full_n = -1;
+	ww->rc = rv_store_window_each(txn, win_walk_fn, ww, err);
+	return ww->rc < 0 ? -1 : 0;
+}
+
 static void
 test_windows(void)
 {
@@ -770,6 +818,20 @@ test_windows(void)
 			bad++;
 	is_int(bad, 0, "windows: %d events read back in order", RV_WINDOW_MAX);
 	is_int(win_get("w2", &got), 0, "windows: another key is another window");
+
+	{
+		struct win_walk ww;
+
+		memset(&ww, 0, sizeof(ww));
+		ok(run(win_walk_body, &ww) == 0 && ww.rc == 0 && ww.calls == 2,
+		   "window_each: walks the two windows");
+		ok(ww.ordered, "window_each: in key order");
+		ok(ww.w1_n == 1 && ww.full_n == RV_WINDOW_MAX, "window_each: each with its window");
+		ok(!ww.placeholder, "window_each: a key read while absent is no window");
+		ww.stop_at = 1;
+		ok(run(win_walk_body, &ww) == 0 && ww.rc == 3 && ww.calls == 1,
+		   "window_each: stops when fn returns non-zero, and returns that");
+	}
 }
 
 /* ---- audit ------------------------------------------------------------------ */
@@ -814,6 +876,7 @@ audit_n(const char *event, int n)
 }
 
 struct audit_walk {
+	long long keys[64];	/* "_key" */
 	long long seqs[64];
 	char hashes[64][65];
 	char prevs[64][65];
@@ -831,6 +894,8 @@ audit_walk_fn(json_t *e, void *ctx)
 
 	if (w->n < 64) {
 		w->seqs[w->n] = json_integer_value(json_object_get(e, "seq"));
+		w->keys[w->n] = json_is_integer(json_object_get(e, "_key")) ?
+				json_integer_value(json_object_get(e, "_key")) : -1;
 		rv_strlcpy(w->hashes[w->n], json_string_value(json_object_get(e, "hash")) ?
 			   json_string_value(json_object_get(e, "hash")) : "", 65);
 		rv_strlcpy(w->prevs[w->n], json_string_value(json_object_get(e, "prev")) ?
@@ -933,6 +998,7 @@ test_audit(void)
 		if (w.seqs[i] != i + 1 || strcmp(w.prevs[i], i == 0 ? ZEROS : w.hashes[i - 1]) != 0)
 			chained = 0;
 	ok(chained, "audit: in order 1..5, each prev the hash of the one before");
+	ok(w.keys[0] == 1 && w.keys[4] == 5, "audit: each entry has its sequence number as _key");
 	ok(strcmp(w.events[0], "test.one") == 0 && strcmp(w.events[2], "test.three") == 0 &&
 	   strcmp(w.events[4], "test.batch") == 0, "audit: the events as appended");
 	ok(w.users_ok && w.fields_ok, "audit: the user and the extra fields are kept");
@@ -976,6 +1042,9 @@ test_audit(void)
 	ok(audit_walk(1, &w, 0) == 0 && w.n == 3 && w.seqs[0] == 6 &&
 	   strcmp(w.events[2], "audit.pruned") == 0 && strcmp(w.hashes[2], h) == 0,
 	   "audit: audit_each walks from the first entry kept");
+	ok(audit_walk(0, &w, 0) == 0 && w.n == 4 && w.keys[0] == 0 && w.seqs[0] == 5 &&
+	   strcmp(w.hashes[0], hash) == 0 && w.keys[1] == 6,
+	   "audit: audit_each from 0 starts with the anchor (_key 0: entry 5 and its hash)");
 	ok(audit_n("test.after", 1) == 0 && verify(&count) == 1 && count == 4 && head(h) == 9,
 	   "audit: the chain goes on after a prune");
 }
@@ -1894,6 +1963,13 @@ main(void)
 	now = fixture_clock(T0);
 	is_str(rv_store_backend_name(st), fixture_backend(),
 	       "the store runs on the backend of the fixture");
+	{
+		struct rv_err err;
+
+		rv_err_init(&err);
+		ok(rv_store_ping(st, &err) == 0, "the store answers a ping");
+		rv_err_release(&err);
+	}
 
 	test_audit_empty();
 	test_users();
