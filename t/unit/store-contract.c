@@ -259,13 +259,13 @@ test_users(void)
 	/* uniqueness, as the indexes fold */
 	is_str(put_user("u3", "bob", "ALICE@example.com", NULL), "user.email_already_in_use",
 	       "users: an e-mail another user has, in other case, is refused");
-	is_int(err_status, 422, "users: ... with 422");
+	is_int(err_status, 422, "users: ... with 422 (e-mail)");
 	is_str(put_user("u3", "ALICE", "bob@example.com", NULL), "user.username_already_in_use",
 	       "users: a username another user has, in other case, is refused");
-	is_int(err_status, 422, "users: ... with 422 ");
+	is_int(err_status, 422, "users: ... with 422 (username)");
 	is_str(put_user("u3", "bob", "bob@example.com", "4915112345678"),
 	       "user.phone_already_in_use", "users: a phone another user has is refused");
-	is_int(err_status, 422, "users: ... with 422  ");
+	is_int(err_status, 422, "users: ... with 422 (phone)");
 	is_str(find(BY_ID, "u3"), "", "users: nothing of a refused user was written");
 	is_str(find(BY_USERNAME, "bob"), "", "users: ... nor of its keys");
 	is_str(put_user("u3", "bob", "bob@example.com", NULL), "", "users: a third user");
@@ -1664,7 +1664,8 @@ test_set(void)
 
 	is_str(find(BY_ID, "ghost"), "", "record set: a user id without a user");
 	is_int(race_paused(SET_PROCS, set_ghost_child, -1), SET_PROCS,
-	       "record set: %d processes walk its records for update and add one", SET_PROCS);
+	       "record set: %d processes walk the records of that id for update and add one",
+	       SET_PROCS);
 	memset(&ss, 0, sizeof(ss));
 	ss.user = "ghost";
 	ok(run(set_seen_body, &ss) == 0 && ss.n == SET_PROCS, "record set: %d records of it", SET_PROCS);
