@@ -68,7 +68,7 @@ enum stmt {
 	S_USER_GET, S_USER_GET_FU, S_REC_GET, S_REC_GET_FU, S_LIM_GET,
 	S_LIM_LOCK,
 	S_FIND_USERNAME, S_FIND_EMAIL, S_FIND_PHONE,
-	S_USER_PUT, S_REC_PUT, S_LIM_PUT,
+	S_USER_PUT, S_REC_PUT, S_LIM_PUT, S_USER_INS, S_REC_INS,
 	S_USER_DEL, S_REC_DEL, S_LIM_DEL,
 	S_USER_EACH, S_LIM_EACH, S_REC_EACH, S_REC_EACH_FU, S_USER_LOCK,
 	S_AUD_HEAD, S_AUD_HEAD_FU, S_AUD_APPEND, S_AUD_EACH, S_AUD_EACH_FU,
@@ -78,6 +78,7 @@ enum stmt {
 };
 
 #define AUDIT_PAGE 1000		/* entries fetched per statement of a walk */
+#define TXKEYS 16		/* keys remembered per transaction */
 
 static const struct {
 	const char *sql;
@@ -105,6 +106,13 @@ static const struct {
 			" VALUES ($1, $2, $3::bigint, $4) ON CONFLICT (id) DO UPDATE SET"
 			" uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at,"
 			" doc = EXCLUDED.doc", 4 },
+	/* a key this transaction found absent is inserted, never upserted: of
+	 * two creators the second fails (23505, retried) instead of
+	 * overwriting the first */
+	[S_USER_INS] = { "INSERT INTO rv_users (id, username_key, email_key, phone_key, doc)"
+			 " VALUES ($1, $2, $3, $4, $5)", 5 },
+	[S_REC_INS] = { "INSERT INTO rv_records (id, uid, expires_at, doc)"
+			" VALUES ($1, $2, $3::bigint, $4)", 4 },
 	[S_LIM_PUT] = { "INSERT INTO rv_limits (key, expires_at, doc)"
 			" VALUES ($1, $2::bigint, $3) ON CONFLICT (key) DO UPDATE SET"
 			" expires_at = EXCLUDED.expires_at, doc = EXCLUDED.doc", 3 },
@@ -156,6 +164,14 @@ struct pg {
 	bool prepared[S_COUNT];
 	bool in_commit;		/* a failure now has an unknown outcome */
 	bool began;		/* BEGIN was sent in this transaction */
+	/* keys of this transaction: users and records that a for_update
+	 * read found absent (put with a plain INSERT), windows that hold our
+	 * empty placeholder (deleted at COMMIT unless put) */
+	struct txkey {
+		enum rv_table t;
+		char key[RV_ID_MAX + 1];
+	} keys[TXKEYS];
+	int nkeys;
 	int schema_old;		/* the database's older schema version, 0 */
 };
 
@@ -522,6 +538,55 @@ pg_ping(void *h, struct rv_err *err)
 
 /* ---- transactions ------------------------------------------------------------ */
 
+static void
+key_add(struct pg *p, enum rv_table t, const char *key)
+{
+	if (p->nkeys < TXKEYS && strlen(key) <= RV_ID_MAX) {
+		p->keys[p->nkeys].t = t;
+		rv_strlcpy(p->keys[p->nkeys].key, key, sizeof(p->keys[0].key));
+		p->nkeys++;
+	}
+}
+
+/* Is key of t remembered? With drop, it is forgotten. */
+static bool
+key_has(struct pg *p, enum rv_table t, const char *key, bool drop)
+{
+	int i;
+
+	for (i = 0; i < p->nkeys; i++)
+		if (p->keys[i].t == t && strcmp(p->keys[i].key, key) == 0) {
+			if (drop)
+				p->keys[i] = p->keys[--p->nkeys];
+			return true;
+		}
+	return false;
+}
+
+/* "DELETE ...; " of the placeholder windows nobody put, for the COMMIT's
+ * round trip (the keys are hex HMACs, checked here: nothing else is
+ * written into the text) */
+static void
+placeholder_sql(struct pg *p, char *buf, size_t size)
+{
+	size_t len = 0;
+	int i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < p->nkeys; i++) {
+		const char *k = p->keys[i].key;
+
+		if (p->keys[i].t != RV_T_LIMITS || *k == '\0' ||
+		    strspn(k, "0123456789abcdef") != strlen(k))
+			continue;
+		len += (size_t)snprintf(buf + len, size - len, "%s'%s'",
+					n++ ? ", " : "DELETE FROM rv_limits WHERE doc = '' AND key IN (",
+					k);
+	}
+	if (n > 0)
+		snprintf(buf + len, size - len, "); ");
+}
+
 /* Nothing is sent: the first statement that locks or writes begins the
  * transaction (exec_stmt). */
 static int
@@ -531,6 +596,7 @@ pg_begin(struct rv_txn *txn, struct rv_err *err)
 
 	p->in_commit = false;
 	p->began = false;
+	p->nkeys = 0;
 	if (p->schema_old) {
 		rv_err_set(err, RV_E_UNAVAILABLE, "store: the database's schema "
 			   "(version %d) is older than this program's (%d): run "
@@ -548,6 +614,7 @@ static int
 pg_commit(struct rv_txn *txn, bool sync, struct rv_err *err)
 {
 	struct pg *p = H(txn);
+	char sql[TXKEYS * 72 + 128];
 	PGresult *res;
 	int rc = 0;
 
@@ -556,8 +623,11 @@ pg_commit(struct rv_txn *txn, bool sync, struct rv_err *err)
 		return 0;
 	p->began = false;
 	p->in_commit = true;
-	res = PQexec(p->c, sync ? "COMMIT" :
-		     "SET LOCAL synchronous_commit TO off; COMMIT");
+	placeholder_sql(p, sql, sizeof(sql));
+	p->nkeys = 0;
+	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), "%s",
+		 sync ? "COMMIT" : "SET LOCAL synchronous_commit TO off; COMMIT");
+	res = PQexec(p->c, sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		rc = pg_fail(txn, p, res, "COMMIT", err);
 	else if (strcmp(PQcmdStatus(res), "COMMIT") != 0)
@@ -617,6 +687,7 @@ pg_get(struct rv_txn *txn, enum rv_table t, const char *key, bool for_update,
 	const char *params[] = { key };
 	enum stmt s;
 	PGresult *res;
+	int rc;
 
 	switch (t) {
 	case RV_T_USERS: s = for_update ? S_USER_GET_FU : S_USER_GET; break;
@@ -626,7 +697,10 @@ pg_get(struct rv_txn *txn, enum rv_table t, const char *key, bool for_update,
 	}
 	if ((res = run(txn, s, params, "get", err)) == NULL)
 		return -1;
-	return one_doc(res, doc_r, len_r);	/* a placeholder window is "" */
+	/* a placeholder window is "": absent */
+	if ((rc = one_doc(res, doc_r, len_r)) == 0 && for_update)
+		key_add(H(txn), t, key);
+	return rc;
 }
 
 static int
@@ -674,7 +748,7 @@ pg_put(struct rv_txn *txn, enum rv_table t, const char *key,
 	snprintf(exp, sizeof(exp), "%lld", cols ? cols->expires_at : 0);
 	switch (t) {
 	case RV_T_USERS:
-		s = S_USER_PUT;
+		s = key_has(p, t, key, true) ? S_USER_INS : S_USER_PUT;
 		params[0] = key;
 		params[1] = cols->ukey[0];
 		params[2] = cols->ukey[1];
@@ -682,13 +756,14 @@ pg_put(struct rv_txn *txn, enum rv_table t, const char *key,
 		params[4] = doc;
 		break;
 	case RV_T_RECORDS:
-		s = S_REC_PUT;
+		s = key_has(p, t, key, true) ? S_REC_INS : S_REC_PUT;
 		params[0] = key;
 		params[1] = cols->uid;
 		params[2] = exp;
 		params[3] = doc;
 		break;
 	case RV_T_LIMITS:
+		key_has(p, t, key, true);	/* no placeholder any more */
 		s = S_LIM_PUT;
 		params[0] = key;
 		params[1] = exp;

@@ -195,11 +195,17 @@ rv_store_user_put(struct rv_txn *txn, const struct rv_user *u,
 	json_t *j;
 	int i, rc = 0, which = -1;
 
-	if (!rv_user_id_valid(u->id))
-		return rv_err_set(err, RV_E_INVALID_INPUT, "bad user id");
+	/* a put that fails dooms the transaction, whatever the body does
+	 * with the answer (the contract; t/unit/store-contract "doomed") */
+	if (!rv_user_id_valid(u->id)) {
+		rv_err_set(err, RV_E_INVALID_INPUT, "bad user id");
+		return rv_store_fail(txn, RV_FAULT_FAIL);
+	}
 	for (i = 0; i < 3 && rc == 0; i++)
-		if ((rc = taken(txn, (enum rv_user_key)i, values[i], u->id, err)) > 0)
-			return clash(err, i);
+		if ((rc = taken(txn, (enum rv_user_key)i, values[i], u->id, err)) > 0) {
+			clash(err, i);
+			return rv_store_fail(txn, RV_FAULT_FAIL);
+		}
 	if (rc < 0)
 		return -1;
 	memset(&cols, 0, sizeof(cols));
@@ -211,8 +217,10 @@ rv_store_user_put(struct rv_txn *txn, const struct rv_user *u,
 	json_decref(j);
 	for (i = 0; i < 3; i++)
 		free(keys[i]);
-	if (rc == 1)	/* a unique key clash we did not see: a race lost */
-		return clash(err, which);
+	if (rc == 1) {	/* a unique key clash we did not see: a race lost */
+		clash(err, which);
+		return rv_store_fail(txn, RV_FAULT_FAIL);
+	}
 	/* a suspended user has no live step-up (issue 14, F3): whatever
 	 * suspends, suspends in the transaction that drops the records */
 	if (rc == 0 && u->suspended &&

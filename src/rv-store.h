@@ -185,11 +185,12 @@ int rv_store_record_del(struct rv_txn *txn, const char *id, struct rv_err *err);
  * but keep (a record id; NULL: none). The count deleted, or -1. */
 long rv_store_record_del_user(struct rv_txn *txn, const char *user,
 			      const char *keep, struct rv_err *err);
-/* Each live record whose owner or creator is user, until fn returns
- * non-zero. for_update locks the user's records as a set: of two such
- * walks of one user, the second waits for the first to end and then sees
- * what it wrote (replacing older codes and the live-record cap rely on
- * it). rv_store_record_del_user walks so. */
+/* Each live record filed under user (its owner, or its creator when it
+ * has no owner), until fn returns non-zero. for_update locks the records
+ * of an existing user as a set: of two such walks of one user, the
+ * second waits for the first to end and then sees what it wrote
+ * (replacing older codes and the live-record cap rely on it; records are
+ * made only for users that exist). rv_store_record_del_user walks so. */
 int rv_store_record_each_user(struct rv_txn *txn, const char *user,
 			      bool for_update,
 			      int (*fn)(const struct rv_record *r, void *ctx),

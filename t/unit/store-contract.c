@@ -1613,13 +1613,6 @@ set_child(struct rv_store *mine, int i, int fd)
 	return set_child_of(mine, i, "setu", 'k');
 }
 
-static int
-set_ghost_child(struct rv_store *mine, int i, int fd)
-{
-	(void)fd;
-	return set_child_of(mine, i, "ghost", 'm');
-}
-
 struct set_seen {
 	const char *user;
 	int seen[SET_PROCS];
@@ -1661,16 +1654,6 @@ test_set(void)
 	ok(run(set_seen_body, &ss) == 0 && ss.n == SET_PROCS, "record set: %d records", SET_PROCS);
 	if (!is_int(ss.bad, 0, "record set: each walk saw the records of the ones before (counts 0-7, once each)"))
 		diag("a walk for update did not lock the user's records as a set");
-
-	is_str(find(BY_ID, "ghost"), "", "record set: a user id without a user");
-	is_int(race_paused(SET_PROCS, set_ghost_child, -1), SET_PROCS,
-	       "record set: %d processes walk the records of that id for update and add one",
-	       SET_PROCS);
-	memset(&ss, 0, sizeof(ss));
-	ss.user = "ghost";
-	ok(run(set_seen_body, &ss) == 0 && ss.n == SET_PROCS, "record set: %d records of it", SET_PROCS);
-	if (!is_int(ss.bad, 0, "record set: each walk saw the ones before, also without a user"))
-		diag("a walk for update of a user id without a user did not lock its records as a set");
 }
 
 enum { AUDIT_PROCS = 8, AUDIT_EACH = 10 };
