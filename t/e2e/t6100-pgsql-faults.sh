@@ -26,7 +26,7 @@ require_server curl "${CURL-}"
 # (a.) or the restart (b.) is done; a. kills every worker KILLS times
 CREATORS=2
 NAMERS=2
-ITER=${FAULT_ITER:-300}
+ITER=${FAULT_ITER:-1000}
 KILLS=${FAULT_KILLS:-6}
 # every request of the load is bounded: "never a hang"
 MAXTIME=20
@@ -111,7 +111,7 @@ creator () {
 }
 
 # namer I TOKEN TAG: name changes to "nI-TAG-N" (N = 1, 2, ...) in a loop
-# until $TRASH/stop; each answer is a line of namer-I.TAG.log, followed by
+# until $TRASH/stop; each answer is a line of namer-I.TAG.log, ending in
 # the name it asked for
 namer () {
 	n_dir_=$TRASH/namer-$1
@@ -154,6 +154,36 @@ load_wait () {
 	wait $load_pids
 }
 test_cleanup_add load_wait
+
+# mark_clients TAG: remember how many answers each client of the load
+# TAG has had so far (for every_client)
+mark_clients () {
+	for mc_f_ in "$TRASH"/creator-*."$1".log "$TRASH"/namer-*."$1".log; do
+		wc -l <"$mc_f_" >"$mc_f_.mark" || return 1
+	done
+}
+
+# every_client TAG RE: each client of the load TAG has had an answer
+# whose line matches the extended RE since mark_clients (or its start)
+every_client () {
+	for ec_f_ in "$TRASH"/creator-*."$1".log "$TRASH"/namer-*."$1".log; do
+		ec_n_=0
+		test -f "$ec_f_.mark" && ec_n_=$(cat "$ec_f_.mark")
+		tail -n "+$((ec_n_ + 1))" "$ec_f_" | grep -q -E -- "$2" || return 1
+	done
+}
+
+# wait_for SECONDS COMMAND...: run COMMAND every 0.2 s until it succeeds,
+# for at most SECONDS
+wait_for () {
+	wf_n_=$(($1 * 5))
+	shift
+	until "$@"; do
+		test "$wf_n_" -gt 0 || return 1
+		wf_n_=$((wf_n_ - 1))
+		sleep 0.2
+	done
+}
 
 # answers TAG: the answers of the load TAG, counted by status, code and
 # Retry-After
@@ -259,14 +289,8 @@ serving () {
 }
 
 test_expect_success 'a. the killed workers were replaced: new pids, each program answers (within 30 s)' '
-	n=0 &&
-	until serving; do
-		test "$n" -lt 60 || { echo "not serving after 30 s:"; cat workers-after; show_response_; false; } || break
-		n=$((n + 1))
-		sleep 0.5
-	done &&
-	serving &&
-	echo "serving again after $n pauses of 0.5 s" &&
+	{ wait_for 30 serving ||
+		{ echo "not serving after 30 s:"; cat workers-after; show_response_; false; }; } &&
 	cat workers-after
 '
 
@@ -332,10 +356,12 @@ test_expect_success 'b. PostgreSQL stopped under load (-m fast, data kept): 503 
 	unavailable &&
 	http GET /api/my-account -H "Authorization: Bearer $tok" &&
 	unavailable &&
-	sleep 1
+	wait_for 30 every_client b "^503 " &&
+	echo "every client of the load had a 503"
 '
 
 test_expect_success 'b. PostgreSQL started again: the first requests are served, by the same workers' '
+	mark_clients b &&
 	pgsql_start &&
 	http GET /api/status && check_status 204 &&
 	step_up "$tok" >/dev/null &&
@@ -343,7 +369,8 @@ test_expect_success 'b. PostgreSQL started again: the first requests are served,
 	http PATCH /api/my-account up.json -H "Authorization: Bearer $tok" &&
 	check_status 200 &&
 	test "$(json_get "$TRASH/body" .name)" = "up again" &&
-	sleep 1 &&
+	wait_for 30 every_client b "^20[01] " &&
+	echo "every client of the load had a 2xx since" &&
 	load_wait &&
 	backends >workers-after &&
 	test_cmp workers-before workers-after &&
@@ -529,7 +556,7 @@ test_expect_success 'd. the next request works, the store is consistent' '
 '
 
 # The watcher, a psql session of its own, looks for a backend asleep in
-# the trigger during COMMIT every 20 ms (for at most 60 s) and
+# the trigger during COMMIT every 20 ms (for at most 20 s) and
 # terminates it (pg_stat_activity is read anew each time:
 # pg_stat_clear_snapshot).
 test_expect_success 'd. the backend terminated from outside during COMMIT (pg_stat_activity): 503 Retry-After 1, not retried, all or nothing' '
@@ -538,7 +565,7 @@ test_expect_success 'd. the backend terminated from outside during COMMIT (pg_st
 	DECLARE
 		victim int;
 	BEGIN
-		FOR i IN 1..3000 LOOP
+		FOR i IN 1..1000 LOOP
 			PERFORM pg_stat_clear_snapshot();
 			SELECT pid INTO victim FROM pg_stat_activity
 				WHERE datname = current_database() AND pid <> pg_backend_pid()
@@ -554,10 +581,10 @@ test_expect_success 'd. the backend terminated from outside during COMMIT (pg_st
 	END $$;
 	EOF
 	watcher=$! &&
-	sleep 0.2 &&
-	commit_lost sleep &&
-	wait "$watcher" &&
+	{ commit_lost sleep; lost=$?; } &&
+	{ wait "$watcher"; watched=$?; } &&
 	cat watcher.out &&
+	test "$lost" = 0 && test "$watched" = 0 &&
 	grep "terminated the backend" watcher.out
 '
 
