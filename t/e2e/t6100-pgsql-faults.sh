@@ -391,6 +391,39 @@ test_expect_success "b. under the load every answer was 2xx or 503 service.unava
 	awk "{ if (\$2 > max) max = \$2 } END { print \"the slowest answer:\", max, \"s\" }" b.log
 '
 
+# down: lighttpd runs 8 workers, none of workers-before, and each
+# program answers its own 503 service.unavailable with a Retry-After (not
+# lighttpd's, for a program whose workers it has not started again yet)
+down () {
+	backends >workers-down &&
+	test "$(wc -l <workers-down)" = 8 &&
+	! grep -q -x -F -f workers-before workers-down &&
+	http GET /api/status && unavailable &&
+	password "$tok" && unavailable &&
+	http PATCH /api/my-account name.json -H "Authorization: Bearer $tok" &&
+	unavailable &&
+	http GET /api/verifications -H "Authorization: Bearer $tok" && unavailable
+}
+
+test_expect_success 'b. workers started while PostgreSQL is down answer 503 with Retry-After, and serve once it is up' '
+	echo "{\"name\":\"new worker\"}" >name.json &&
+	pgsql_stop &&
+	backends >workers-before &&
+	kill -KILL $(awk "{ print \$1 }" workers-before) &&
+	{ wait_for 30 down || { echo "not down as it should be in 30 s:"; show_response_; false; }; } &&
+	cat workers-down &&
+	grep "answering 503 until it opens" "$TRASH/reverify.log" | tail -n 1 &&
+	pgsql_start &&
+	http GET /api/status && check_status 204 &&
+	step_up "$tok" >/dev/null &&
+	http PATCH /api/my-account name.json -H "Authorization: Bearer $tok" &&
+	check_status 200 &&
+	http GET /api/verifications -H "Authorization: Bearer $tok" &&
+	check_status 200 &&
+	backends >workers-up &&
+	test_cmp workers-down workers-up
+'
+
 test_expect_success 'b. reverify-admin audit verify passes' '
 	"$ADMIN" audit verify
 '
