@@ -1,5 +1,5 @@
 #!/bin/sh
-# t6100-pgsql-faults: the PostgreSQL store under faults, on a cluster of its own behind lighttpd with 2 FastCGI processes per program: SIGKILLed workers lose no answered change, a PostgreSQL restart is 503 + Retry-After and heals without a worker restart, injected serialization failures are retried invisibly (503 beyond 8 tries), a connection lost during COMMIT is 503 and never retried (issue 16; doc/design-notes.md "One store contract, two backends")
+# t6100-pgsql-faults: the PostgreSQL store under faults, on a cluster of its own behind lighttpd with 2 FastCGI processes per program: SIGKILLed workers lose no answered change, a PostgreSQL restart is 503 + Retry-After and heals without a worker restart, injected serialization failures are retried invisibly (503 beyond 8 tries), a connection lost during COMMIT is 503 and never retried, a lock held from outside is a 503 after the statement timeout (issue 16; doc/design-notes.md "One store contract, two backends")
 # The libraries are sourced from $top_srcdir (SC1091), which comes from the
 # environment (SC2154); the test bodies are strings for eval (SC2016), so the
 # variables set here for them look unused (SC2034) and the functions defined
@@ -630,6 +630,55 @@ test_expect_success 'd. the trigger dropped: the next request works, the store i
 	http GET /api/status && check_status 204 &&
 	"$ADMIN" audit verify &&
 	"$ADMIN" stats
+'
+
+# ---- e. a lock held from outside -------------------------------------------
+
+# hold USER: in the background, a psql session (application_name
+# rvt_holder) that locks USER's row of rv_users for 60 s at most
+hold () {
+	PGAPPNAME=rvt_holder pgsql "$DB" -c 'BEGIN' \
+		-c "SELECT 1 FROM rv_users WHERE id = '$1' FOR UPDATE" \
+		-c 'SELECT pg_sleep(60)' -c 'COMMIT' >"$TRASH/holder.out" 2>&1 &
+	holder=$!
+}
+
+# held: the session of hold has the lock and sleeps
+held () {
+	test "$(pgsql "$DB" -c "SELECT count(*) FROM pg_stat_activity
+		WHERE application_name = 'rvt_holder' AND wait_event = 'PgSleep'")" = 1
+}
+
+# release: end the session of hold and wait for its psql
+release () {
+	pgsql "$DB" -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE application_name = 'rvt_holder'" >/dev/null
+	wait "$holder"
+	return 0
+}
+
+# locked_out: a name change of the locked user is 503 with Retry-After
+# once the statement timeout (5 s) ends its wait, well before the
+# watchdog of a worker ends a transaction of 15 s (src/rv-store.c)
+locked_out () {
+	lo_t0_=$(date +%s) &&
+	http PATCH /api/my-account locked.json -H "Authorization: Bearer $tok" &&
+	lo_s_=$(($(date +%s) - lo_t0_)) &&
+	echo "answered after $lo_s_ s" &&
+	unavailable &&
+	grep "statement timeout (57014)" "$TRASH/reverify.log" | tail -n 1 &&
+	test "$lo_s_" -lt 15
+}
+
+test_expect_success 'e. the user row locked from outside beyond the statement timeout: 503 with Retry-After within 15 s, the same workers, served once the lock is gone' '
+	echo "{\"name\":\"locked\"}" >locked.json &&
+	backends >workers-before &&
+	hold "$uid" &&
+	{ wait_for 30 held && locked_out; rc=$?; release; test "$rc" = 0; } &&
+	http PATCH /api/my-account locked.json -H "Authorization: Bearer $tok" &&
+	check_status 200 &&
+	backends >workers-after &&
+	test_cmp workers-before workers-after
 '
 
 test_done
