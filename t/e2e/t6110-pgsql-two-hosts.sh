@@ -80,9 +80,9 @@ served () {
 		wc -l | tr -d ' '
 }
 
-# split DIR METHOD PATH: the batch of DIR (race_run) went half to host a,
+# halves DIR METHOD PATH: the batch of DIR (race_run) went half to host a,
 # half to host b, and each host's workers answered their half (since mark)
-split () {
+halves () {
 	sp_a_=$(grep -c -F "url = \"$BASE_a/" "$1/numbered.cfg") &&
 	sp_b_=$(grep -c -F "url = \"$BASE_b/" "$1/numbered.cfg") &&
 	sp_sa_=$(served a "$2" "$3") && sp_sb_=$(served b "$2" "$3") &&
@@ -192,7 +192,7 @@ test_expect_success "$N concurrent wrong guesses of one code, half through each 
 		guesser1@example.com "$grec" "$wrong" >wrong.json &&
 	mark &&
 	race "$N" guess /api/verifications/verification-code/verify "$utok" wrong.json &&
-	split guess POST /api/verifications/verification-code/verify &&
+	halves guess POST /api/verifications/verification-code/verify &&
 	test "$(count 400 guess/statuses)" = "$N" &&
 	test "$(count verification_code.code_mismatch guess/codes)" = 10 &&
 	test "$(count verification_code.exceed_max_try guess/codes)" = "$((N - 10))" &&
@@ -209,7 +209,7 @@ test_expect_success "$N concurrent sends to one address, half through each host,
 	printf "{\"identifier\":{\"type\":\"email\",\"value\":\"target@example.org\"}}\n" >send.json &&
 	mark &&
 	race "$N" send /api/verifications/verification-code "$utok" send.json &&
-	split send POST /api/verifications/verification-code &&
+	halves send POST /api/verifications/verification-code &&
 	test "$(count 201 send/statuses)" = 10 &&
 	test "$(count 429 send/statuses)" = "$((N - 10))" &&
 	test "$(count request.message_rate_limited send/codes)" = "$((N - 10))" &&
@@ -224,7 +224,7 @@ test_expect_success "$N concurrent changes with one single-use record, half thro
 	renames use c1n "$utok" "$rec" &&
 	mark &&
 	race_run use &&
-	split use PATCH /api/my-account &&
+	halves use PATCH /api/my-account &&
 	test "$(count 200 use/statuses)" = 1 &&
 	test "$(count 401 use/statuses)" = "$((N - 1))" &&
 	test "$(count verification_record.permission_denied use/codes)" = "$((N - 1))" &&
@@ -250,7 +250,7 @@ test_expect_success "$N concurrent wrong passwords, half through each host, lock
 	printf "{\"password\":\"wrong\"}" >wrongpw.json &&
 	mark &&
 	race "$N" lock /api/verifications/password "$utok" wrongpw.json &&
-	split lock POST /api/verifications/password &&
+	halves lock POST /api/verifications/password &&
 	test "$(count 422 lock/statuses)" = 9 &&
 	test "$(count session.invalid_credentials lock/codes)" = 9 &&
 	test "$(count 400 lock/statuses)" = "$((N - 9))" &&
@@ -267,11 +267,11 @@ test_expect_success "$N users claim one new address at once, half through each h
 	addr=prize@example.com &&
 	mark &&
 	claims claim "$addr" &&
-	split stepups POST /api/verifications/password &&
-	split sends POST /api/verifications/verification-code &&
-	split verifies POST /api/verifications/verification-code/verify &&
+	halves stepups POST /api/verifications/password &&
+	halves sends POST /api/verifications/verification-code &&
+	halves verifies POST /api/verifications/verification-code/verify &&
 	race_run claim &&
-	split claim POST /api/my-account/primary-email &&
+	halves claim POST /api/my-account/primary-email &&
 	test "$(count 204 claim/statuses)" = 1 &&
 	test "$(count 422 claim/statuses)" = "$((N - 1))" &&
 	test "$(count user.email_already_in_use claim/codes)" = "$((N - 1))" &&
