@@ -26,10 +26,12 @@ instance_auth_ () {
 # setup_instance [XML LINE...]: write the config (store, auth, and the
 # given lines, which must not repeat <store> or <auth>) and initialise the
 # store and the local key with reverify-admin init. The store is in
-# $TRASH/store (store_line_: on PostgreSQL under REVERIFY_TEST_STORE=pgsql).
+# $TRASH/store (store_line_: on PostgreSQL under REVERIFY_TEST_STORE=pgsql),
+# or where $INSTANCE_STORE says: a <store> line of the script's own.
 # shellcheck disable=SC2120 # the XML lines are optional
 setup_instance () {
-	si_store_=$(store_line_ "$TRASH/store") || return 1
+	si_store_=${INSTANCE_STORE-}
+	test -n "$si_store_" || si_store_=$(store_line_ "$TRASH/store") || return 1
 	write_config "$si_store_" "$(instance_auth_ "${INSTANCE_AUTH-}")" "$@"
 	if ! "$ADMIN" -q init >"$TRASH/init.out" 2>&1; then
 		cat "$TRASH/init.out" >&2

@@ -18,10 +18,22 @@
 # LIGHTTPD_MAX_PROCS sets the backends per program (default 1);
 # LIGHTTPD_BINDIR and LIGHTTPD_ROUTES serve test programs from another
 # directory with their own routes file (default cgi-bin/, conf/endpoints).
+# LIGHTTPD_NAME=NAME ([a-z0-9]+) starts a server of that name beside the
+# unnamed one and the other named ones (hosts in front of one store): its
+# files get the suffix -NAME (lighttpd-NAME.conf, sock-NAME/, www-NAME/,
+# ...; the backends' stderr log is shared), it is also in BASE_NAME and
+# LIGHTTPD_PID_NAME (LIGHTTPD_PID stays the unnamed one's), and
+# stop_lighttpd NAME stops it. A new start_lighttpd stops the server of
+# its own name first, no other.
 start_lighttpd () {
 	require_server lighttpd "${LIGHTTPD-}"
 	require_server curl "${CURL-}"
-	stop_lighttpd
+	sl_name_=${LIGHTTPD_NAME-}
+	case $sl_name_ in
+	*[!a-z0-9]*) echo "start_lighttpd: LIGHTTPD_NAME is [a-z0-9]*, not '$sl_name_'" >&2; return 1 ;;
+	esac
+	sl_sfx_=${sl_name_:+-$sl_name_}
+	stop_lighttpd "$sl_name_"
 	test -n "${REVERIFY_CONFIG-}" || write_config
 	case ":${ASAN_OPTIONS-}:" in
 	*":log_path=$TRASH/asan:"*) ;;
@@ -34,7 +46,7 @@ start_lighttpd () {
 	export ASAN_OPTIONS UBSAN_OPTIONS
 
 	# A unix socket path has at most 107 bytes; lighttpd adds -N to it.
-	sl_sockdir_=$TRASH/sock
+	sl_sockdir_=$TRASH/sock$sl_sfx_
 	for sl_prog_ in "$@"; do
 		if test "$((${#sl_sockdir_} + ${#sl_prog_} + 6))" -gt 107; then
 			sl_sockdir_=$(mktemp -d "${TMPDIR:-/tmp}/rv-sock.XXXXXX") || return 1
@@ -42,18 +54,23 @@ start_lighttpd () {
 			break
 		fi
 	done
-	mkdir -p "$sl_sockdir_" "$TRASH/www" || return 1
+	mkdir -p "$sl_sockdir_" "$TRASH/www$sl_sfx_" || return 1
 	# the answer that tells our lighttpd from anything else on the port
-	sl_token_="reverify $TRASH $$"
-	printf '%s\n' "$sl_token_" >"$TRASH/www/ready" || return 1
+	sl_token_="reverify $TRASH $$$sl_sfx_"
+	printf '%s\n' "$sl_token_" >"$TRASH/www$sl_sfx_/ready" || return 1
 
 	sl_n_=$(printf '%s\n' "$TEST_NAME" | sed -n 's/^[^0-9]*0*\([0-9][0-9]*\).*/\1/p')
 	sl_progs_=$*
 	serve_on_free_port "$((20000 + ${sl_n_:-0} % 1000 * 7 % 10000))" \
-		lighttpd_start_ stop_lighttpd "$sl_token_" \
-		"$TRASH/lighttpd.out" "$TRASH/lighttpd-error.log" || return 1
-	LIGHTTPD_PID=$SERVER_PID
-	export LIGHTTPD_PID
+		lighttpd_start_ "stop_lighttpd${sl_name_:+ $sl_name_}" "$sl_token_" \
+		"$TRASH/lighttpd$sl_sfx_.out" "$TRASH/lighttpd-error$sl_sfx_.log" || return 1
+	if test -n "$sl_name_"; then
+		eval "LIGHTTPD_PID_$sl_name_=\$SERVER_PID BASE_$sl_name_=\$BASE"
+		export "LIGHTTPD_PID_$sl_name_" "BASE_$sl_name_"
+	else
+		LIGHTTPD_PID=$SERVER_PID
+		export LIGHTTPD_PID
+	fi
 }
 
 # lighttpd_start_ PORT: the config for PORT and the programs of
@@ -61,25 +78,39 @@ start_lighttpd () {
 lighttpd_start_ () {
 	# shellcheck disable=SC2086 # a list of programs
 	sh "$top_srcdir/tools/lighttpd-conf" --mode fastcgi \
-		--bind 127.0.0.1 --port "$1" --docroot "$TRASH/www" \
+		--bind 127.0.0.1 --port "$1" --docroot "$TRASH/www$sl_sfx_" \
 		--sockdir "$sl_sockdir_" --bindir "${LIGHTTPD_BINDIR:-$top_builddir/cgi-bin}" \
 		--routes "${LIGHTTPD_ROUTES:-$top_srcdir/conf/endpoints}" \
 		--max-procs "${LIGHTTPD_MAX_PROCS:-1}" \
-		--errorlog "$TRASH/lighttpd-error.log" \
+		--errorlog "$TRASH/lighttpd-error$sl_sfx_.log" \
 		--breakagelog "$TRASH/backend-stderr.log" \
-		$sl_progs_ >"$TRASH/lighttpd.conf" || return 1
-	"$LIGHTTPD" -D -f "$TRASH/lighttpd.conf" \
-		</dev/null >"$TRASH/lighttpd.out" 2>&1 3>&- 7>&- &
+		$sl_progs_ >"$TRASH/lighttpd$sl_sfx_.conf" || return 1
+	"$LIGHTTPD" -D -f "$TRASH/lighttpd$sl_sfx_.conf" \
+		</dev/null >"$TRASH/lighttpd$sl_sfx_.out" 2>&1 3>&- 7>&- &
 	SERVER_PID=$!
-	LIGHTTPD_PID=$SERVER_PID
+	if test -n "$sl_name_"; then
+		eval "LIGHTTPD_PID_$sl_name_=\$SERVER_PID"
+	else
+		LIGHTTPD_PID=$SERVER_PID
+	fi
 }
 
-# stop_lighttpd: stop the lighttpd of start_lighttpd, if any, and wait.
+# stop_lighttpd [NAME]: stop the lighttpd of start_lighttpd (of
+# LIGHTTPD_NAME=NAME start_lighttpd), if any, and wait.
 stop_lighttpd () {
-	test -n "${LIGHTTPD_PID-}" || return 0
-	kill "$LIGHTTPD_PID" 2>/dev/null
-	wait "$LIGHTTPD_PID" 2>/dev/null
-	LIGHTTPD_PID=
+	case ${1-} in
+	'') st_pid_=${LIGHTTPD_PID-} ;;
+	*[!a-z0-9]*) echo "stop_lighttpd: no server name '$1'" >&2; return 1 ;;
+	*) eval "st_pid_=\${LIGHTTPD_PID_$1-}" ;;
+	esac
+	test -n "$st_pid_" || return 0
+	kill "$st_pid_" 2>/dev/null
+	wait "$st_pid_" 2>/dev/null
+	if test -n "${1-}"; then
+		eval "LIGHTTPD_PID_$1="
+	else
+		LIGHTTPD_PID=
+	fi
 	return 0
 }
 

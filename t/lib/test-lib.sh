@@ -177,8 +177,9 @@ wait_ready () {
 # port P and starts it in the background, setting SERVER_PID; then BASE
 # must answer TOKEN at /ready within 10 s (wait_ready), or the server died.
 # One that died because the port is taken (as its LOGs say, each emptied
-# before a try) is tried on the next port, 20 ports at most. STOP_FN runs
-# at the end of the script, also on failure. Exports BASE and SERVER_PID.
+# before a try) is tried on the next port, 20 ports at most. STOP_FN (a
+# command: a function and its arguments) runs at the end of the script,
+# also on failure. Exports BASE and SERVER_PID.
 serve_on_free_port () {
 	sf_port_=$1 sf_start_=$2 sf_stop_=$3 sf_token_=$4
 	shift 4
@@ -203,7 +204,7 @@ serve_on_free_port () {
 		esac
 		if test -n "$SERVER_PID"; then
 			echo "serve_on_free_port: no answer from $BASE after 10 s" >&2
-			"$sf_stop_"
+			eval "$sf_stop_"
 			server_logs_ "$@" >&2
 			return 1
 		fi
