@@ -231,13 +231,18 @@ setup(struct pg *p, struct rv_err *err)
 	char sql[256];
 	PGresult *res;
 	long long idle = p->timeout_ms * 2 < 10000 ? 10000 : p->timeout_ms * 2;
+	/* a lock wait ends before the statement does, as 55P03, which the
+	 * runner retries (a lock held by a stuck transaction); its 8 tries
+	 * stay below the worker's watchdog (15 s) */
+	long long lock = p->timeout_ms / 4 > 1500 ? 1500 :
+			 p->timeout_ms / 4 < 100 ? 100 : p->timeout_ms / 4;
 
 	memset(p->prepared, 0, sizeof(p->prepared));
 	snprintf(sql, sizeof(sql),
 		 "SET statement_timeout = %lld; SET lock_timeout = %lld;"
 		 " SET idle_in_transaction_session_timeout = %lld;"
 		 " SET client_min_messages = warning",
-		 p->timeout_ms, p->timeout_ms, idle);
+		 p->timeout_ms, lock, idle);
 	res = PQexec(p->c, sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		return pg_fail(NULL, p, res, "session settings", err);
@@ -630,9 +635,13 @@ pg_commit(struct rv_txn *txn, bool sync, struct rv_err *err)
 	res = PQexec(p->c, sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		rc = pg_fail(txn, p, res, "COMMIT", err);
-	else if (strcmp(PQcmdStatus(res), "COMMIT") != 0)
-		rc = pg_fail(txn, p, res, "COMMIT rolled back", err);
-	else
+	else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		/* the server rolled it back: known, not lost */
+		PQclear(res);
+		rv_err_set(err, RV_E_UNAVAILABLE, "store: COMMIT rolled back");
+		rv_err_header(err, "Retry-After", "5");
+		rc = rv_store_fail(txn, RV_FAULT_FAIL);
+	} else
 		PQclear(res);
 	p->in_commit = false;
 	return rc;
