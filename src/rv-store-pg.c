@@ -7,12 +7,88 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dlfcn.h>
+
 #include <libpq-fe.h>
 
 #include "rv-conf.h"
 #include "rv-err.h"
 #include "rv-log.h"
 #include "rv-util.h"
+
+/*
+ * libpq is loaded when a PostgreSQL store is opened, not linked: it
+ * brings 19 more shared libraries (Kerberos, LDAP, GnuTLS...), which
+ * doubled the start of every CGI program on Berkeley DB (5 to 10 ms,
+ * doc/performance.md). The functions used are called through the
+ * table below; the names stay libpq's.
+ */
+#define LIBPQ "libpq.so.5"
+
+#define PQ_FUNCS(X) \
+	X(PQconnectdbParams) X(PQstatus) X(PQerrorMessage) X(PQfinish) \
+	X(PQsetNoticeProcessor) X(PQexec) X(PQresultStatus) X(PQclear) \
+	X(PQresultErrorField) X(PQprepare) X(PQexecPrepared) \
+	X(PQenterPipelineMode) X(PQexitPipelineMode) X(PQsendQueryParams) \
+	X(PQsendQueryPrepared) X(PQpipelineSync) X(PQgetResult) \
+	X(PQntuples) X(PQgetvalue) X(PQgetlength) X(PQcmdTuples) \
+	X(PQcmdStatus) X(PQtransactionStatus)
+
+static struct {
+	void *lib;
+#define PQ_SLOT(f) __typeof__(f) *f;
+	PQ_FUNCS(PQ_SLOT)
+#undef PQ_SLOT
+} pq;
+
+static int
+pq_load(struct rv_err *err)
+{
+	void *lib;
+
+	if (pq.lib != NULL)
+		return 0;
+	if ((lib = dlopen(LIBPQ, RTLD_NOW | RTLD_LOCAL)) == NULL)
+		return rv_err_set(err, RV_E_INTERNAL, "store: cannot load %s for "
+				  "<store backend=\"pgsql\"> (install the Debian "
+				  "package libpq5): %s", LIBPQ, dlerror());
+#define PQ_SYM(f) \
+	if ((*(void **)&pq.f = dlsym(lib, #f)) == NULL) { \
+		dlclose(lib); \
+		return rv_err_set(err, RV_E_INTERNAL, "store: %s has no %s: " \
+				  "libpq 14 or later is needed", LIBPQ, #f); \
+	}
+	PQ_FUNCS(PQ_SYM)
+#undef PQ_SYM
+	pq.lib = lib;
+	return 0;
+}
+
+/* from here on, libpq's names are the table's */
+#define PQ_CALL(f) (*pq.f)
+#define PQconnectdbParams PQ_CALL(PQconnectdbParams)
+#define PQstatus PQ_CALL(PQstatus)
+#define PQerrorMessage PQ_CALL(PQerrorMessage)
+#define PQfinish PQ_CALL(PQfinish)
+#define PQsetNoticeProcessor PQ_CALL(PQsetNoticeProcessor)
+#define PQexec PQ_CALL(PQexec)
+#define PQresultStatus PQ_CALL(PQresultStatus)
+#define PQclear PQ_CALL(PQclear)
+#define PQresultErrorField PQ_CALL(PQresultErrorField)
+#define PQprepare PQ_CALL(PQprepare)
+#define PQexecPrepared PQ_CALL(PQexecPrepared)
+#define PQenterPipelineMode PQ_CALL(PQenterPipelineMode)
+#define PQexitPipelineMode PQ_CALL(PQexitPipelineMode)
+#define PQsendQueryParams PQ_CALL(PQsendQueryParams)
+#define PQsendQueryPrepared PQ_CALL(PQsendQueryPrepared)
+#define PQpipelineSync PQ_CALL(PQpipelineSync)
+#define PQgetResult PQ_CALL(PQgetResult)
+#define PQntuples PQ_CALL(PQntuples)
+#define PQgetvalue PQ_CALL(PQgetvalue)
+#define PQgetlength PQ_CALL(PQgetlength)
+#define PQcmdTuples PQ_CALL(PQcmdTuples)
+#define PQcmdStatus PQ_CALL(PQcmdStatus)
+#define PQtransactionStatus PQ_CALL(PQtransactionStatus)
 
 /*
  * One connection per process (a FastCGI worker keeps it; a CGI process
@@ -505,8 +581,11 @@ pg_close(void *h)
 static int
 pg_open(const struct rv_conf *conf, bool create, void **h_r, struct rv_err *err)
 {
-	struct pg *p = rv_xcalloc(1, sizeof(*p));
+	struct pg *p;
 
+	if (pq_load(err) < 0)
+		return -1;
+	p = rv_xcalloc(1, sizeof(*p));
 	p->conninfo = rv_xstrdup(conf->store_conninfo ? conf->store_conninfo : "");
 	p->timeout_ms = conf->store_statement_timeout > 0 ?
 			conf->store_statement_timeout : 5000;
