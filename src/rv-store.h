@@ -32,7 +32,8 @@ struct rv_err;
  *   at once, and nothing of it is committed. A lost deadlock, lock wait or
  *   serialisation is retried by the runner, invisibly.
  * - The store picks durability at commit from what was written (<store
- *   users-sync> for users and the audit chain, records-sync, limits-sync).
+ *   users-sync> for users, records-sync, limits-sync; an audit entry is
+ *   as durable as the change it records).
  * - Expiry is judged against rv_store_now(), never by the database.
  *
  * Values carry "v" (the format version, so later releases can migrate).
