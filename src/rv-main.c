@@ -516,6 +516,18 @@ serve_one(const struct rv_endpoint *ep, const struct rv_conf *conf,
 	return rc;
 }
 
+#define CGI_SPARE_S 60	/* a CGI request's time beyond <delivery timeout> */
+
+/* Was the CGI request a read (GET, HEAD, OPTIONS)? */
+static bool
+cgi_read_only(void)
+{
+	const char *m = getenv("REQUEST_METHOD");
+
+	return m != NULL && (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 ||
+			     strcmp(m, "OPTIONS") == 0);
+}
+
 /* After the answer has gone out: maintenance that must not delay it. */
 static void
 after_request(void)
@@ -651,12 +663,20 @@ rv_main(int argc, char **argv, const struct rv_endpoint *ep)
 			rc = 2;
 			goto out;
 		}
+		/* a CGI process never outlives its request by much: one that
+		 * waits on a lock of a killed process (a region that recovery
+		 * replaced) would wait for ever, and web servers leave such
+		 * children behind (the FastCGI worker has its watchdog) */
+		alarm((unsigned)conf.del_timeout + CGI_SPARE_S);
 		if (serve_one(ep, &conf, &arena, environ, cgi_read, NULL,
 			      cgi_write, NULL) < 0)
 			rc = 1;
 		close(1);	/* the web server has the whole answer now */
 		cgi_drain();
-		after_request();
+		/* a CGI read writes nothing, a purge neither (issue 17): a
+		 * shared host's disk sees no write for a GET; writes purge */
+		if (!cgi_read_only())
+			after_request();
 		goto out;
 	}
 

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -382,15 +383,34 @@ txn_run(struct rv_store *st, rv_store_txn_fn *body, void *ctx,
 	return -1;
 }
 
+/*
+ * A process that a signal ends inside a Berkeley DB transaction can leave
+ * a mutex of the shared region held, and every other process of the site
+ * waits for it for ever: a web server that ends a CGI program whose
+ * client went away (lighttpd's mod_cgi sends SIGTERM) did just that to
+ * cgi-status at 64 connections (issue 17). The signals that end a
+ * program by default wait until the transaction is over; a FastCGI
+ * worker's SIGTERM handler only sets a flag, so it loses nothing either.
+ * SIGKILL cannot wait; SIGALRM does not, since the CGI alarm of
+ * rv-main.c is for a process stuck in here.
+ */
 int
 rv_store_txn(struct rv_store *st, rv_store_txn_fn *body, void *ctx,
 	     struct rv_err *err)
 {
+	sigset_t hold, old;
 	int rc;
 
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGHUP);
+	sigaddset(&hold, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &hold, &old);
 	__atomic_store_n(&busy_since, rv_mono_ms(), __ATOMIC_RELAXED);
 	rc = txn_run(st, body, ctx, err);
 	__atomic_store_n(&busy_since, 0, __ATOMIC_RELAXED);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }
 

@@ -126,6 +126,23 @@ put(struct rv_store *st, const char *id, const char *username,
 	return code;
 }
 
+/* Writes the pages that the shared cache holds into the database files
+ * (a store closes without: the log makes its commits last), then removes
+ * the regions, so that a raw open sees the files as they are. */
+static void
+drop_regions(void)
+{
+	DB_ENV *env;
+
+	db_env_create(&env, 0);
+	if (env->open(env, conf.store_home, DB_INIT_TXN | DB_INIT_LOCK |
+		      DB_INIT_LOG | DB_INIT_MPOOL, 0600) == 0)
+		env->memp_sync(env, NULL);
+	env->close(env, 0);
+	db_env_create(&env, 0);
+	env->remove(env, conf.store_home, DB_FORCE);
+}
+
 static int
 audit_body(struct rv_store *st, struct rv_txn *txn, void *ctx, struct rv_err *err)
 {
@@ -152,12 +169,7 @@ test_audit(struct rv_store **stp)
 
 	/* tamper with entry 2 behind the store's back; first drop the shared
 	 * regions, whose cache would still hold the old page */
-	{
-		DB_ENV *env;
-
-		db_env_create(&env, 0);
-		env->remove(env, conf.store_home, DB_FORCE);
-	}
+	drop_regions();
 	snprintf(path, sizeof(path), "%s/audit.db", conf.store_home);
 	db_create(&db, NULL, 0);
 	if (!ok(db->open(db, NULL, path, NULL, DB_BTREE, 0, 0) == 0, "audit.db opens raw")) {
@@ -195,12 +207,10 @@ static DB *raw_db;
 static bool
 raw_open(struct rv_store **stp)
 {
-	DB_ENV *env;
 	char path[300];
 
 	rv_store_close(stp);
-	db_env_create(&env, 0);
-	env->remove(env, conf.store_home, DB_FORCE);
+	drop_regions();
 	snprintf(path, sizeof(path), "%s/audit.db", conf.store_home);
 	db_create(&raw_db, NULL, 0);
 	if (raw_db->open(raw_db, NULL, path, NULL, DB_BTREE, 0, 0) != 0) {
