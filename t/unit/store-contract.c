@@ -493,7 +493,7 @@ records_of_fu(const char *user, bool for_update)
 {
 	static char out[256];
 	struct rec_op op;
-	char *ids[16], *p;
+	char *ids[16], *p, *save = NULL;
 	size_t n = 0, i;
 
 	memset(&op, 0, sizeof(op));
@@ -503,7 +503,8 @@ records_of_fu(const char *user, bool for_update)
 		diag("records of '%s': %s", user, err_msg);
 		return "(error)";
 	}
-	for (p = strtok(op.ids, ","); p != NULL && n < 16; p = strtok(NULL, ","))
+	for (p = strtok_r(op.ids, ",", &save); p != NULL && n < 16;
+	     p = strtok_r(NULL, ",", &save))
 		ids[n++] = p;
 	qsort(ids, n, sizeof(ids[0]), cmp_id);
 	out[0] = '\0';
