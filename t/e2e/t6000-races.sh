@@ -16,13 +16,7 @@ N=64
 ROUNDS=${RACE_ROUNDS:-2}
 # the claims cost 4 x N requests a round
 CLAIM_ROUNDS=${RACE_CLAIM_ROUNDS:-1}
-PW='race Password 123'
-# $PW as SHA-crypt (perl is essential on Debian)
-PWHASH=$(perl -e 'print crypt($ARGV[0], "\$6\$racesalt\$")' "$PW")
-outbox_setup || bail_out "no outbox"
-DELIVERY="<delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"reverify@example.org\"/>"
-# cheap hashes: the races are about counters, not about argon2's cost
-HASH='<password scheme="argon2id" argon2-memory="1024" argon2-time="1" argon2-parallelism="1"/>'
+race_settings 'race Password 123' || bail_out "no outbox"
 PROGRAMS="verification-password verification-code verification-code-verify my-account my-account-primary-email"
 
 # phase 1: the default limits (10 tries per code, 10 sends per recipient,

@@ -24,13 +24,7 @@ fi
 
 # N clients per race, half of them on each host
 N=64
-PW='two hosts Password 123'
-# $PW as SHA-crypt (perl is essential on Debian)
-PWHASH=$(perl -e 'print crypt($ARGV[0], "\$6\$racesalt\$")' "$PW")
-outbox_setup || bail_out "no outbox"
-DELIVERY="<delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"reverify@example.org\"/>"
-# cheap hashes: the races are about counters, not about argon2's cost
-HASH='<password scheme="argon2id" argon2-memory="1024" argon2-time="1" argon2-parallelism="1"/>'
+race_settings 'two hosts Password 123' || bail_out "no outbox"
 PROGRAMS="status verification-password verification-code verification-code-verify my-account my-account-primary-email"
 NPROGRAMS=6
 

@@ -1,5 +1,5 @@
 # race.sh: many concurrent requests through the web server, for race tests
-# shellcheck shell=sh disable=SC2154 # CURL, BASE come from lighttpd.sh, N, PW, PWHASH from the script
+# shellcheck shell=sh disable=SC2154,SC2034 # CURL, BASE come from lighttpd.sh, N from the script; race_settings sets variables for the script
 #
 # Sourced after lighttpd.sh:
 #	. "$top_srcdir/t/lib/race.sh"
@@ -16,8 +16,20 @@
 # ((N - 1) mod K + 1)-th of the K URLs, whatever BASE it was added with.
 #
 # The scenarios of the races (t6000, t6110) below also need instance.sh
-# and stepup.sh, and from the script $N (clients per race), $PW (the users'
-# password) and $PWHASH (the same as a hash for reverify-admin user import).
+# and stepup.sh, $N (clients per race) from the script, and $PW and $PWHASH
+# from race_settings.
+
+# race_settings PASSWORD: what the race scripts share: PW (the users'
+# password), PWHASH (the same as SHA-crypt; perl is essential on Debian),
+# the outbox (outbox_setup), DELIVERY (its <delivery> line) and HASH (cheap
+# argon2id: the races are about counters, not about argon2's cost)
+race_settings () {
+	PW=$1
+	PWHASH=$(perl -e 'print crypt($ARGV[0], "\$6\$racesalt\$")' "$PW") &&
+	outbox_setup || return 1
+	DELIVERY="<delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"reverify@example.org\"/>"
+	HASH='<password scheme="argon2id" argon2-memory="1024" argon2-time="1" argon2-parallelism="1"/>'
+}
 
 # race_begin DIR: start an empty batch of requests in DIR (emptied first)
 race_begin () {
