@@ -549,18 +549,25 @@ dbt_key(DBT *k, const void *key, size_t len)
 	k->size = (u_int32_t)len;
 }
 
+/* a NUL-terminated, malloc'd copy of a DBT's bytes (a key, a document) */
+static char *
+dbt_str(const DBT *k)
+{
+	char *s = rv_xmalloc(k->size + 1);
+
+	memcpy(s, k->data, k->size);
+	s[k->size] = '\0';
+	return s;
+}
+
 /* the document in a malloc'd DBT, NUL-terminated for the caller */
 static void
 take_doc(DBT *v, char **doc_r, size_t *len_r)
 {
-	char *d = rv_xmalloc(v->size + 1);
-
-	memcpy(d, v->data, v->size);
-	d[v->size] = '\0';
+	*doc_r = dbt_str(v);
+	*len_r = v->size;
 	rv_wipe(v->data, v->size);
 	free(v->data);
-	*doc_r = d;
-	*len_r = v->size;
 }
 
 static int
@@ -644,16 +651,6 @@ bdb_del(struct rv_txn *txn, enum rv_table t, const char *key,
 	return ret ? fail(txn, H(txn), ret, "del", err) : 1;
 }
 
-/* key as a string, for a walk's callback */
-static char *
-key_str(const DBT *k)
-{
-	char *s = rv_xmalloc(k->size + 1);
-
-	memcpy(s, k->data, k->size);
-	s[k->size] = '\0';
-	return s;
-}
 
 /* every key and document of db, in key order */
 static int
@@ -668,10 +665,8 @@ each_doc(struct rv_txn *txn, DB *db, rv_doc_fn *fn, void *ctx, struct rv_err *er
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
 	while (rc == 0 && (ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
-		char *key = key_str(&k), *d = rv_xmalloc(v.size + 1);
+		char *key = dbt_str(&k), *d = dbt_str(&v);
 
-		memcpy(d, v.data, v.size);
-		d[v.size] = '\0';
 		rc = fn(key, d, v.size, ctx);
 		rv_store_doc_free(d, v.size);
 		free(key);
@@ -711,10 +706,8 @@ bdb_each_record(struct rv_txn *txn, const char *uid, bool for_update,
 	memset(&v, 0, sizeof(v));
 	for (ret = c->pget(c, &k, &pk, &v, DB_SET | rmw); rc == 0 && ret == 0;
 	     ret = c->pget(c, &k, &pk, &v, DB_NEXT_DUP | rmw)) {
-		char *id = key_str(&pk), *d = rv_xmalloc(v.size + 1);
+		char *id = dbt_str(&pk), *d = dbt_str(&v);
 
-		memcpy(d, v.data, v.size);
-		d[v.size] = '\0';
 		rc = fn(id, d, v.size, ctx);
 		rv_store_doc_free(d, v.size);
 		free(id);
@@ -817,11 +810,9 @@ bdb_audit_each(struct rv_txn *txn, long long from, bool for_update,
 	memset(&v, 0, sizeof(v));
 	while (rc == 0 &&
 	       (ret = c->get(c, &k, &v, op | (for_update ? DB_RMW : 0))) == 0) {
-		char *d = rv_xmalloc(v.size + 1);
+		char *d = dbt_str(&v);
 
 		op = DB_NEXT;
-		memcpy(d, v.data, v.size);
-		d[v.size] = '\0';
 		rc = fn(k.size == 8 ? be64(k.data) : -1, d, v.size, ctx);
 		free(d);
 	}

@@ -866,15 +866,14 @@ pg_put(struct rv_txn *txn, enum rv_table t, const char *key,
 		PQclear(res);
 		return 0;
 	}
-	/* a unique key of another user: 422 naming it (the transaction is
-	 * spoiled all the same: the caller's answer ends it) */
+	/* a unique key of another user: 422 naming it (the front dooms the
+	 * transaction, which PostgreSQL has spoiled anyway) */
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	if (t == RV_T_USERS && state != NULL && strcmp(state, "23505") == 0 &&
 	    (which = users_constraint(res)) >= 0) {
 		PQclear(res);
 		if (clash_r != NULL)
 			*clash_r = which;
-		rv_store_fail(txn, RV_FAULT_NONE);
 		return 1;
 	}
 	return pg_fail(txn, p, res, "put", err);
