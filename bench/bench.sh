@@ -48,7 +48,7 @@ die() { say "error: $*"; exit 1; }
 
 [ -x "$LIGHTTPD" ] || die "lighttpd not found (tools/quickstart installs it)"
 [ -n "$WRK" ] || die "wrk not found (tools/quickstart installs it)"
-for p in hello-fcgi hash-bench seed; do
+for p in hello-fcgi hash-bench seed mail-sink spawn-bench; do
 	[ -x "$top_builddir/bench/$p" ] || die "bench/$p is not built (make bench builds it)"
 done
 case $secs$conns$rounds$nusers in *[!0-9]*) die "BENCH_* must be numbers" ;; esac
@@ -109,7 +109,8 @@ write_config() {
 		fi
 		echo "  <audit key=\"$run/audit.key\"/>"
 		echo "  <auth issuer=\"https://issuer.test\" audience=\"reverify\" jwks=\"$run/jwks.json\" local-key=\"$run/local.jwk\" first-party=\"demo-app\"/>"
-		echo "  <delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"bench@example.org\"/>"
+		# the C stand-in: send-code measures us and the spawn, not sh
+		echo "  <delivery sendmail=\"$top_builddir/bench/mail-sink -t -i\" mail-from=\"bench@example.org\"/>"
 		echo '  <codes max-tries="100" send-max="1000" send-window="60"/>'
 		echo '  <lockout max-attempts="256" window="60" duration="60"/>'
 		printf '  %s\n' "$@"
@@ -338,6 +339,11 @@ check "$FBASE" "$run/my-account.list" 200 || die "my-account does not answer"
 check "$FBASE" "$run/password-argon2id.list" 201 || die "verification-password does not answer"
 check "$FBASE" "$run/password-bcrypt.list" 201 || die "verification-password (bcrypt) does not answer"
 check "$FBASE" "$run/send-code.list" 201 || die "verification-code does not answer"
+# a code mail as sent, for the spawn reference (bench/spawn-bench)
+for f in "$run"/outbox/mail-*; do
+	[ -f "$f" ] && cp "$f" "$run/message.eml" && break
+done
+[ -s "$run/message.eml" ] || die "verification-code sent no mail to the outbox"
 check "$CBASE" "$run/hello.list" 200 || die "hello CGI does not answer"
 check "$CBASE" "$run/my-account.list" 200 || die "my-account CGI does not answer"
 
@@ -369,8 +375,18 @@ if [ "$growth" != only ] && [ "$growth" != none ]; then
 			[ "${wraps:-0}" = 0 ] || say "warning: the fresh records ran out"
 			record verify-code "$c" "$r" hello-fcgi "$ref_rps" "$ref_p99"
 			rm -f "$run"/outbox/mail-*
+			# the reference: the sendmail command spawned from C, as
+			# many at once as there are workers
+			"$top_builddir/bench/spawn-bench" "$secs" "$cores" "$run/message.eml" \
+				"$top_builddir/bench/mail-sink" -t -i >"$run/spawn.out" 2>&1 ||
+				die "spawn-bench failed: $(cat "$run/spawn.out")"
+			awk '$(NF - 1) > 0 { exit 1 }' "$run/spawn.out" ||
+				say "warning: $(cat "$run/spawn.out")"
+			spawn_rps=$(awk '{ print $2 }' "$run/spawn.out")
+			spawn_p99=$(awk '{ print $9 }' "$run/spawn.out")
+			rm -f "$run"/outbox/mail-*
 			wrk_run "$FBASE" "$run/send-code.list" "$c"
-			record send-code "$c" "$r" hello-fcgi "$ref_rps" "$ref_p99"
+			record send-code "$c" "$r" spawn-sendmail "$spawn_rps" "$spawn_p99"
 			rm -f "$run"/outbox/mail-*
 			wrk_run "$CBASE" "$run/hello.list" "$c"
 			cref_rps=$rps cref_p99=$p99
@@ -511,7 +527,7 @@ END {
 	printf "}\n}\n" >out
 	s = "bench:" part("my-account") part("verify-code") part("verify-code-wrong")
 	if (("my-account", first["my-account"]) in medp99) s = s sprintf(" my-account-p99 %.1fx", medp99["my-account", first["my-account"]] / medp99["hello-fcgi", first["my-account"]])
-	if (("send-code", first["send-code"]) in medp99) s = s sprintf(" send-code-p99 %.0fms", medp99["send-code", first["send-code"]])
+	if (("send-code", first["send-code"]) in medp99) s = s sprintf(" send-code %.2f p99 %.0fms", med["send-code", first["send-code"]], medp99["send-code", first["send-code"]])
 	if (("password-argon2id", first["password-argon2id"]) in med) s = s sprintf(" password-argon2id %.2f", med["password-argon2id", first["password-argon2id"]])
 	if (("password-bcrypt", first["password-bcrypt"]) in med) s = s sprintf(" password-bcrypt %.2f", med["password-bcrypt", first["password-bcrypt"]])
 	if (("cgi-my-account", first["cgi-my-account"]) in medrps) s = s sprintf(" cgi-my-account %.0frps %.2f", medrps["cgi-my-account", first["cgi-my-account"]], med["cgi-my-account", first["cgi-my-account"]])
