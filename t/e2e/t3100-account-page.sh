@@ -31,7 +31,7 @@ require_server "playwright-core (tools/quickstart check installs it)" \
 export CHROMIUM PLAYWRIGHT_CORE
 
 SHOTS=$top_builddir/t/e2e/$TEST_NAME.shots
-rm -rf "$SHOTS" && mkdir -p "$SHOTS" || bail_out "cannot make $SHOTS"
+{ rm -rf "$SHOTS" && mkdir -p "$SHOTS"; } || bail_out "cannot make $SHOTS"
 STEPS=$TRASH/steps
 export SHOTS STEPS
 
