@@ -323,6 +323,7 @@
 			const r = await api('POST', '/verifications/verification-code',
 				{ identifier: { type: kind, value: value } });
 			pending[kind] = { value: value, id: r.verificationRecordId, verified: false };
+			$(kind + '-code').required = true;
 			show(kind + '-code-form', true);
 			notice('code_sent', { to: value });
 			$(kind + '-code').focus();
@@ -343,10 +344,13 @@
 					code: code,
 				});
 				p.verified = true;
+				/* a retry (after a new step-up, say) needs no code */
+				$(kind + '-code').required = false;
 			}
 			await api('POST', '/my-account/primary-' + kind,
 				{ [kind]: p.value, newIdentifierVerificationRecordId: p.id }, id);
 			delete pending[kind];
+			$(kind + '-code').required = true;
 			$('new-' + kind).value = '';
 			show(kind + '-code-form', false);
 			await loadProfile();
