@@ -30,9 +30,10 @@ alice=$(printf '%s\n' "$PW" | add_user --username alice --email alice@example.co
 	--password-stdin) || bail_out "no user"
 bob=$(printf '%s\n' 'bob Rowing meadow 37' | add_user --username bob \
 	--email bob@example.com --password-stdin) || bail_out "no user"
+carol=$(add_user --username carol --email carol@example.com) || bail_out "no user"
 start_lighttpd verification-password verification-code my-account-password ||
 	bail_out "lighttpd did not start"
-tok=$(mint "$alice") btok=$(mint "$bob") || bail_out "no token"
+tok=$(mint "$alice") btok=$(mint "$bob") ctok=$(mint "$carol") || bail_out "no token"
 LOG=$TRASH/reverify.log
 
 # logged ID STATUS CODE: reverify's log has a line of request ID (sent as
@@ -193,6 +194,85 @@ test_expect_success 'no setting and no user field ages a password out' '
 	jq -r "[paths | map(tostring) | join(\".\")] | .[]" alice.json >fields &&
 	grep -x username fields &&
 	! grep -i -E "expir|must.?change|rotat" fields
+'
+
+# ---- NIST §3.1.3.2, §5.2; ASVS 6.5.5, 7.3.2: lifetimes, on a shifted clock --
+#
+# The programs have no clock a test can move, so these run one program as
+# CGI under libfaketime (Debian faketime), FAKETIME seconds ahead of the
+# clock the code or record was made by; ASan must then accept a library
+# loaded before its runtime.
+
+faketime_lib=
+for f in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1; do
+	test -f "$f" && faketime_lib=$f && break
+done
+
+# later SECONDS PROGRAM METHOD PATH BODY [NAME=VALUE...]: run_cgi PROGRAM
+# as if SECONDS (libfaketime's offset syntax: 601, 300d) had passed, with
+# alice's token unless an HTTP_AUTHORIZATION is given
+later () {
+	lt_off_=$1 lt_prog_=$2 lt_method_=$3 lt_path_=$4 lt_body_=$5
+	shift 5
+	run_cgi "$lt_prog_" "$lt_method_" "$lt_path_" "$lt_body_" \
+		"HTTP_AUTHORIZATION=Bearer $tok" LD_PRELOAD="$faketime_lib" \
+		FAKETIME="+$lt_off_" FAKETIME_DONT_FAKE_MONOTONIC=1 \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"
+}
+
+if test -z "$faketime_lib" && test "${REVERIFY_TEST_REQUIRE_SERVERS-}" = 1; then
+	bail_out "libfaketime is required (REVERIFY_TEST_REQUIRE_SERVERS=1) but not found"
+fi
+if test -z "$faketime_lib"; then
+	for t in 'under the default <codes ttl> a code verifies 590 s after it was sent, and not 601 s after' \
+		'a step-up record serves 590 s after it was made and not 601 s after (record-ttl 600)' \
+		'a year on, the same password still steps up'; do
+		test_skip "$t" 'libfaketime not found (apt-get install faketime)'
+	done
+	test_done
+fi
+
+# verify_json RECORD ADDRESS CODE: the body of a code verify, in verify.json
+verify_json () {
+	jq -cn --arg id "$1" --arg v "$2" --arg c "$3" \
+		'{identifier: {type: "email", value: $v}, verificationId: $id, code: $c}' >verify.json
+}
+
+# A program that finds a record expired also purges it: so each check
+# before the limit comes first, on a record or code of its own.
+test_expect_success 'under the default <codes ttl> a code verifies 590 s after it was sent, and not 601 s after' '
+	outbox_clear &&
+	send_code "$ctok" email carol@example.com && check_status 201 &&
+	verify_json "$(record_id)" carol@example.com "$(outbox_code "$(outbox_last mail)")" &&
+	later 590 verification-code-verify POST /api/verifications/verification-code/verify \
+		verify.json "HTTP_AUTHORIZATION=Bearer $ctok" &&
+	check_status 200 &&
+	outbox_clear &&
+	send_code "$ctok" email carol.new@example.com && check_status 201 &&
+	verify_json "$(record_id)" carol.new@example.com "$(outbox_code "$(outbox_last mail)")" &&
+	later 601 verification-code-verify POST /api/verifications/verification-code/verify \
+		verify.json "HTTP_AUTHORIZATION=Bearer $ctok" &&
+	check_status 400 && check_code verification_record.not_found
+'
+
+test_expect_success 'a step-up record serves 590 s after it was made and not 601 s after (record-ttl 600)' '
+	step_up "$tok" "$P256" && check_status 201 && rec=$(record_id) &&
+	echo "{\"username\": \"alice_later\"}" >name.json &&
+	later 590 my-account PATCH /api/my-account name.json \
+		"HTTP_LOGTO_VERIFICATION_ID=$rec" &&
+	check_status 200 && test "$(json_get "$TRASH/body" .username)" = alice_later &&
+	later 601 my-account PATCH /api/my-account name.json \
+		"HTTP_LOGTO_VERIFICATION_ID=$rec" &&
+	check_status 401 && check_code verification_record.permission_denied
+'
+
+test_expect_success 'a year on, the same password still steps up' '
+	pw_json "$P256" &&
+	later 365d verification-password POST /api/verifications/password "$TRASH/pw.json" \
+		"HTTP_AUTHORIZATION=Bearer $(mint "$alice" --ttl 31622400)" &&
+	check_status 201 &&
+	exp=$(json_get "$TRASH/body" .expiresAt) &&
+	test "$(( $(date -u -d "$exp" +%s) - $(date +%s) ))" -gt 31535000
 '
 
 test_done
