@@ -116,6 +116,63 @@ test_expect_success 'it has rows of each standard, and a closing list of gaps' '
 	grep -q "^## Remaining gaps" "$MAP"
 '
 
+# check_defaults FILE: every `<element attribute="value">` that FILE quotes
+# is set so in conf/reverify.xml.sample (comments removed, an element's
+# attributes over several lines)
+check_defaults () {
+	grep -o '`<[a-z-]* [a-z-]*="[^"]*">`' "$1" | sed 's/^`<//; s/">`$//' |
+		sort -u >"$TRASH/quoted" || return 1
+	test -s "$TRASH/quoted" || { echo "$1 quotes no default"; return 1; }
+	awk '
+		FNR == NR { xml = xml $0 " "; next }
+		!stripped {
+			while ((i = index(xml, "<!--")) > 0) {
+				rest = substr(xml, i + 4)
+				xml = substr(xml, 1, i - 1) substr(rest, index(rest, "-->") + 3)
+			}
+			stripped = 1
+		}
+		{
+			el = $1; eq = index($2, "=\"")
+			attr = substr($2, 1, eq - 1); val = substr($2, eq + 2)
+			found = 0; text = xml
+			while ((i = index(text, "<" el " ")) > 0) {
+				text = substr(text, i + length(el) + 1)
+				tag = substr(text, 1, index(text, ">"))
+				if (index(tag, " " attr "=\"" val "\"") > 0) found = 1
+			}
+			if (!found) { printf "<%s %s=\"%s\"> is not the sample'\''s default\n", el, attr, val; bad = 1 }
+		}
+		END { exit bad }' "$top_srcdir/conf/reverify.xml.sample" "$TRASH/quoted"
+}
+
+test_expect_success 'every default it quotes as <element attribute="value"> is the one of conf/reverify.xml.sample' '
+	check_defaults "$MAP" &&
+	wc -l <"$TRASH/quoted" &&
+	grep -x "codes ttl=\"600" "$TRASH/quoted" &&
+	grep -x "verification record-ttl=\"600" "$TRASH/quoted"
+'
+
+test_expect_success 'a default changed in a copy is caught' '
+	sed "s/<codes ttl=\"600\">/<codes ttl=\"900\">/" "$MAP" >bad.md &&
+	! check_defaults bad.md >problems &&
+	cat problems &&
+	grep -F "<codes ttl=\"900\"> is not the sample" problems
+'
+
+test_expect_success 'the log inventory names every <log target> of the schema, the audit trail and its retention' '
+	sed -n "/<xs:element name=\"log\"/,/<\/xs:complexType>/p" "$top_srcdir/conf/reverify.xsd" |
+		sed -n "/name=\"target\"/,/<\/xs:attribute>/p" |
+		grep -o "enumeration value=\"[^\"]*\"" | sed "s/.*=\"//; s/\"$//" >targets &&
+	test "$(wc -l <targets)" -ge 3 &&
+	sed -n "/^### Log inventory/,/^##/p" "$MAP" >inventory &&
+	while read -r t; do
+		grep -q -F "target=\"$t\"" inventory || echo "no target=\"$t\""
+	done <targets >missing &&
+	cat targets missing && test ! -s missing &&
+	grep -F "audit trail" inventory && grep -F "<audit retention=" inventory
+'
+
 # plant LINE: a copy of the map, bad.md, with LINE appended to its first
 # requirement table (after its first row)
 plant () {
