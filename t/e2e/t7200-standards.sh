@@ -31,9 +31,15 @@ alice=$(printf '%s\n' "$PW" | add_user --username alice --email alice@example.co
 bob=$(printf '%s\n' 'bob Rowing meadow 37' | add_user --username bob \
 	--email bob@example.com --password-stdin) || bail_out "no user"
 carol=$(add_user --username carol --email carol@example.com) || bail_out "no user"
+DPW='dave Pebble orchard 58' EPW='erin Copper harbour 26'
+dave=$(printf '%s\n' "$DPW" | add_user --username dave --password-stdin) ||
+	bail_out "no user"
+erin=$(printf '%s\n' "$EPW" | add_user --username erin --password-stdin) ||
+	bail_out "no user"
 start_lighttpd verification-password verification-code my-account-password ||
 	bail_out "lighttpd did not start"
 tok=$(mint "$alice") btok=$(mint "$bob") ctok=$(mint "$carol") || bail_out "no token"
+dtok=$(mint "$dave") etok=$(mint "$erin") || bail_out "no token"
 LOG=$TRASH/reverify.log
 
 # logged ID STATUS CODE: reverify's log has a line of request ID (sent as
@@ -179,6 +185,16 @@ test_expect_success 'passwords of 64 and 256 characters are set and step up unde
 	check_status 422 && check_code password.rejected &&
 	jq -e ".data == [{code: \"password_rejected.too_long\", interpolation: {max: 256}}]" \
 		"$TRASH/body"
+'
+
+# ---- ASVS 6.2.8: verified exactly as received -------------------------------
+
+test_expect_success 'a password is verified as sent: with a space more, or in other case, it is wrong' '
+	step_up "$dtok" "$DPW " && check_status 422 && check_code session.invalid_credentials &&
+	step_up "$dtok" "$DPW" && check_status 201 &&
+	step_up "$etok" "$(printf %s "$EPW" | tr "[:lower:][:upper:]" "[:upper:][:lower:]")" &&
+	check_status 422 && check_code session.invalid_credentials &&
+	step_up "$etok" "$EPW" && check_status 201
 '
 
 # ---- NIST §3.1.1.2 (6), ASVS 6.2.10: no periodic change -------------------
