@@ -506,6 +506,21 @@ check_claims(const struct rv_conf *conf, json_t *claims, struct rv_caller *c,
 		rv_strlcpy(c->sid, s, sizeof(c->sid));
 	}
 
+	/* when and how the user signed in (RFC 9470 6.1, rv-policy.h) */
+	if ((r = time_claim(claims, "auth_time", &c->auth_time)) < 0)
+		return unauthorized(err, "token auth_time is not a date");
+	if (r == 0)
+		c->auth_time = 0;
+	v = json_object_get(claims, "acr");
+	if (v != NULL && !json_is_null(v)) {
+		s = json_string_value(v);
+		if (s == NULL || strlen(s) >= sizeof(c->acr) || !clean_text(s))
+			return unauthorized(err, "token acr is not a string of "
+					    "at most 255 bytes without control "
+					    "characters");
+		rv_strlcpy(c->acr, s, sizeof(c->acr));
+	}
+
 	if ((v = json_object_get(claims, "scope")) == NULL || json_is_null(v))
 		v = json_object_get(claims, "scp");
 	if (json_is_string(v)) {

@@ -28,18 +28,20 @@
 
 /* ---- shared pieces ---------------------------------------------------------- */
 
-/* The step-up of the request (6.1); in single-use mode consumed now, in
- * the change's own transaction. false: not proven. id_r (may be NULL)
- * gets the record's id. A store error is true with *rc_r < 0 and err. */
+/* The step-up of the request for change ch (6.1, rv-policy.h); in
+ * single-use mode a record is consumed now, in the change's own
+ * transaction. false: not proven. id_r (may be NULL) gets the record's id
+ * ("" for a fresh sign-in). A store error, or a proof the policy refuses,
+ * is true with *rc_r < 0 and err. */
 static bool
 stepup(struct rv_txn *txn, struct rv_req *req, const char *user,
-       char *id_r, struct rv_err *err, int *rc_r)
+       enum rv_change ch, char *id_r, struct rv_err *err, int *rc_r)
 {
 	struct rv_record rec;
 	int proven;
 
 	*rc_r = 0;
-	if ((proven = rv_account_stepup(txn, req, user, &rec, err)) < 0) {
+	if ((proven = rv_account_stepup(txn, req, user, ch, &rec, err)) < 0) {
 		*rc_r = proven;
 		return true;
 	}
@@ -47,7 +49,7 @@ stepup(struct rv_txn *txn, struct rv_req *req, const char *user,
 		return false;
 	if (id_r != NULL)
 		memcpy(id_r, rec.id, sizeof(rec.id));
-	if (req->conf->ver_stepup == RV_STEPUP_SINGLE_USE) {
+	if (req->conf->ver_stepup == RV_STEPUP_SINGLE_USE && rec.id[0] != '\0') {
 		int del = rv_store_record_del(txn, rec.id, err);
 
 		if (del < 0)
@@ -201,7 +203,8 @@ pw_load(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 	if (rv_account_user(txn, p->req->caller, false, &p->before, err) < 0)
 		return -1;
 	p->has_method = rv_account_has_method(&p->before);
-	if ((proven = rv_account_stepup(txn, p->req, p->before.id, &rec, err)) < 0)
+	if ((proven = rv_account_stepup(txn, p->req, p->before.id,
+					RV_CHANGE_PASSWORD, &rec, err)) < 0)
 		return proven;
 	p->verified = proven == 1;
 	return 0;
@@ -219,8 +222,10 @@ pw_store(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err
 		return -1;
 	/* the step-up is checked again where it is consumed */
 	if (rv_account_has_method(&p->after)) {
-		if (!stepup(txn, p->req, p->after.id, used_id, err, &used))
-			return rv_account_stepup_denied(err);
+		if (!stepup(txn, p->req, p->after.id, RV_CHANGE_PASSWORD, used_id,
+			    err, &used))
+			return rv_account_stepup_denied(p->req->conf,
+							RV_CHANGE_PASSWORD, err);
 		if (used < 0)
 			return -1;
 		p->record_kept = rv_arena_strdup(p->req->arena, used_id);
@@ -258,7 +263,7 @@ rv_change_password(struct rv_req *req, struct rv_err *err)
 	    rv_store_txn(st, pw_load, &p, err) < 0)
 		goto out;
 	if (p.has_method && !p.verified) {
-		rv_account_stepup_denied(err);
+		rv_account_stepup_denied(req->conf, RV_CHANGE_PASSWORD, err);
 		goto out;
 	}
 	if (field_editable(req->conf->ac_password, err) < 0)
@@ -336,6 +341,7 @@ primary_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err 
 {
 	struct primary *p = vctx;
 	const struct rv_conf *conf = p->req->conf;
+	enum rv_change ch = p->email ? RV_CHANGE_EMAIL : RV_CHANGE_PHONE;
 	struct rv_record b;
 	int rc, used;
 
@@ -345,8 +351,8 @@ primary_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err 
 		return -1;
 	copy_user(&p->after, &p->before);
 	/* step-up, field, scope, first-party (6.6.1 steps 2-5, 6.6.2 1-4) */
-	if (!stepup(txn, p->req, p->after.id, NULL, err, &used))
-		return rv_account_stepup_denied(err);
+	if (!stepup(txn, p->req, p->after.id, ch, NULL, err, &used))
+		return rv_account_stepup_denied(conf, ch, err);
 	if (used < 0 ||
 	    field_editable(p->email ? conf->ac_email : conf->ac_phone, err) < 0 ||
 	    need_scope(p->req, p->email ? "email" : "phone", err) < 0 ||
@@ -465,23 +471,40 @@ username_ok(const char *s)
 	return true;
 }
 
+/* stepup() for a change that stops at the first refusal: true when
+ * proven, false with err (the refusal or a store error) */
+static bool
+proven(struct rv_txn *txn, struct rv_req *req, const char *user,
+       enum rv_change ch, struct rv_err *err)
+{
+	int used;
+
+	if (!stepup(txn, req, user, ch, NULL, err, &used)) {
+		rv_account_stepup_denied(req->conf, ch, err);
+		return false;
+	}
+	return used == 0;
+}
+
 static int
 profile_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 {
 	struct profile *p = vctx;
 	struct rv_user u;
-	int used, rc = -1;
+	int rc = -1;
 
 	rv_user_init(&u);
 	if (rv_account_user(txn, p->req->caller, true, &u, err) < 0)
 		return -1;
+	/* the username (6.7), and name or avatar when <step-up-policy
+	 * profile> asks for a proof */
+	if (p->username != NULL && !proven(txn, p->req, u.id, RV_CHANGE_USERNAME, err))
+		goto out;
+	if ((p->name != NULL || p->avatar != NULL) &&
+	    rv_policy_needed(p->req->conf, RV_CHANGE_PROFILE) &&
+	    !proven(txn, p->req, u.id, RV_CHANGE_PROFILE, err))
+		goto out;
 	if (p->username != NULL) {
-		if (!stepup(txn, p->req, u.id, NULL, err, &used)) {
-			rv_account_stepup_denied(err);
-			goto out;
-		}
-		if (used < 0)
-			goto out;
 		if (json_is_null(p->username)) {
 			/* removing the username: another identifier must stay */
 			if (u.email == NULL && u.phone == NULL) {
