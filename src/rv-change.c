@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rv-account.h"
 #include "rv-arena.h"
@@ -89,21 +90,49 @@ audit(struct rv_txn *txn, const char *event, const char *user,
 	return rc;
 }
 
-/* After the commit: a notice to the previous address and the on-change
- * programs. Failures are logged, never returned. */
+/* Adds address a to the list (at most 2) unless it is there already. */
 static void
-after_change(struct rv_req *req, const char *event, const char *type,
-	     const struct rv_user *before, const struct rv_user *after)
+add_address(const char **list, size_t *n, const char *a, bool email)
+{
+	size_t i;
+
+	if (a == NULL || *a == '\0')
+		return;
+	for (i = 0; i < *n; i++)
+		if (email ? strcasecmp(list[i], a) == 0 : strcmp(list[i], a) == 0)
+			return;
+	list[(*n)++] = a;
+}
+
+/*
+ * After the commit: the notice of type to every address the user has now,
+ * and to one the change replaced or removed (ASVS 5.0 6.3.7; NIST SP
+ * 800-63B-4 4.6: all notification addresses), by e-mail and by SMS as
+ * configured, in the language of the request. Failures are logged, never
+ * returned.
+ */
+static void
+notify(struct rv_req *req, const char *type, const struct rv_user *before,
+       const struct rv_user *after, const char *when)
 {
 	const struct rv_conf *conf = req->conf;
 	struct rv_template_vars v;
 	struct rv_message m = { NULL, NULL, NULL, NULL };
 	struct rv_err err;
-	char when[32];
-	const char *lang;
+	const char *mails[2], *phones[2], *lang;
+	size_t nm = 0, np = 0, i;
 
+	if (rv_deliver_mail_configured(conf)) {
+		add_address(mails, &nm, after->email, true);
+		add_address(mails, &nm, before->email, true);
+	}
+	if (rv_deliver_sms_configured(conf)) {
+		add_address(phones, &np, after->phone, false);
+		add_address(phones, &np, before->phone, false);
+	}
+	if (nm + np == 0)
+		return;
 	rv_err_init(&err);
-	rv_iso8601_ms(rv_store_now(), when);
 	memset(&v, 0, sizeof(v));
 	v.locale = req->lang;
 	v.time = when;
@@ -116,25 +145,44 @@ after_change(struct rv_req *req, const char *event, const char *type,
 	v.has_application = true;
 	v.app_id = req->caller->client_id;
 	v.app_name = *conf->del_app_name ? conf->del_app_name : req->caller->client_id;
-	if (((before->email && rv_deliver_mail_configured(conf)) ||
-	     (before->phone && strcmp(type, "PhoneChanged") == 0 &&
-	      rv_deliver_sms_configured(conf))) &&
-	    rv_template_render(type, req->lang, conf->i18n_fallback, &v, &m, &lang, &err) == 0) {
-		if (before->email && rv_deliver_mail_configured(conf)) {
-			struct rv_mail mail = { before->email, m.subject, m.text,
-						*m.html ? m.html : NULL, lang };
-
-			if (rv_deliver_mail(conf, &mail, &err) < 0)
-				rv_log_warnx("%s notice by e-mail failed: %s", type, err.msg);
-			rv_err_release(&err);
-		}
-		if (strcmp(type, "PhoneChanged") == 0 && before->phone &&
-		    rv_deliver_sms_configured(conf) &&
-		    rv_deliver_sms(conf, before->phone, m.sms, &err) < 0)
-			rv_log_warnx("%s notice by SMS failed: %s", type, err.msg);
-		rv_message_release(&m);
+	if (rv_template_render(type, req->lang, conf->i18n_fallback, &v, &m, &lang, &err) < 0) {
+		rv_log_warnx("%s notice: %s", type, err.msg);
+		rv_err_release(&err);
+		return;
 	}
-	rv_err_release(&err);
+	for (i = 0; i < nm; i++) {
+		struct rv_mail mail = { mails[i], m.subject, m.text,
+					*m.html ? m.html : NULL, lang };
+
+		if (rv_deliver_mail(conf, &mail, &err) < 0)
+			rv_log_warnx("%s notice by e-mail failed: %s", type, err.msg);
+		rv_err_release(&err);
+	}
+	for (i = 0; i < np; i++) {
+		if (rv_deliver_sms(conf, phones[i], m.sms, &err) < 0)
+			rv_log_warnx("%s notice by SMS failed: %s", type, err.msg);
+		rv_err_release(&err);
+	}
+	rv_message_release(&m);
+}
+
+/* After the commit: the notices and the on-change programs (hook: false
+ * for a change they are not run for). Failures are logged, never
+ * returned. */
+static void
+after_change(struct rv_req *req, const char *event, const char *type,
+	     const struct rv_user *before, const struct rv_user *after,
+	     bool hook)
+{
+	const struct rv_conf *conf = req->conf;
+	struct rv_err err;
+	char when[32];
+
+	rv_err_init(&err);
+	rv_iso8601_ms(rv_store_now(), when);
+	notify(req, type, before, after, when);
+	if (!hook)
+		return;
 
 	/* <hooks on-change>: argv = program, event, user id; JSON on stdin */
 	if (conf->hook_on_change != NULL && *conf->hook_on_change) {
@@ -287,7 +335,8 @@ rv_change_password(struct rv_req *req, struct rv_err *err)
 	if (rv_password_hash(p.password, strlen(p.password), req->conf, &p.new_hash, err) < 0 ||
 	    rv_store_txn(st, pw_store, &p, err) < 0)
 		goto out;
-	after_change(req, "password.changed", "PasswordChanged", &p.before, &p.after);
+	after_change(req, "password.changed", "PasswordChanged", &p.before, &p.after,
+		     true);
 	rc = 0;
 out:
 	if (p.new_hash) {
@@ -410,7 +459,8 @@ primary_run(struct primary *p, struct rv_err *err)
 	if ((st = rv_main_store(err)) != NULL &&
 	    rv_store_txn(st, primary_body, p, err) == 0) {
 		after_change(p->req, p->email ? "email.changed" : "phone.changed",
-			     p->email ? "EmailChanged" : "PhoneChanged", &p->before, &p->after);
+			     p->email ? "EmailChanged" : "PhoneChanged", &p->before, &p->after,
+			     true);
 		rc = 0;
 	}
 	rv_user_release(&p->before);
@@ -453,6 +503,8 @@ struct profile {
 	struct rv_req *req;
 	json_t *name, *avatar, *username;	/* NULL: not in the body */
 	json_t *result;
+	struct rv_user before, after;	/* for the notice of a new username */
+	bool renamed;
 };
 
 /* Logto's username rule: ^[A-Z_a-z]\w*$ */
@@ -494,8 +546,12 @@ profile_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err 
 	int rc = -1;
 
 	rv_user_init(&u);
+	rv_user_release(&p->before);
+	rv_user_release(&p->after);
+	p->renamed = false;
 	if (rv_account_user(txn, p->req->caller, true, &u, err) < 0)
 		return -1;
+	copy_user(&u, &p->before);
 	/* the username (6.7), and name or avatar when <step-up-policy
 	 * profile> asks for a proof */
 	if (p->username != NULL && !proven(txn, p->req, u.id, RV_CHANGE_USERNAME, err))
@@ -528,6 +584,10 @@ profile_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err 
 	if (p->result != NULL)
 		json_decref(p->result);
 	p->result = rv_account_profile(&u, p->req->caller, p->req->conf);
+	copy_user(&u, &p->after);
+	p->renamed = p->username != NULL &&
+		     (p->before.username == NULL ? u.username != NULL :
+		      u.username == NULL || strcmp(p->before.username, u.username) != 0);
 	rc = 0;
 out:
 	rv_user_release(&u);
@@ -553,8 +613,11 @@ rv_change_profile(struct rv_req *req, json_t **profile_r, struct rv_err *err)
 	const struct rv_conf *conf = req->conf;
 	struct rv_store *st;
 	struct profile p;
+	int rc = -1;
 
 	memset(&p, 0, sizeof(p));
+	rv_user_init(&p.before);
+	rv_user_init(&p.after);
 	p.req = req;
 	if (nullable(req->json, "name", 128, &p.name, err) < 0 ||
 	    nullable(req->json, "avatar", 2048, &p.avatar, err) < 0 ||
@@ -581,8 +644,17 @@ rv_change_profile(struct rv_req *req, json_t **profile_r, struct rv_err *err)
 	    rv_store_txn(st, profile_body, &p, err) < 0) {
 		if (p.result != NULL)
 			json_decref(p.result);
-		return -1;
+		goto out;
 	}
+	/* a new username is notified; the on-change programs are for the
+	 * password, e-mail and phone */
+	if (p.renamed)
+		after_change(req, "username.changed", "UsernameChanged", &p.before,
+			     &p.after, false);
 	*profile_r = p.result;
-	return 0;
+	rc = 0;
+out:
+	rv_user_release(&p.before);
+	rv_user_release(&p.after);
+	return rc;
 }
