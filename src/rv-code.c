@@ -518,6 +518,7 @@ verify_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *
 	}
 	record_lockout_key(st, &r, key);
 	/* a code to the owner's own address is an attempt on the account */
+	*streak = '\0';
 	if (*r.owner != '\0')
 		rv_lockout_key(st, RV_LOCKOUT_ACCOUNT, r.owner, NULL, streak);
 	if ((rc = rv_lockout_check2(txn, key, *r.owner ? streak : NULL,
