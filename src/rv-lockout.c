@@ -42,15 +42,18 @@ rv_lockout_key(const struct rv_store *st, enum rv_lockout_kind kind,
 	rv_store_mac_hex(st, new_kinds[kind], both, key);
 }
 
-int
-rv_lockout_lift(struct rv_txn *txn, const char *key, struct rv_err *err)
+/* Clears the window of key when it is blocked or, with all, when it holds
+ * anything: 1 cleared, 0 nothing to clear, -1 error. */
+static int
+clear(struct rv_txn *txn, const char *key, bool all, struct rv_err *err)
 {
 	struct rv_window w;
 	int rc = rv_store_window_get(txn, key, &w, err);
 
 	if (rc < 0)
 		return -1;
-	if (rc == 0 || w.blocked_until <= rv_store_now())
+	if (rc == 0 || (all ? w.n == 0 && w.blocked_until == 0 :
+			w.blocked_until <= rv_store_now()))
 		return 0;
 	/* cleared, not deleted: the store has no window delete, and purge
 	 * removes it once expires_at has passed */
@@ -59,6 +62,12 @@ rv_lockout_lift(struct rv_txn *txn, const char *key, struct rv_err *err)
 	if (rv_store_window_put(txn, key, &w, err) < 0)
 		return -1;
 	return 1;
+}
+
+int
+rv_lockout_lift(struct rv_txn *txn, const char *key, struct rv_err *err)
+{
+	return clear(txn, key, false, err);
 }
 
 /* drops the failures that have left the window */
@@ -158,18 +167,7 @@ rv_lockout_streak_fail(struct rv_txn *txn, const struct rv_conf *conf,
 int
 rv_lockout_streak_clear(struct rv_txn *txn, const char *key, struct rv_err *err)
 {
-	struct rv_window w;
-	int rc = rv_store_window_get(txn, key, &w, err);
-
-	if (rc < 0)
-		return -1;
-	if (rc == 0 || (w.n == 0 && w.blocked_until == 0))
-		return 0;
-	memset(&w, 0, sizeof(w));
-	w.expires_at = rv_store_now();
-	if (rv_store_window_put(txn, key, &w, err) < 0)
-		return -1;
-	return 1;
+	return clear(txn, key, true, err);
 }
 
 int

@@ -27,17 +27,6 @@ start_lighttpd verification-password verification-code verification-code-verify 
 	my-account-primary-email my-account || bail_out "lighttpd did not start"
 tok=$(mint "$uid")
 
-# proof TOKEN TYPE VALUE: a code sent to VALUE and verified; prints the
-# record id
-proof () {
-	outbox_clear &&
-	send_code "$1" "$2" "$3" && check_status 201 >&2 &&
-	p_r_=$(record_id) &&
-	p_c_=$(if test "$2" = email; then code mail; else code sms; fi) &&
-	verify_code "$1" "$2" "$3" "$p_r_" "$p_c_" && check_status 200 >&2 &&
-	echo "$p_r_"
-}
-
 # set_email TOKEN VALUE STEPUP NEWRECORD
 set_email () {
 	jq -cn --arg v "$2" --arg r "$4" '{email: $v, newIdentifierVerificationRecordId: $r}' >p.json &&
@@ -69,14 +58,14 @@ test_expect_success 'no step-up: 401 permission_denied, the challenge names acr_
 '
 
 test_expect_success 'a verified code to her own e-mail (email-proof="no"): 401 proof_not_accepted' '
-	e=$(proof "$tok" email alice@example.com) &&
+	e=$(code_record "$tok" email alice@example.com) &&
 	rename "$tok" alice2 "$e" &&
 	check_status 401 && check_code verification_record.proof_not_accepted && challenge &&
 	test "$(jq -c .data "$TRASH/body")" = "{\"acceptedProofs\":[\"password\",\"phone-code\",\"login\"]}"
 '
 
 test_expect_success 'a new e-mail with an e-mail-code proof: 401, data says password or phone-code' '
-	b=$(proof "$tok" email new@example.com) &&
+	b=$(code_record "$tok" email new@example.com) &&
 	set_email "$tok" new@example.com "$e" "$b" &&
 	check_status 401 && check_code verification_record.proof_not_accepted &&
 	test "$(jq -c .data "$TRASH/body")" = "{\"acceptedProofs\":[\"password\",\"phone-code\"]}" &&
@@ -85,7 +74,7 @@ test_expect_success 'a new e-mail with an e-mail-code proof: 401, data says pass
 '
 
 test_expect_success 'the same with an SMS-code proof: 204 (the e-mail code still confirms the new address)' '
-	s=$(proof "$tok" phone 4915112345678) &&
+	s=$(code_record "$tok" phone 4915112345678) &&
 	set_email "$tok" new@example.com "$s" "$b" &&
 	check_status 204 &&
 	http GET /api/my-account -H "Authorization: Bearer $tok" &&
@@ -105,7 +94,7 @@ test_expect_success 'a sign-in 60 s ago with acr "phr" is a step-up by itself (R
 '
 
 test_expect_success 'but not for an e-mail change: the policy leaves login out there' '
-	b2=$(proof "$tok" email newer@example.com) &&
+	b2=$(code_record "$tok" email newer@example.com) &&
 	set_email "$fresh" newer@example.com "" "$b2" &&
 	check_status 401 && check_code verification_record.permission_denied && challenge
 '

@@ -45,17 +45,6 @@ nocode () {
 	! grep -E "(^|[^0-9])[0-9]{6}([^0-9]|$)" notices
 }
 
-# newid TYPE VALUE: a verified BindNewIdentifier record for VALUE; prints
-# its id and empties the outbox
-newid () {
-	outbox_clear &&
-	send_code "$tok" "$1" "$2" && check_status 201 >&2 &&
-	n_r_=$(record_id) &&
-	n_c_=$(if test "$1" = email; then code mail; else code sms; fi) &&
-	verify_code "$tok" "$1" "$2" "$n_r_" "$n_c_" && check_status 200 >&2 &&
-	echo "$n_r_"
-}
-
 test_expect_success 'a password change: a notice to her e-mail and her phone' '
 	a=$(step_up "$tok") && outbox_clear &&
 	jq -cn "{password: \"another Secret 456\"}" >pw.json &&
@@ -70,7 +59,7 @@ test_expect_success 'a password change: a notice to her e-mail and her phone' '
 '
 
 test_expect_success 'an e-mail change: the old and the new address and the phone' '
-	a=$(step_up "$tok") && b=$(newid email new@example.com) &&
+	a=$(step_up "$tok") && b=$(code_record "$tok" email new@example.com) &&
 	jq -cn --arg r "$b" "{email: \"new@example.com\", newIdentifierVerificationRecordId: \$r}" >e.json &&
 	http POST /api/my-account/primary-email e.json -H "Authorization: Bearer $tok" \
 		-H "logto-verification-id: $a" &&
@@ -84,7 +73,7 @@ test_expect_success 'an e-mail change: the old and the new address and the phone
 '
 
 test_expect_success 'a phone change: the old and the new number and the e-mail' '
-	b=$(newid phone 4915187654321) &&
+	b=$(code_record "$tok" phone 4915187654321) &&
 	jq -cn --arg r "$b" "{phone: \"4915187654321\", newIdentifierVerificationRecordId: \$r}" >ph.json &&
 	http POST /api/my-account/primary-phone ph.json -H "Authorization: Bearer $tok" \
 		-H "logto-verification-id: $a" &&
