@@ -298,6 +298,10 @@ main(void)
 	   proves("p00000000000000000001", "u1"),
 	   "email-proof=no: an e-mail code proves nothing; SMS and password still do");
 	conf.sp_email_proof = true;
+	conf.sp_phone_proof = false;
+	ok(!proves("s00000000000000000001", "u1") && proves("e00000000000000000001", "u1"),
+	   "phone-proof=no: an SMS code proves nothing (3.2.9); an e-mail code does");
+	conf.sp_phone_proof = true;
 	free(conf.sp_password);
 	conf.sp_password = strdup("password");
 	ok(!proves("s00000000000000000001", "u1") && proves("p00000000000000000001", "u1"),
