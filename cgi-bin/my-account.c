@@ -59,7 +59,7 @@ static const struct rv_route routes[] = {
 static const struct rv_endpoint ep = {
 	.name = "my-account",
 	.routes = routes,
-	.needs = RV_NEED_AUTH | RV_NEED_STORE,
+	.needs = RV_NEED_AUTH | RV_NEED_STORE | RV_NEED_TEMPLATES,	/* the UsernameChanged notice */
 	.gate = rv_account_gate,
 };
 

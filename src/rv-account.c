@@ -69,29 +69,43 @@ rv_account_user(struct rv_txn *txn, const struct rv_caller *c, bool rmw,
 
 int
 rv_account_stepup(struct rv_txn *txn, struct rv_req *req, const char *user,
-		  struct rv_record *rec_r, struct rv_err *err)
+		  enum rv_change ch, struct rv_record *rec_r, struct rv_err *err)
 {
 	const char *id = rv_req_header(req, "logto-verification-id");
 	struct rv_record r;
+	bool refused = false;
 	int rc;
 
-	if (id == NULL || *id == '\0')
-		return 0;
-	/* a single-use record is locked: of two changes that present it, the
-	 * second waits and then finds it gone (the store's contract: a read
-	 * that decides a write is for_update) */
-	if ((rc = rv_store_record_get(txn, id,
-				      req->conf->ver_stepup == RV_STEPUP_SINGLE_USE,
-				      &r, err)) < 0)
-		return rc;
-	/* an action-bound record serves only introspection for its action
-	 * (deviation 4): a "payout" step-up changes no password */
-	if (rc == 0 || !rv_account_proves(&r, user) || r.action[0] != '\0' ||
-	    !rv_account_bound(&r, req->caller))
-		return 0;
-	if (rec_r != NULL)
-		*rec_r = r;
-	return 1;
+	if (id != NULL && *id != '\0') {
+		/* a single-use record is locked: of two changes that present
+		 * it, the second waits and then finds it gone (the store's
+		 * contract: a read that decides a write is for_update) */
+		if ((rc = rv_store_record_get(txn, id,
+					      req->conf->ver_stepup == RV_STEPUP_SINGLE_USE,
+					      &r, err)) < 0)
+			return rc;
+		/* an action-bound record serves only introspection for its
+		 * action (deviation 4): a "payout" step-up changes no password */
+		if (rc == 1 && rv_account_proves(&r, user) && r.action[0] == '\0' &&
+		    rv_account_bound(&r, req->caller)) {
+			if (rv_policy_accepts_record(req->conf, ch, &r)) {
+				if (rec_r != NULL)
+					*rec_r = r;
+				return 1;
+			}
+			refused = true;
+		}
+	}
+	/* RFC 9470 6.1: a sign-in at the IdP within max-age */
+	if (rv_policy_accepts_login(req->conf, ch) &&
+	    rv_policy_fresh_login(req->conf, req->caller)) {
+		if (rec_r != NULL)
+			rv_record_init(rec_r);
+		return 1;
+	}
+	if (refused)
+		return rv_policy_denied(req->conf, ch, true, err);
+	return 0;
 }
 
 bool
@@ -219,14 +233,10 @@ out:
 }
 
 int
-rv_account_stepup_denied(struct rv_err *err)
+rv_account_stepup_denied(const struct rv_conf *conf, enum rv_change ch,
+			 struct rv_err *err)
 {
-	rv_err_set(err, "verification_record.permission_denied",
-		   "no valid step-up record in logto-verification-id");
-	rv_err_header(err, "WWW-Authenticate",
-		      "Bearer error=\"insufficient_user_authentication\", "
-		      "error_description=\"a verification record is required\"");
-	return -1;
+	return rv_policy_denied(conf, ch, false, err);
 }
 
 bool

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <jansson.h>
 
+#include "rv-policy.h"
+
 struct rv_caller;
 struct rv_conf;
 struct rv_err;
@@ -35,20 +37,26 @@ int rv_account_user(struct rv_txn *txn, const struct rv_caller *c,
 		    bool rmw, struct rv_user *u, struct rv_err *err);
 
 /*
- * Evaluates the logto-verification-id header (spec 6.1) inside txn: true
- * only if a record with that id exists, is not expired, belongs to user,
- * is verified, is of a type accepted as step-up proof (spec 3.7: a
- * Password record, or an e-mail/phone code record with template
- * UserPermissionValidation), carries no action (an action-bound record
- * serves only introspection) and is bound to req->caller
- * (rv_account_bound). 1 and *rec_r (may be NULL) filled when it
- * does, 0 when it does not; a store error (a deadlock above all, which the
- * transaction runner retries) is -1 with err: it must end the transaction
- * body, never count as "not verified".
+ * Evaluates the step-up of the request for change ch (rv-policy.h) inside
+ * txn. First the logto-verification-id header (spec 6.1): a record with
+ * that id that exists, is not expired, belongs to user, is verified, is of
+ * a type accepted as step-up proof (spec 3.7: a Password record, or an
+ * e-mail/phone code record with template UserPermissionValidation),
+ * carries no action (an action-bound record serves only introspection)
+ * and is bound to req->caller (rv_account_bound); then <step-up-policy>
+ * must accept its type for ch. Failing that, a fresh sign-in
+ * (rv_policy_fresh_login) when ch accepts "login".
+ * 1 when proven, *rec_r (may be NULL) filled with the record, or with an
+ * empty id when the fresh sign-in proved it; 0 when nothing proves it;
+ * -1 with 401 verification_record.proof_not_accepted (rv_policy_denied)
+ * when a valid record of a kind ch does not accept was presented and
+ * nothing else proves it. A store error (a deadlock above all, which the
+ * transaction runner retries) is -1 with err too: either must end the
+ * transaction body, never count as "not verified".
  */
 int rv_account_stepup(struct rv_txn *txn, struct rv_req *req,
-		      const char *user, struct rv_record *rec_r,
-		      struct rv_err *err);
+		      const char *user, enum rv_change ch,
+		      struct rv_record *rec_r, struct rv_err *err);
 
 /* Does record r prove user's identity (logto-spec 3.7, 6.1): owned by
  * user, verified, and a Password record or a code record with template
@@ -90,9 +98,10 @@ int rv_account_action_param(json_t *body, const char **action_r,
 int rv_account_record_add(struct rv_txn *txn, const struct rv_conf *conf,
 			  const struct rv_record *r, struct rv_err *err);
 
-/* Fills err with 401 verification_record.permission_denied and the RFC 9470
- * challenge (WWW-Authenticate: Bearer error="insufficient_user_authentication"). */
-int rv_account_stepup_denied(struct rv_err *err);
+/* rv_policy_denied(conf, ch, false, err): 401
+ * verification_record.permission_denied with the RFC 9470 challenge. */
+int rv_account_stepup_denied(const struct rv_conf *conf, enum rv_change ch,
+			     struct rv_err *err);
 
 /* Does the user have a password, an e-mail or a phone (spec 6.2 "if
  * methods")? */

@@ -506,6 +506,21 @@ check_claims(const struct rv_conf *conf, json_t *claims, struct rv_caller *c,
 		rv_strlcpy(c->sid, s, sizeof(c->sid));
 	}
 
+	/* when and how the user signed in (RFC 9470 6.1, rv-policy.h) */
+	if ((r = time_claim(claims, "auth_time", &c->auth_time)) < 0)
+		return unauthorized(err, "token auth_time is not a date");
+	if (r == 0)
+		c->auth_time = 0;
+	v = json_object_get(claims, "acr");
+	if (v != NULL && !json_is_null(v)) {
+		s = json_string_value(v);
+		if (s == NULL || strlen(s) >= sizeof(c->acr) || !clean_text(s))
+			return unauthorized(err, "token acr is not a string of "
+					    "at most 255 bytes without control "
+					    "characters");
+		rv_strlcpy(c->acr, s, sizeof(c->acr));
+	}
+
 	if ((v = json_object_get(claims, "scope")) == NULL || json_is_null(v))
 		v = json_object_get(claims, "scp");
 	if (json_is_string(v)) {
@@ -560,11 +575,11 @@ check_claims(const struct rv_conf *conf, json_t *claims, struct rv_caller *c,
 
 struct token_entry {
 	unsigned char digest[32];
-	char *packed;		/* malloc'd user, client_id, sid, scope, each
-				   NUL-terminated; NULL: free entry */
+	char *packed;		/* malloc'd user, client_id, sid, scope, acr,
+				   each NUL-terminated; NULL: free entry */
 	uint64_t judge;
 	uint64_t used;		/* tick of the last hit */
-	long long exp, nbf;
+	long long exp, nbf, auth_time;
 	bool has_nbf, user_is_username, first_party;
 };
 static struct token_entry (*token_cache)[TOKEN_WAYS];
@@ -668,9 +683,11 @@ token_cached(const struct rv_conf *conf, const unsigned char digest[32],
 	unpack(&p, c->client_id, sizeof(c->client_id));
 	unpack(&p, c->sid, sizeof(c->sid));
 	unpack(&p, c->scope, sizeof(c->scope));
+	unpack(&p, c->acr, sizeof(c->acr));
 	c->user_is_username = e->user_is_username;
 	c->first_party = e->first_party;
 	c->exp = e->exp;
+	c->auth_time = e->auth_time;
 	e->used = ++token_tick;
 	return 1;
 }
@@ -681,7 +698,8 @@ token_keep(const unsigned char digest[32], uint64_t judge,
 {
 	struct token_entry *set, *e;
 	size_t w, nu = strlen(c->user) + 1, nc = strlen(c->client_id) + 1,
-	       ns = strlen(c->sid) + 1, nsc = strlen(c->scope) + 1;
+	       ns = strlen(c->sid) + 1, nsc = strlen(c->scope) + 1,
+	       na = strlen(c->acr) + 1;
 	long long now = rv_auth_now();
 	char *p;
 
@@ -698,15 +716,17 @@ token_keep(const unsigned char digest[32], uint64_t judge,
 			e = &set[w];
 	}
 	free(e->packed);
-	e->packed = p = rv_xmalloc(nu + nc + ns + nsc);
+	e->packed = p = rv_xmalloc(nu + nc + ns + nsc + na);
 	memcpy(p, c->user, nu);
 	memcpy(p += nu, c->client_id, nc);
 	memcpy(p += nc, c->sid, ns);
-	memcpy(p + ns, c->scope, nsc);
+	memcpy(p += ns, c->scope, nsc);
+	memcpy(p + nsc, c->acr, na);
 	memcpy(e->digest, digest, 32);
 	e->judge = judge;
 	e->used = ++token_tick;
 	e->exp = c->exp;
+	e->auth_time = c->auth_time;
 	e->user_is_username = c->user_is_username;
 	e->first_party = c->first_party;
 	e->has_nbf = time_claim(claims, "nbf", &e->nbf) > 0;

@@ -12,6 +12,8 @@ struct rv_req;
 #define RV_SID_MAX 128	/* longest "sid" claim taken, bytes */
 
 /* The authenticated caller of one request (DESIGN.md "Callers"). */
+/* A field added here must be kept by the token cache too (rv-auth.c,
+ * token_keep and token_cached; t/unit/auth checks a hit field by field). */
 struct rv_caller {
 	char user[256];		/* token "sub", or REMOTE_USER */
 	bool user_is_username;	/* remote-user mode with remote-user="username":
@@ -25,6 +27,9 @@ struct rv_caller {
 				   remote-user mode */
 	long long exp;		/* token expiry (epoch seconds), 0 in
 				   remote-user mode */
+	long long auth_time;	/* "auth_time" claim (epoch seconds): when
+				   the user signed in; 0 if none */
+	char acr[256];		/* "acr" claim, "" if none (RFC 9470 6.1) */
 };
 
 /*
@@ -60,7 +65,9 @@ void rv_auth_release(void);
  *     key's type and curve, unknown kid, bad signature, claims not a JSON
  *     object, iss, aud, exp, nbf, sub or client_id wrong): 401
  *     auth.unauthorized; a "sid" that is not a string of at most
- *     RV_SID_MAX bytes of clean text is auth.unauthorized too;
+ *     RV_SID_MAX bytes of clean text is auth.unauthorized too, and so
+ *     are an auth_time that is not a date and an acr that is not a string
+ *     of at most 255 bytes of clean text;
  *   - every 401 but the first sets WWW-Authenticate: Bearer
  *     error="invalid_token";
  *   - scope without "openid": 403 auth.forbidden.

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rv-account.h"
 #include "rv-arena.h"
@@ -28,18 +29,20 @@
 
 /* ---- shared pieces ---------------------------------------------------------- */
 
-/* The step-up of the request (6.1); in single-use mode consumed now, in
- * the change's own transaction. false: not proven. id_r (may be NULL)
- * gets the record's id. A store error is true with *rc_r < 0 and err. */
+/* The step-up of the request for change ch (6.1, rv-policy.h); in
+ * single-use mode a record is consumed now, in the change's own
+ * transaction. false: not proven. id_r (may be NULL) gets the record's id
+ * ("" for a fresh sign-in). A store error, or a proof the policy refuses,
+ * is true with *rc_r < 0 and err. */
 static bool
 stepup(struct rv_txn *txn, struct rv_req *req, const char *user,
-       char *id_r, struct rv_err *err, int *rc_r)
+       enum rv_change ch, char *id_r, struct rv_err *err, int *rc_r)
 {
 	struct rv_record rec;
 	int proven;
 
 	*rc_r = 0;
-	if ((proven = rv_account_stepup(txn, req, user, &rec, err)) < 0) {
+	if ((proven = rv_account_stepup(txn, req, user, ch, &rec, err)) < 0) {
 		*rc_r = proven;
 		return true;
 	}
@@ -47,7 +50,7 @@ stepup(struct rv_txn *txn, struct rv_req *req, const char *user,
 		return false;
 	if (id_r != NULL)
 		memcpy(id_r, rec.id, sizeof(rec.id));
-	if (req->conf->ver_stepup == RV_STEPUP_SINGLE_USE) {
+	if (req->conf->ver_stepup == RV_STEPUP_SINGLE_USE && rec.id[0] != '\0') {
 		int del = rv_store_record_del(txn, rec.id, err);
 
 		if (del < 0)
@@ -87,21 +90,49 @@ audit(struct rv_txn *txn, const char *event, const char *user,
 	return rc;
 }
 
-/* After the commit: a notice to the previous address and the on-change
- * programs. Failures are logged, never returned. */
+/* Adds address a to the list (at most 2) unless it is there already. */
 static void
-after_change(struct rv_req *req, const char *event, const char *type,
-	     const struct rv_user *before, const struct rv_user *after)
+add_address(const char **list, size_t *n, const char *a, bool email)
+{
+	size_t i;
+
+	if (a == NULL || *a == '\0')
+		return;
+	for (i = 0; i < *n; i++)
+		if (email ? strcasecmp(list[i], a) == 0 : strcmp(list[i], a) == 0)
+			return;
+	list[(*n)++] = a;
+}
+
+/*
+ * After the commit: the notice of type to every address the user has now,
+ * and to one the change replaced or removed (ASVS 5.0 6.3.7; NIST SP
+ * 800-63B-4 4.6: all notification addresses), by e-mail and by SMS as
+ * configured, in the language of the request. Failures are logged, never
+ * returned.
+ */
+static void
+notify(struct rv_req *req, const char *type, const struct rv_user *before,
+       const struct rv_user *after, const char *when)
 {
 	const struct rv_conf *conf = req->conf;
 	struct rv_template_vars v;
 	struct rv_message m = { NULL, NULL, NULL, NULL };
 	struct rv_err err;
-	char when[32];
-	const char *lang;
+	const char *mails[2], *phones[2], *lang;
+	size_t nm = 0, np = 0, i;
 
+	if (rv_deliver_mail_configured(conf)) {
+		add_address(mails, &nm, after->email, true);
+		add_address(mails, &nm, before->email, true);
+	}
+	if (rv_deliver_sms_configured(conf)) {
+		add_address(phones, &np, after->phone, false);
+		add_address(phones, &np, before->phone, false);
+	}
+	if (nm + np == 0)
+		return;
 	rv_err_init(&err);
-	rv_iso8601_ms(rv_store_now(), when);
 	memset(&v, 0, sizeof(v));
 	v.locale = req->lang;
 	v.time = when;
@@ -114,25 +145,44 @@ after_change(struct rv_req *req, const char *event, const char *type,
 	v.has_application = true;
 	v.app_id = req->caller->client_id;
 	v.app_name = *conf->del_app_name ? conf->del_app_name : req->caller->client_id;
-	if (((before->email && rv_deliver_mail_configured(conf)) ||
-	     (before->phone && strcmp(type, "PhoneChanged") == 0 &&
-	      rv_deliver_sms_configured(conf))) &&
-	    rv_template_render(type, req->lang, conf->i18n_fallback, &v, &m, &lang, &err) == 0) {
-		if (before->email && rv_deliver_mail_configured(conf)) {
-			struct rv_mail mail = { before->email, m.subject, m.text,
-						*m.html ? m.html : NULL, lang };
-
-			if (rv_deliver_mail(conf, &mail, &err) < 0)
-				rv_log_warnx("%s notice by e-mail failed: %s", type, err.msg);
-			rv_err_release(&err);
-		}
-		if (strcmp(type, "PhoneChanged") == 0 && before->phone &&
-		    rv_deliver_sms_configured(conf) &&
-		    rv_deliver_sms(conf, before->phone, m.sms, &err) < 0)
-			rv_log_warnx("%s notice by SMS failed: %s", type, err.msg);
-		rv_message_release(&m);
+	if (rv_template_render(type, req->lang, conf->i18n_fallback, &v, &m, &lang, &err) < 0) {
+		rv_log_warnx("%s notice: %s", type, err.msg);
+		rv_err_release(&err);
+		return;
 	}
-	rv_err_release(&err);
+	for (i = 0; i < nm; i++) {
+		struct rv_mail mail = { mails[i], m.subject, m.text,
+					*m.html ? m.html : NULL, lang };
+
+		if (rv_deliver_mail(conf, &mail, &err) < 0)
+			rv_log_warnx("%s notice by e-mail failed: %s", type, err.msg);
+		rv_err_release(&err);
+	}
+	for (i = 0; i < np; i++) {
+		if (rv_deliver_sms(conf, phones[i], m.sms, &err) < 0)
+			rv_log_warnx("%s notice by SMS failed: %s", type, err.msg);
+		rv_err_release(&err);
+	}
+	rv_message_release(&m);
+}
+
+/* After the commit: the notices and the on-change programs (hook: false
+ * for a change they are not run for). Failures are logged, never
+ * returned. */
+static void
+after_change(struct rv_req *req, const char *event, const char *type,
+	     const struct rv_user *before, const struct rv_user *after,
+	     bool hook)
+{
+	const struct rv_conf *conf = req->conf;
+	struct rv_err err;
+	char when[32];
+
+	rv_err_init(&err);
+	rv_iso8601_ms(rv_store_now(), when);
+	notify(req, type, before, after, when);
+	if (!hook)
+		return;
 
 	/* <hooks on-change>: argv = program, event, user id; JSON on stdin */
 	if (conf->hook_on_change != NULL && *conf->hook_on_change) {
@@ -201,7 +251,8 @@ pw_load(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 	if (rv_account_user(txn, p->req->caller, false, &p->before, err) < 0)
 		return -1;
 	p->has_method = rv_account_has_method(&p->before);
-	if ((proven = rv_account_stepup(txn, p->req, p->before.id, &rec, err)) < 0)
+	if ((proven = rv_account_stepup(txn, p->req, p->before.id,
+					RV_CHANGE_PASSWORD, &rec, err)) < 0)
 		return proven;
 	p->verified = proven == 1;
 	return 0;
@@ -219,8 +270,10 @@ pw_store(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err
 		return -1;
 	/* the step-up is checked again where it is consumed */
 	if (rv_account_has_method(&p->after)) {
-		if (!stepup(txn, p->req, p->after.id, used_id, err, &used))
-			return rv_account_stepup_denied(err);
+		if (!stepup(txn, p->req, p->after.id, RV_CHANGE_PASSWORD, used_id,
+			    err, &used))
+			return rv_account_stepup_denied(p->req->conf,
+							RV_CHANGE_PASSWORD, err);
 		if (used < 0)
 			return -1;
 		p->record_kept = rv_arena_strdup(p->req->arena, used_id);
@@ -258,7 +311,7 @@ rv_change_password(struct rv_req *req, struct rv_err *err)
 	    rv_store_txn(st, pw_load, &p, err) < 0)
 		goto out;
 	if (p.has_method && !p.verified) {
-		rv_account_stepup_denied(err);
+		rv_account_stepup_denied(req->conf, RV_CHANGE_PASSWORD, err);
 		goto out;
 	}
 	if (field_editable(req->conf->ac_password, err) < 0)
@@ -282,7 +335,8 @@ rv_change_password(struct rv_req *req, struct rv_err *err)
 	if (rv_password_hash(p.password, strlen(p.password), req->conf, &p.new_hash, err) < 0 ||
 	    rv_store_txn(st, pw_store, &p, err) < 0)
 		goto out;
-	after_change(req, "password.changed", "PasswordChanged", &p.before, &p.after);
+	after_change(req, "password.changed", "PasswordChanged", &p.before, &p.after,
+		     true);
 	rc = 0;
 out:
 	if (p.new_hash) {
@@ -336,6 +390,7 @@ primary_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err 
 {
 	struct primary *p = vctx;
 	const struct rv_conf *conf = p->req->conf;
+	enum rv_change ch = p->email ? RV_CHANGE_EMAIL : RV_CHANGE_PHONE;
 	struct rv_record b;
 	int rc, used;
 
@@ -345,8 +400,8 @@ primary_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err 
 		return -1;
 	copy_user(&p->after, &p->before);
 	/* step-up, field, scope, first-party (6.6.1 steps 2-5, 6.6.2 1-4) */
-	if (!stepup(txn, p->req, p->after.id, NULL, err, &used))
-		return rv_account_stepup_denied(err);
+	if (!stepup(txn, p->req, p->after.id, ch, NULL, err, &used))
+		return rv_account_stepup_denied(conf, ch, err);
 	if (used < 0 ||
 	    field_editable(p->email ? conf->ac_email : conf->ac_phone, err) < 0 ||
 	    need_scope(p->req, p->email ? "email" : "phone", err) < 0 ||
@@ -404,7 +459,8 @@ primary_run(struct primary *p, struct rv_err *err)
 	if ((st = rv_main_store(err)) != NULL &&
 	    rv_store_txn(st, primary_body, p, err) == 0) {
 		after_change(p->req, p->email ? "email.changed" : "phone.changed",
-			     p->email ? "EmailChanged" : "PhoneChanged", &p->before, &p->after);
+			     p->email ? "EmailChanged" : "PhoneChanged", &p->before, &p->after,
+			     true);
 		rc = 0;
 	}
 	rv_user_release(&p->before);
@@ -447,6 +503,8 @@ struct profile {
 	struct rv_req *req;
 	json_t *name, *avatar, *username;	/* NULL: not in the body */
 	json_t *result;
+	struct rv_user before, after;	/* for the notice of a new username */
+	bool renamed;
 };
 
 /* Logto's username rule: ^[A-Z_a-z]\w*$ */
@@ -465,23 +523,44 @@ username_ok(const char *s)
 	return true;
 }
 
+/* stepup() for a change that stops at the first refusal: true when
+ * proven, false with err (the refusal or a store error) */
+static bool
+proven(struct rv_txn *txn, struct rv_req *req, const char *user,
+       enum rv_change ch, struct rv_err *err)
+{
+	int used;
+
+	if (!stepup(txn, req, user, ch, NULL, err, &used)) {
+		rv_account_stepup_denied(req->conf, ch, err);
+		return false;
+	}
+	return used == 0;
+}
+
 static int
 profile_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 {
 	struct profile *p = vctx;
 	struct rv_user u;
-	int used, rc = -1;
+	int rc = -1;
 
 	rv_user_init(&u);
+	rv_user_release(&p->before);
+	rv_user_release(&p->after);
+	p->renamed = false;
 	if (rv_account_user(txn, p->req->caller, true, &u, err) < 0)
 		return -1;
+	copy_user(&u, &p->before);
+	/* the username (6.7), and name or avatar when <step-up-policy
+	 * profile> asks for a proof */
+	if (p->username != NULL && !proven(txn, p->req, u.id, RV_CHANGE_USERNAME, err))
+		goto out;
+	if ((p->name != NULL || p->avatar != NULL) &&
+	    rv_policy_needed(p->req->conf, RV_CHANGE_PROFILE) &&
+	    !proven(txn, p->req, u.id, RV_CHANGE_PROFILE, err))
+		goto out;
 	if (p->username != NULL) {
-		if (!stepup(txn, p->req, u.id, NULL, err, &used)) {
-			rv_account_stepup_denied(err);
-			goto out;
-		}
-		if (used < 0)
-			goto out;
 		if (json_is_null(p->username)) {
 			/* removing the username: another identifier must stay */
 			if (u.email == NULL && u.phone == NULL) {
@@ -505,6 +584,10 @@ profile_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err 
 	if (p->result != NULL)
 		json_decref(p->result);
 	p->result = rv_account_profile(&u, p->req->caller, p->req->conf);
+	copy_user(&u, &p->after);
+	p->renamed = p->username != NULL &&
+		     (p->before.username == NULL ? u.username != NULL :
+		      u.username == NULL || strcmp(p->before.username, u.username) != 0);
 	rc = 0;
 out:
 	rv_user_release(&u);
@@ -530,8 +613,11 @@ rv_change_profile(struct rv_req *req, json_t **profile_r, struct rv_err *err)
 	const struct rv_conf *conf = req->conf;
 	struct rv_store *st;
 	struct profile p;
+	int rc = -1;
 
 	memset(&p, 0, sizeof(p));
+	rv_user_init(&p.before);
+	rv_user_init(&p.after);
 	p.req = req;
 	if (nullable(req->json, "name", 128, &p.name, err) < 0 ||
 	    nullable(req->json, "avatar", 2048, &p.avatar, err) < 0 ||
@@ -558,8 +644,17 @@ rv_change_profile(struct rv_req *req, json_t **profile_r, struct rv_err *err)
 	    rv_store_txn(st, profile_body, &p, err) < 0) {
 		if (p.result != NULL)
 			json_decref(p.result);
-		return -1;
+		goto out;
 	}
+	/* a new username is notified; the on-change programs are for the
+	 * password, e-mail and phone */
+	if (p.renamed)
+		after_change(req, "username.changed", "UsernameChanged", &p.before,
+			     &p.after, false);
 	*profile_r = p.result;
-	return 0;
+	rc = 0;
+out:
+	rv_user_release(&p.before);
+	rv_user_release(&p.after);
+	return rc;
 }

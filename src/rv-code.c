@@ -495,10 +495,10 @@ verify_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *
 {
 	struct verify_ctx *v = vctx;
 	enum rv_record_type want = v->email ? RV_RECORD_EMAIL_CODE : RV_RECORD_PHONE_CODE;
-	char key[65], handle[RV_HANDLE_LEN + 1];
+	char key[65], streak[65], handle[RV_HANDLE_LEN + 1];
 	struct rv_record r;
 	json_t *f;
-	bool guess;
+	bool guess, streak_started = false;
 	int rc;
 
 	v->fail = NULL;
@@ -517,7 +517,12 @@ verify_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *
 		return suspended(txn, v, err);
 	}
 	record_lockout_key(st, &r, key);
-	if ((rc = rv_lockout_check(txn, key, &v->blocked_until, err)) != 0) {
+	/* a code to the owner's own address is an attempt on the account */
+	*streak = '\0';
+	if (*r.owner != '\0')
+		rv_lockout_key(st, RV_LOCKOUT_ACCOUNT, r.owner, NULL, streak);
+	if ((rc = rv_lockout_check2(txn, key, *r.owner ? streak : NULL,
+				    &v->blocked_until, err)) != 0) {
 		v->blocked = rc == 1;
 		return rc < 0 ? -1 : 0;
 	}
@@ -536,11 +541,15 @@ verify_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *
 		memset(r.code_mac, 0, sizeof(r.code_mac));
 		r.verified = true;
 		r.verified_at = rv_store_now();
+		if (*r.owner != '\0' &&
+		    rv_lockout_streak_reset(txn, streak, err) < 0)
+			return -1;
 	}
 	if (rv_store_record_put(txn, &r, err) < 0)
 		return -1;
 	if (v->fail != NULL) {
-		rc = rv_lockout_fail(txn, v->conf, key, &v->blocked_until, err);
+		rc = rv_lockout_fail2(txn, v->conf, key, *r.owner ? streak : NULL,
+				      &v->blocked_until, &streak_started, err);
 		if (rc < 0)
 			return -1;
 		v->blocked = rc > 0;
@@ -553,6 +562,7 @@ verify_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *
 	if (v->fail != NULL)
 		json_object_set_new(f, "reason", json_string(v->fail));
 	rc = rv_store_audit(txn, v->fail == NULL ? "verify.code.ok" :
+			    streak_started ? "lockout.consecutive" :
 			    v->blocked ? "lockout.started" : "verify.code.failed",
 			    v->me, f, err);
 	json_decref(f);

@@ -12,6 +12,7 @@
 
 #include "rv-buf.h"
 #include "rv-err.h"
+#include "rv-policy.h"
 #include "rv-util.h"
 #include "rv-xml.h"
 
@@ -216,6 +217,37 @@ static const struct rv_conf_key keys[] = {
 	K("verification", "max-live-records", RV_CONF_UINT, ver_max_live_records,
 	  1, 1000, NULL, "20",
 	  "live records one user may have; a new one evicts the oldest"),
+	/* RFC 9470 3: the auth-params of the step-up challenge */
+	K("verification", "acr-values", RV_CONF_LIST, ver_acr_values, 0, 0, NULL,
+	  "", "acr values the step-up challenge names (acr_values), most "
+	  "preferred first; with accept-fresh-login, the token acr values accepted"),
+	K("verification", "max-age", RV_CONF_UINT, ver_max_age, 0, 86400, NULL,
+	  "0", "seconds a sign-in stays fresh: the challenge's max_age (0: not sent)"),
+	/* RFC 9470 6.1: the resource server judges auth_time and acr */
+	K("verification", "accept-fresh-login", RV_CONF_BOOL, ver_accept_fresh_login,
+	  0, 0, NULL, "no", "a token whose auth_time is within max-age (and whose acr "
+	  "is in acr-values, when set) counts as a step-up (proof \"login\")"),
+
+	/* which proofs satisfy which change (rv-policy.h); the defaults are
+	 * Logto's: any proof, for every change (logto-spec 3.7, 6.1) */
+#define PROOFS_ALL "password email-code phone-code login"
+	K("step-up-policy", "password", RV_CONF_LIST, sp_password, 0, 0, NULL,
+	  PROOFS_ALL, "proofs accepted for a password change"),
+	K("step-up-policy", "email", RV_CONF_LIST, sp_email, 0, 0, NULL,
+	  PROOFS_ALL, "proofs accepted to set or remove the primary e-mail"),
+	K("step-up-policy", "phone", RV_CONF_LIST, sp_phone, 0, 0, NULL,
+	  PROOFS_ALL, "proofs accepted to set or remove the primary phone"),
+	K("step-up-policy", "username", RV_CONF_LIST, sp_username, 0, 0, NULL,
+	  PROOFS_ALL, "proofs accepted for a username change"),
+	K("step-up-policy", "profile", RV_CONF_LIST, sp_profile, 0, 0, NULL,
+	  "none", "proofs accepted for a name or avatar change (none: no step-up, as Logto)"),
+	/* 800-63B-4 3.1.3.1: e-mail SHALL NOT be an out-of-band authenticator */
+	K("step-up-policy", "email-proof", RV_CONF_BOOL, sp_email_proof, 0, 0, NULL,
+	  "yes", "no: a code to the user's e-mail proves nothing for any change"),
+	/* 800-63B-4 3.2.9: the PSTN is a restricted authenticator */
+	K("step-up-policy", "phone-proof", RV_CONF_BOOL, sp_phone_proof, 0, 0, NULL,
+	  "yes", "no: a code to the user's phone proves nothing for any change "
+	  "(it still confirms a new number)"),
 
 	K("introspection", "clients", RV_CONF_LIST, intro_clients, 0, 0, NULL,
 	  "", "services allowed to introspect records: CLIENT_ID:SHA256_HEX_OF_SECRET ..."),
@@ -230,6 +262,14 @@ static const struct rv_conf_key keys[] = {
 	  "3600", "seconds over which failures are counted"),
 	K("lockout", "duration", RV_CONF_UINT, lock_duration, 60, 604800, NULL,
 	  "3600", "seconds an identifier stays blocked"),
+	/* NIST SP 800-63B-4 3.2.2: no more than 100 consecutive failures on
+	 * one account; a success resets the count (rv-lockout.h) */
+	K("lockout", "consecutive-max", RV_CONF_UINT, lock_consecutive_max, 1, 100, NULL,
+	  "100", "failed verifications of one account in a row (no success between) that block it"),
+	K("lockout", "consecutive-duration", RV_CONF_UINT, lock_consecutive_duration,
+	  60, 31622400, NULL, "86400",
+	  "seconds an account stays blocked after consecutive-max failures; "
+	  "each further failure blocks it again"),
 
 	/* Logto's account center gates the API (logto-spec 1.2 step 9, 6.2);
 	 * reverify turns it on with the fields it manages editable */
@@ -627,6 +667,43 @@ conninfo_has_password(const char *ci)
 	return found;
 }
 
+/* <step-up-policy> names known proofs; acr-values fit the challenge's
+ * quoted string (RFC 9470 3); a fresh login needs a max-age */
+static int
+check_policy(const struct rv_conf *conf, xmlNode *root, struct rv_err *err)
+{
+	static const struct {
+		const char *name;
+		size_t list;
+	} lists[] = {
+		{ "password", offsetof(struct rv_conf, sp_password) },
+		{ "email", offsetof(struct rv_conf, sp_email) },
+		{ "phone", offsetof(struct rv_conf, sp_phone) },
+		{ "username", offsetof(struct rv_conf, sp_username) },
+		{ "profile", offsetof(struct rv_conf, sp_profile) },
+	};
+	const char *bad, *acr = conf->ver_acr_values;
+	size_t i;
+
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		const char *l = *(char *const *)((const char *)conf + lists[i].list);
+
+		if (!rv_policy_list_ok(l, i == 4, &bad))
+			return rv_xml_error(err, root, "<step-up-policy %s> %s: "
+					    "name proofs among password, email-code, "
+					    "phone-code and login%s", lists[i].name,
+					    *bad ? "has an unknown proof" : "is empty",
+					    i == 4 ? ", or none" : "");
+	}
+	if (acr != NULL && (strlen(acr) > 400 || strpbrk(acr, "\"\\") != NULL))
+		return rv_xml_error(err, root, "<verification acr-values> must be at "
+				    "most 400 bytes without quotes or backslashes");
+	if (conf->ver_accept_fresh_login && conf->ver_max_age == 0)
+		return rv_xml_error(err, root, "<verification accept-fresh-login=\"yes\"> "
+				    "needs max-age=\"SECONDS\"");
+	return 0;
+}
+
 static int
 load_doc(const char *path, xmlDoc *doc, struct rv_conf *conf,
 	 struct rv_err *err)
@@ -679,6 +756,8 @@ load_doc(const char *path, xmlDoc *doc, struct rv_conf *conf,
 			     "service file, never in the configuration");
 		goto out;
 	}
+	if (check_policy(conf, root, err) < 0)
+		goto out;
 	if (conf->log_target == RV_CONF_LOG_FILE &&
 	    (conf->log_file == NULL || *conf->log_file == '\0')) {
 		rv_xml_error(err, root, "<log target=\"file\"> needs file=\"...\"");

@@ -130,6 +130,17 @@ struct rv_conf {
 	int ver_stepup;
 	bool ver_revoke_on_password;
 	long long ver_max_live_records;
+	char *ver_acr_values;
+	long long ver_max_age;
+	bool ver_accept_fresh_login;
+	/* <step-up-policy> (rv-policy.h) */
+	char *sp_password;
+	char *sp_email;
+	char *sp_phone;
+	char *sp_username;
+	char *sp_profile;
+	bool sp_email_proof;
+	bool sp_phone_proof;
 	/* <introspection> */
 	char *intro_clients;
 	/* <hooks> */
@@ -138,6 +149,8 @@ struct rv_conf {
 	long long lock_max_attempts;
 	long long lock_window;
 	long long lock_duration;
+	long long lock_consecutive_max;
+	long long lock_consecutive_duration;
 	/* <account-center> */
 	bool ac_enabled;
 	int ac_name;

@@ -49,6 +49,8 @@ static const struct rv_err_code codes[] = {
 	/* DELETE /api/verifications/:id, ours: a resource that is not there */
 	V(RV_E_NO_RECORD, "verification_record.not_found", 404),
 	E("verification_record.permission_denied", 401),
+	/* ours: a valid proof of a kind <step-up-policy> refuses for the change */
+	E("verification_record.proof_not_accepted", 401),
 	/* codes (2.3, 4.4) */
 	E("verification_code.not_found", 400),
 	E("verification_code.code_mismatch", 400),
@@ -195,7 +197,7 @@ rv_err_var_minutes(struct rv_err *err, const char *name, long minutes)
 void
 rv_err_header(struct rv_err *err, const char *name, const char *fmt, ...)
 {
-	char value[160];
+	char value[640];
 	size_t len;
 	va_list ap;
 

@@ -31,7 +31,7 @@ struct rv_err {
 	int nvars;
 	json_t *data;
 	char details[512];
-	char headers[256];
+	char headers[1024];
 };
 
 /* Codes of our own (the Logto ones are written out at the call sites). */

@@ -2,6 +2,8 @@
 #ifndef RV_LOCKOUT_H
 #define RV_LOCKOUT_H
 
+#include <stdbool.h>
+
 struct rv_conf;
 struct rv_err;
 struct rv_store;
@@ -26,6 +28,7 @@ enum rv_lockout_kind {
 	RV_LOCKOUT_USER,	/* a user id (the password route) */
 	RV_LOCKOUT_EMAIL,	/* an e-mail address */
 	RV_LOCKOUT_PHONE,	/* a phone number */
+	RV_LOCKOUT_ACCOUNT,	/* a user id: the consecutive-failure cap */
 };
 
 /*
@@ -49,6 +52,46 @@ int rv_lockout_check(struct rv_txn *txn, const char *key, long long *until_r,
  * block, 1 when a block was already active, 0 not blocked, -1 error. */
 int rv_lockout_fail(struct rv_txn *txn, const struct rv_conf *conf,
 		    const char *key, long long *until_r, struct rv_err *err);
+/*
+ * The consecutive-failure cap of an account (NIST SP 800-63B-4 3.2.2: at
+ * most 100 consecutive failed attempts on one subscriber account), next to
+ * the rolling windows above: every counted failure of the account's own
+ * proofs (its password; a code to its own e-mail or phone) adds one to a
+ * counter under rv_lockout_key(RV_LOCKOUT_ACCOUNT, user id) that no timer
+ * forgets; a success resets it (3.2.2: "disregard previous failed
+ * attempts"), and so does reverify-admin user unlock. The failure that
+ * reaches <lockout consecutive-max> blocks the account for <lockout
+ * consecutive-duration>; the counter stays where it is, so that after the
+ * block every further failure blocks again at once. Checked with
+ * rv_lockout_check like a window.
+ */
+/* Counts one failure of the account: 2/1/0/-1 as rv_lockout_fail. */
+int rv_lockout_streak_fail(struct rv_txn *txn, const struct rv_conf *conf,
+			   const char *key, long long *until_r,
+			   struct rv_err *err);
+/* A success: forgets the account's failures (writes only when it has
+ * some). 0 or -1. */
+int rv_lockout_streak_reset(struct rv_txn *txn, const char *key,
+			    struct rv_err *err);
+/* Lifts a block and forgets the failures: 1 there were some, 0 none, -1
+ * error (reverify-admin user unlock). */
+int rv_lockout_streak_clear(struct rv_txn *txn, const char *key,
+			    struct rv_err *err);
+
+/* rv_lockout_check of an identifier's window (key) and of an account's
+ * streak (streak; NULL: none): 1 when either blocks, *until_r the end of
+ * the block that ends last; 0 (*until_r 0), -1 error. */
+int rv_lockout_check2(struct rv_txn *txn, const char *key, const char *streak,
+		      long long *until_r, struct rv_err *err);
+/* One failure of an account's own proof: counted in the window of key and,
+ * unless the window was blocked already, in the streak (NULL: none; a
+ * code to another user's address is no attempt on the account).
+ * 2/1/0/-1 as rv_lockout_fail, the larger of the two; *until_r as
+ * rv_lockout_check2; *streak_started_r true when the streak's block began. */
+int rv_lockout_fail2(struct rv_txn *txn, const struct rv_conf *conf,
+		     const char *key, const char *streak, long long *until_r,
+		     bool *streak_started_r, struct rv_err *err);
+
 /* Fills err: 400 session.verification_blocked_too_many_attempts, the
  * remaining minutes in the message ("in 60 minutes") and Retry-After. */
 int rv_lockout_error(long long until, struct rv_err *err);

@@ -290,6 +290,16 @@ rv_auth_mint(const char *key_path, const char *issuer, const char *audience,
 	     const char *sub, const char *client_id, const char *scope,
 	     const char *sid, long ttl, char **token_r, struct rv_err *err)
 {
+	return rv_auth_mint_claims(key_path, issuer, audience, sub, client_id,
+				   scope, sid, NULL, ttl, token_r, err);
+}
+
+int
+rv_auth_mint_claims(const char *key_path, const char *issuer,
+		    const char *audience, const char *sub,
+		    const char *client_id, const char *scope, const char *sid,
+		    json_t *extra, long ttl, char **token_r, struct rv_err *err)
+{
 	cjose_jwk_t *jwk;
 	cjose_header_t *hdr = NULL;
 	cjose_jws_t *jws = NULL;
@@ -381,6 +391,7 @@ rv_auth_mint(const char *key_path, const char *issuer, const char *audience,
 	    json_object_set_new(claims, "iat", json_integer(now)) < 0 ||
 	    json_object_set_new(claims, "exp", json_integer(now + ttl)) < 0 ||
 	    json_object_set_new(claims, "jti", json_string(jti)) < 0 ||
+	    (extra != NULL && json_object_update(claims, extra) < 0) ||
 	    (payload = json_dumps(claims, JSON_COMPACT)) == NULL) {
 		rv_err_set(err, RV_E_INTERNAL, "cannot build the claims "
 			   "(a value is not UTF-8?)");

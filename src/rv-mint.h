@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+#include <jansson.h>
+
 struct rv_err;
 
 /*
@@ -38,5 +40,13 @@ int rv_auth_keygen(const char *key_path, const char *jwks_path, bool overwrite,
 int rv_auth_mint(const char *key_path, const char *issuer, const char *audience,
 		 const char *sub, const char *client_id, const char *scope,
 		 const char *sid, long ttl, char **token_r, struct rv_err *err);
+
+/* The same with extra claims (may be NULL; borrowed), set last, over the
+ * others: "auth_time" and "acr" for RFC 9470 tests. */
+int rv_auth_mint_claims(const char *key_path, const char *issuer,
+			const char *audience, const char *sub,
+			const char *client_id, const char *scope,
+			const char *sid, json_t *extra, long ttl,
+			char **token_r, struct rv_err *err);
 
 #endif

@@ -51,8 +51,9 @@ struct rv_message {
 int rv_template_init(const char *overrides_dir, struct rv_err *err);
 void rv_template_release(void);
 
-/* Is type one of the 7 names (UserPermissionValidation, BindNewIdentifier,
- * BindMfa, Generic, PasswordChanged, EmailChanged, PhoneChanged)? */
+/* Is type one of the 8 names (UserPermissionValidation, BindNewIdentifier,
+ * BindMfa, Generic, PasswordChanged, EmailChanged, PhoneChanged,
+ * UsernameChanged)? */
 bool rv_template_type_valid(const char *type);
 
 /*

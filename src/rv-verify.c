@@ -21,6 +21,7 @@ struct pw_ctx {
 	const struct rv_caller *c;
 	char user_id[RV_ID_MAX + 1];
 	char lockout[65];
+	char streak[65];	/* the account's consecutive failures */
 	char *hash;		/* the hash we verified against (malloc'd) */
 	char *new_hash;		/* its replacement, or NULL */
 	const char *action;	/* of the new record, or NULL */
@@ -43,10 +44,11 @@ pw_load(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 		return -1;
 	rv_strlcpy(p->user_id, u.id, sizeof(p->user_id));
 	rv_lockout_key(st, RV_LOCKOUT_USER, u.id, NULL, p->lockout);
+	rv_lockout_key(st, RV_LOCKOUT_ACCOUNT, u.id, NULL, p->streak);
 	free(p->hash);
 	p->hash = u.password_hash ? rv_xstrdup(u.password_hash) : NULL;
 	rv_user_release(&u);
-	rc = rv_lockout_check(txn, p->lockout, &p->blocked_until, err);
+	rc = rv_lockout_check2(txn, p->lockout, p->streak, &p->blocked_until, err);
 	if (rc < 0)
 		return -1;
 	p->outcome = rc == 1 ? PW_BLOCKED : PW_OK;
@@ -71,10 +73,12 @@ pw_decide(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *er
 	struct pw_ctx *p = vctx;
 	long long now = rv_store_now();
 	struct rv_record *r = p->rec;
+	bool streak;
 	int rc;
 
 	if (!p->matched) {
-		rc = rv_lockout_fail(txn, p->conf, p->lockout, &p->blocked_until, err);
+		rc = rv_lockout_fail2(txn, p->conf, p->lockout, p->streak,
+				      &p->blocked_until, &streak, err);
 		if (rc < 0)
 			return -1;
 		p->outcome = rc > 0 ? PW_BLOCKED : PW_WRONG;
@@ -83,17 +87,22 @@ pw_decide(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *er
 		 * must not be able to fill the disk with audit entries) */
 		if (rc == 1)
 			return 0;
-		return pw_audit(txn, p, rc == 2 ? "lockout.started" :
+		return pw_audit(txn, p, streak ? "lockout.consecutive" :
+				rc == 2 ? "lockout.started" :
 				"verify.password.failed", err);
 	}
 	/* a block that came while we were hashing wins over a right
 	 * password (5.1) */
-	if ((rc = rv_lockout_check(txn, p->lockout, &p->blocked_until, err)) != 0) {
+	if ((rc = rv_lockout_check2(txn, p->lockout, p->streak, &p->blocked_until,
+				    err)) != 0) {
 		if (rc < 0)
 			return -1;
 		p->outcome = PW_BLOCKED;
 		return 0;
 	}
+	/* a success: the failures before it no longer count (3.2.2) */
+	if (rv_lockout_streak_reset(txn, p->streak, err) < 0)
+		return -1;
 	if (p->new_hash != NULL) {
 		struct rv_user u;
 		int got;

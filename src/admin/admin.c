@@ -359,7 +359,7 @@ static const struct command commands[] = {
 	  "  --dry-run  check every line, against the store too, and write nothing\n", 0 },
 	{ "token", NULL, cmd_token,
 	  "token [--scope S] [--client-id ID] [--sid SID] [--audience A] [--ttl SECONDS]"
-	  " [--expired] [--any-user] USER_ID",
+	  " [--expired] [--any-user] [--auth-time T] [--acr ACR] USER_ID",
 	  "Print an access token for USER_ID signed with <auth local-key>.",
 	  "  --scope S       granted scopes (default: \"" SCOPE_DEFAULT "\")\n"
 	  "  --client-id ID  client_id claim (default: the first <auth first-party>)\n"
@@ -367,7 +367,9 @@ static const struct command commands[] = {
 	  "  --audience A    aud claim (default: <auth audience>)\n"
 	  "  --ttl SECONDS   lifetime (default: 3600)\n"
 	  "  --expired       a token that expired an hour ago\n"
-	  "  --any-user      do not check that the user exists\n", 0 },
+	  "  --any-user      do not check that the user exists\n"
+	  "  --auth-time T   auth_time claim: epoch seconds, or -N for N seconds ago\n"
+	  "  --acr ACR       acr claim (RFC 9470)\n", 0 },
 	{ "jwks", "import", cmd_jwks_import, "jwks import FILE|-",
 	  "Check a JSON Web Key Set of public keys and replace <auth jwks> with it.",
 	  NULL, 0 },

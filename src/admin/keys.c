@@ -28,8 +28,9 @@
 /* ---- token ------------------------------------------------------------ */
 
 struct token_opts {
-	const char *scope, *client_id, *audience, *sid;
+	const char *scope, *client_id, *audience, *sid, *acr;
 	long ttl;
+	long long auth_time;	/* 0: no auth_time claim */
 	bool ttl_set, expired, any_user;
 };
 
@@ -44,6 +45,8 @@ token_opts(struct admin *a, int argc, char **argv, struct token_opts *o)
 		{ "ttl", required_argument, NULL, 't' },
 		{ "expired", no_argument, NULL, 'e' },
 		{ "any-user", no_argument, NULL, 'A' },
+		{ "auth-time", required_argument, NULL, 'T' },
+		{ "acr", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long long ttl;
@@ -57,6 +60,16 @@ token_opts(struct admin *a, int argc, char **argv, struct token_opts *o)
 		case 'a': o->audience = optarg; break;
 		case 'e': o->expired = true; break;
 		case 'A': o->any_user = true; break;
+		case 'R': o->acr = optarg; break;
+		case 'T':
+			/* epoch seconds, or -N: N seconds ago */
+			if (*optarg == '-' ?
+			    rv_parse_ll(optarg + 1, 0, TTL_MAX, &ttl) < 0 :
+			    rv_parse_ll(optarg, 1, 253402300799LL, &ttl) < 0)
+				return usage_error(a, "--auth-time wants epoch "
+						   "seconds, or -N for N seconds ago");
+			o->auth_time = *optarg == '-' ? rv_auth_now() - ttl : ttl;
+			break;
 		case 't':
 			if (rv_parse_ll(optarg, 1, TTL_MAX, &ttl) < 0)
 				return usage_error(a, "--ttl wants 1 to %lld "
@@ -100,8 +113,10 @@ int
 cmd_token(struct admin *a, int argc, char **argv)
 {
 	struct token_opts o = {
-		SCOPE_DEFAULT, NULL, NULL, NULL, TTL_DEFAULT, false, false, false,
+		SCOPE_DEFAULT, NULL, NULL, NULL, NULL, TTL_DEFAULT, 0, false, false,
+		false,
 	};
+	json_t *extra;
 	const struct rv_conf *c = &a->conf;
 	const char *aud, *sub;
 	char *client = NULL, *token = NULL;
@@ -124,14 +139,20 @@ cmd_token(struct admin *a, int argc, char **argv)
 	else if (c->auth_first_party != NULL && *c->auth_first_party)
 		client = rv_xstrndup(c->auth_first_party,
 				     strcspn(c->auth_first_party, " "));
-	if (rv_auth_mint(c->auth_local_key, c->auth_issuer, aud, sub, client,
-			 *o.scope ? o.scope : NULL, o.sid, o.expired ? -3600 : o.ttl,
-			 &token, &a->err) < 0)
+	extra = json_object();
+	if (o.auth_time > 0)
+		json_object_set_new(extra, "auth_time", json_integer(o.auth_time));
+	if (o.acr != NULL)
+		json_object_set_new(extra, "acr", json_string(o.acr));
+	if (rv_auth_mint_claims(c->auth_local_key, c->auth_issuer, aud, sub, client,
+				*o.scope ? o.scope : NULL, o.sid, extra,
+				o.expired ? -3600 : o.ttl, &token, &a->err) < 0)
 		rc = fail_err(&a->err);
 	else
 		puts(token);
 	free(token);
 	free(client);
+	json_decref(extra);
 	return rc;
 }
 

@@ -17,6 +17,7 @@ struct unlock_ctx {
 	const char *kind;	/* "user", "email", "phone" */
 	const char *value;	/* what the operator named */
 	char key[65];
+	char streak[65];	/* user unlock: the account's consecutive failures */
 	int found;		/* user unlock: 1 the user exists */
 	int lifted;		/* 1 a block was lifted */
 };
@@ -39,8 +40,17 @@ unlock_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *
 		if (c->found != 1)
 			return c->found < 0 ? -1 : 0;
 	}
-	if ((c->lifted = rv_lockout_lift(txn, c->key, err)) < 1)
-		return c->lifted < 0 ? -1 : 0;
+	if ((c->lifted = rv_lockout_lift(txn, c->key, err)) < 0)
+		return -1;
+	/* the user's consecutive failures are forgotten too (3.2.2: a
+	 * locked account is recovered, not waited out) */
+	if (c->user != NULL && (rc = rv_lockout_streak_clear(txn, c->streak, err)) != 0) {
+		if (rc < 0)
+			return -1;
+		c->lifted = 1;
+	}
+	if (c->lifted == 0)
+		return 0;
 	/* identifiers in the trail only as keyed hashes, as on the routes */
 	f = json_pack("{s:s, s:s}", "by", "admin", "kind", c->kind);
 	if (c->user == NULL) {
@@ -82,6 +92,7 @@ cmd_user_unlock(struct admin *a, int argc, char **argv)
 	if (open_store(a, false) < 0)
 		return EXIT_FAIL;
 	rv_lockout_key(a->st, RV_LOCKOUT_USER, c.user, NULL, c.key);
+	rv_lockout_key(a->st, RV_LOCKOUT_ACCOUNT, c.user, NULL, c.streak);
 	return unlock(a, &c);
 }
 

@@ -172,7 +172,7 @@ test_expect_success 'flow: the primary e-mail change (204), its notice and the h
 	http POST /api/my-account/primary-email pe.json -H "Authorization: Bearer $tok" \
 		-H "logto-verification-id: $A" &&
 	check_status 204 &&
-	test "$(outbox_count mail)" = 1 &&
+	test "$(outbox_count mail)" = 2 &&	# the notices to the old and the new address
 	grep "on-change program" "$TRASH/reverify.log"
 '
 

@@ -28,7 +28,7 @@ body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 	struct check *c = vctx;
 	int rc;
 
-	if ((rc = rv_account_stepup(txn, c->req, c->user, NULL, err)) < 0)
+	if ((rc = rv_account_stepup(txn, c->req, c->user, RV_CHANGE_PASSWORD, NULL, err)) < 0)
 		return rc;
 	c->ok = rc == 1;
 	return 0;

@@ -111,3 +111,16 @@ handles () {
 h () {
 	cat "$TRASH/handle.$1"
 }
+
+# code_record TOKEN TYPE VALUE: a code sent to the email or phone VALUE
+# (the outbox emptied first) and verified with TOKEN; fails unless both
+# answers are right; prints the record id (a step-up for the caller's own
+# address, a BindNewIdentifier record for another)
+code_record () {
+	outbox_clear &&
+	send_code "$1" "$2" "$3" && check_status 201 >&2 &&
+	cr_r_=$(record_id) &&
+	cr_c_=$(if test "$2" = email; then code mail; else code sms; fi) &&
+	verify_code "$1" "$2" "$3" "$cr_r_" "$cr_c_" && check_status 200 >&2 &&
+	echo "$cr_r_"
+}

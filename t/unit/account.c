@@ -57,7 +57,7 @@ check_body(struct rv_store *s, struct rv_txn *txn, void *vctx, struct rv_err *er
 	int rc;
 
 	(void)s;
-	if ((rc = rv_account_stepup(txn, c->req, c->user, NULL, err)) < 0)
+	if ((rc = rv_account_stepup(txn, c->req, c->user, RV_CHANGE_PASSWORD, NULL, err)) < 0)
 		return rc;
 	c->result = rc == 1;
 	return 0;
@@ -285,11 +285,76 @@ main(void)
 	   !rv_account_action_ok("pay out") && !rv_account_action_ok("p\xc3\xa4y"),
 	   "actions: 1-64 of [a-z0-9._:-]");
 
-	rv_account_stepup_denied(&err);
+	rv_account_stepup_denied(&conf, RV_CHANGE_PASSWORD, &err);
 	ok(err.status == 401 && strcmp(err.code, "verification_record.permission_denied") == 0 &&
-	   strstr(err.headers, "WWW-Authenticate: Bearer error=\"insufficient_user_authentication\""),
+	   strstr(err.headers, "WWW-Authenticate: Bearer error=\"insufficient_user_authentication\"") &&
+	   strstr(err.headers, "acr_values") == NULL && strstr(err.headers, "max_age") == NULL,
 	   "the denial is 401 with the RFC 9470 challenge");
 	rv_err_release(&err);
+
+	/* the step-up policy (rv-policy.h) */
+	conf.sp_email_proof = false;
+	ok(!proves("e00000000000000000001", "u1") && proves("s00000000000000000001", "u1") &&
+	   proves("p00000000000000000001", "u1"),
+	   "email-proof=no: an e-mail code proves nothing; SMS and password still do");
+	conf.sp_email_proof = true;
+	conf.sp_phone_proof = false;
+	ok(!proves("s00000000000000000001", "u1") && proves("e00000000000000000001", "u1"),
+	   "phone-proof=no: an SMS code proves nothing (3.2.9); an e-mail code does");
+	conf.sp_phone_proof = true;
+	free(conf.sp_password);
+	conf.sp_password = strdup("password");
+	ok(!proves("s00000000000000000001", "u1") && proves("p00000000000000000001", "u1"),
+	   "password=\"password\": an SMS code no longer proves a password change");
+	rv_policy_denied(&conf, RV_CHANGE_PASSWORD, true, &err);
+	{
+		char *d = json_dumps(err.data, JSON_COMPACT);
+
+		ok(err.status == 401 &&
+		   strcmp(err.code, "verification_record.proof_not_accepted") == 0 &&
+		   strcmp(d, "{\"acceptedProofs\":[\"password\"]}") == 0,
+		   "a refused proof: 401 verification_record.proof_not_accepted, "
+		   "data.acceptedProofs");
+		free(d);
+	}
+	rv_err_release(&err);
+	free(conf.sp_password);
+	conf.sp_password = strdup("password email-code phone-code login");
+	free(conf.ver_acr_values);
+	conf.ver_acr_values = strdup("urn:rv:password phr");
+	conf.ver_max_age = 300;
+	rv_account_stepup_denied(&conf, RV_CHANGE_EMAIL, &err);
+	ok(strstr(err.headers, ", acr_values=\"urn:rv:password phr\", max_age=\"300\"\r\n") != NULL,
+	   "the challenge carries acr_values and max_age (RFC 9470 3)");
+	rv_err_release(&err);
+	{
+		const char *bad;
+
+		ok(rv_policy_list_ok("password login", false, &bad) &&
+		   rv_policy_list_ok("none", true, &bad) &&
+		   !rv_policy_list_ok("none", false, &bad) &&
+		   !rv_policy_list_ok("password totp", false, &bad) && strcmp(bad, "totp") == 0 &&
+		   !rv_policy_list_ok("", true, &bad),
+		   "policy lists name known proofs");
+	}
+	memset(&c, 0, sizeof(c));
+	conf.ver_accept_fresh_login = true;
+	c.auth_time = rv_auth_now() - 100;
+	strcpy(c.acr, "phr");
+	ok(rv_policy_fresh_login(&conf, &c), "a sign-in 100 s ago with an accepted acr is fresh");
+	strcpy(c.acr, "urn:other");
+	ok(!rv_policy_fresh_login(&conf, &c), "... not with another acr");
+	strcpy(c.acr, "phr");
+	c.auth_time = rv_auth_now() - 301;
+	ok(!rv_policy_fresh_login(&conf, &c), "... nor 301 s ago (max-age 300)");
+	c.auth_time = 0;
+	ok(!rv_policy_fresh_login(&conf, &c), "... nor without auth_time");
+	c.auth_time = rv_auth_now() - 10;
+	conf.ver_accept_fresh_login = false;
+	ok(!rv_policy_fresh_login(&conf, &c), "... nor with accept-fresh-login=\"no\"");
+	free(conf.ver_acr_values);
+	conf.ver_acr_values = strdup("");
+	conf.ver_max_age = 0;
 
 	/* the profile (6.4) */
 	memset(&c, 0, sizeof(c));

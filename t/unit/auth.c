@@ -614,6 +614,36 @@ main(void)
 	good_token(t, "nbf 60 s ahead, within the leeway: ok");
 	free(t);
 	free(cl);
+	/* RFC 9470 6.1: auth_time and acr are taken, and checked */
+	cl = claims(NOW + 600, ",\"auth_time\":1699999900,\"acr\":\"phr\"");
+	t = sign(jwk_es, hdr, cl);
+	ok(good_token(t, "auth_time and acr: ok") && c.auth_time == 1699999900 &&
+	   strcmp(c.acr, "phr") == 0, "... and kept for the step-up policy");
+	{
+		/* the second time from the token cache: every field the same */
+		struct rv_caller first = c;
+
+		memset(&c, 0x5a, sizeof(c));
+		ok(run_token(t) == 0 && strcmp(c.user, first.user) == 0 &&
+		   c.user_is_username == first.user_is_username &&
+		   strcmp(c.client_id, first.client_id) == 0 &&
+		   strcmp(c.sid, first.sid) == 0 && strcmp(c.scope, first.scope) == 0 &&
+		   c.first_party == first.first_party && c.exp == first.exp &&
+		   c.auth_time == first.auth_time && strcmp(c.acr, first.acr) == 0,
+		   "a cached token gives the caller field by field, auth_time and acr too");
+	}
+	free(t);
+	free(cl);
+	cl = claims(NOW + 600, ",\"auth_time\":\"yesterday\"");
+	t = sign(jwk_es, hdr, cl);
+	unauthorized(t, "auth_time is not a date", "auth_time as a word: 401");
+	free(t);
+	free(cl);
+	cl = claims(NOW + 600, ",\"acr\":[\"phr\"]");
+	t = sign(jwk_es, hdr, cl);
+	unauthorized(t, "acr is not a string", "acr as an array: 401");
+	free(t);
+	free(cl);
 	t = sign(jwk_es, hdr, "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\","
 		 "\"sub\":\"u1\",\"scope\":\"openid\"}");
 	unauthorized(t, "no exp", "no exp: 401");

@@ -16,7 +16,7 @@ static struct rv_conf conf;
 static struct rv_store *st;
 static long long *now;	/* the store's clock (fixture_clock) */
 
-enum op_kind { OP_FAIL, OP_CHECK, OP_LIFT };
+enum op_kind { OP_FAIL, OP_CHECK, OP_LIFT, OP_STREAK, OP_RESET, OP_CLEAR };
 
 struct op {
 	enum op_kind kind;
@@ -40,6 +40,15 @@ op_body(struct rv_store *s, struct rv_txn *txn, void *vctx, struct rv_err *err)
 		break;
 	case OP_LIFT:
 		o->rc = rv_lockout_lift(txn, o->key, err);
+		break;
+	case OP_STREAK:
+		o->rc = rv_lockout_streak_fail(txn, &conf, o->key, &o->until, err);
+		break;
+	case OP_RESET:
+		o->rc = rv_lockout_streak_reset(txn, o->key, err);
+		break;
+	case OP_CLEAR:
+		o->rc = rv_lockout_streak_clear(txn, o->key, err);
 		break;
 	}
 	return o->rc < 0 ? -1 : 0;
@@ -163,6 +172,45 @@ test_lift_and_error(void)
 	rv_err_release(&err);
 }
 
+/* the consecutive-failure cap of an account (800-63B-4 3.2.2) */
+static void
+test_streak(void)
+{
+	char key[65];
+	long long until = 0;
+	int i, rc = 0;
+
+	rv_lockout_key(st, RV_LOCKOUT_ACCOUNT, "u9", NULL, key);
+	conf.lock_consecutive_max = 5;
+	conf.lock_consecutive_duration = 86400;
+	for (i = 0; i < 4; i++) {
+		rc |= run(OP_STREAK, key, &until);
+		*now += 7200000;	/* two hours: any window forgets */
+	}
+	ok(rc == 0 && run(OP_CHECK, key, NULL) == 0,
+	   "4 failures two hours apart, cap 5: not blocked");
+	ok(run(OP_STREAK, key, &until) == 2 && until == *now + 86400000,
+	   "the 5th, eight hours after the first: blocked for the duration");
+	ok(run(OP_CHECK, key, NULL) == 1 && run(OP_STREAK, key, NULL) == 1,
+	   "while blocked: blocked, and a failure is not counted again");
+	*now = until;
+	ok(run(OP_CHECK, key, NULL) == 0, "at the end of the block: not blocked");
+	ok(run(OP_STREAK, key, &until) == 2,
+	   "the count was kept: the next failure blocks again at once");
+	ok(run(OP_CLEAR, key, NULL) == 1 && run(OP_CHECK, key, NULL) == 0 &&
+	   run(OP_CLEAR, key, NULL) == 0, "a clear (user unlock) lifts and forgets");
+	rc = 0;
+	for (i = 0; i < 4; i++)
+		rc |= run(OP_STREAK, key, &until);
+	ok(rc == 0 && run(OP_RESET, key, NULL) == 0, "4 failures, then a success");
+	rc = 0;
+	for (i = 0; i < 4; i++)
+		rc |= run(OP_STREAK, key, &until);
+	ok(rc == 0 && run(OP_CHECK, key, NULL) == 0,
+	   "a success resets the count: 4 more are not blocked");
+	ok(run(OP_STREAK, key, &until) == 2, "the 5th in a row is");
+}
+
 int
 main(void)
 {
@@ -177,6 +225,7 @@ main(void)
 	test_block();
 	test_window();
 	test_lift_and_error();
+	test_streak();
 
 	fixture_cleanup();
 	return done_testing();
