@@ -30,7 +30,7 @@ post_code(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 	if (rv_auth_require_first_party(req->caller, err) < 0 ||
 	    (st = rv_main_store(err)) == NULL ||
 	    rv_code_send(st, req->conf, req->caller, email, value, tpl, action,
-			 req->lang, &rec, err) < 0)
+			 rv_req_lang(req), &rec, err) < 0)
 		return -1;
 	rv_iso8601_ms(rec.expires_at, expires);
 	return rv_resp_json(resp, 201, json_pack("{s:s, s:s}",

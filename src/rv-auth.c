@@ -769,6 +769,16 @@ jwt_caller(struct rv_req *req, struct rv_caller *c, struct rv_err *err)
 	if (rv_jwks_keys(NULL) == NULL)
 		return rv_err_set(err, RV_E_INTERNAL,
 				  "no JWKS loaded (rv_auth_setup not called)");
+	/* a CGI process serves one request: nothing to find in the cache
+	 * nor to keep there, and the token's digest would be the first
+	 * digest of the process, a costly provider lookup */
+	if (rv_setup_deferred()) {
+		if (verify_token(req->conf, token, len, &claims, err) < 0)
+			return -1;
+		rc = check_claims(req->conf, claims, c, err);
+		json_decref(claims);
+		return rc;
+	}
 	judge = token_judge(req->conf);
 	rv_sha256(token, len, digest);
 	if (token_cached(req->conf, digest, judge, c)) {

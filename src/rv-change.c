@@ -134,7 +134,7 @@ notify(struct rv_req *req, const char *type, const struct rv_user *before,
 		return;
 	rv_err_init(&err);
 	memset(&v, 0, sizeof(v));
-	v.locale = req->lang;
+	v.locale = rv_req_lang(req);
 	v.time = when;
 	v.has_user = true;
 	v.user_id = after->id;
@@ -145,7 +145,7 @@ notify(struct rv_req *req, const char *type, const struct rv_user *before,
 	v.has_application = true;
 	v.app_id = req->caller->client_id;
 	v.app_name = *conf->del_app_name ? conf->del_app_name : req->caller->client_id;
-	if (rv_template_render(type, req->lang, conf->i18n_fallback, &v, &m, &lang, &err) < 0) {
+	if (rv_template_render(type, rv_req_lang(req), conf->i18n_fallback, &v, &m, &lang, &err) < 0) {
 		rv_log_warnx("%s notice: %s", type, err.msg);
 		rv_err_release(&err);
 		return;

@@ -274,7 +274,7 @@ error_response(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 	} else {
 		rv_log_info("%d %s: %s", err->status, err->code, err->msg);
 	}
-	rv_i18n_render(req->lang, err, &msg);
+	rv_i18n_render(rv_req_lang(req), err, &msg);
 	body = json_pack("{s:s, s:s}", "code", err->code, "message", msg.buf);
 	if (err->data != NULL) {
 		json_object_set(body, "data", err->data);
@@ -639,12 +639,12 @@ rv_main(int argc, char **argv, const struct rv_endpoint *ep)
 	} else if (debug) {
 		rv_log_open(RV_LOG_STDERR, NULL, NULL, RV_LOG_LEVEL_DEBUG);
 	}
+	/* one request: what it may not need is loaded when it needs it */
+	rv_setup_defer(cgi && !check_only);
 	if (rv_i18n_init(conf.i18n_overrides, &err) < 0) {
 		what = rv_xasprintf("message catalogs: %s", err.msg);
 		goto fail;
 	}
-	/* one request: what it may not need is loaded when it needs it */
-	rv_setup_defer(cgi && !check_only);
 	if (setup_needs(ep->needs, &conf, &err) < 0 ||
 	    (ep->setup != NULL && ep->setup(&conf, &err) < 0)) {
 		what = rv_xasprintf("%s", err.msg);

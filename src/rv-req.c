@@ -53,15 +53,24 @@ rv_req_init(struct rv_req *req, struct rv_arena *arena,
 	}
 	req->method = (s = rv_req_param(req, "REQUEST_METHOD")) != NULL ? s : "";
 	req->query = (s = rv_req_param(req, "QUERY_STRING")) != NULL ? s : "";
-	/* the language before the path: even errors about the path are
-	 * localised (logto-spec 1.2) */
-	req->lang = rv_i18n_negotiate(rv_req_query(req, "locale"),
-				      rv_req_header(req, "Accept-Language"),
-				      conf->i18n_fallback);
+	/* the language is negotiated when a message or a template first
+	 * needs it (rv_req_lang): most answers have none, and a CGI process
+	 * then loads no catalog at all (rv_setup_defer) */
+	req->lang = NULL;
 	if ((req->path = rv_req_route_path(req)) == NULL) {
 		req->path = "";
 		req->outside = true;
 	}
+}
+
+const char *
+rv_req_lang(struct rv_req *req)
+{
+	if (req->lang == NULL)
+		req->lang = rv_i18n_negotiate(rv_req_query(req, "locale"),
+					      rv_req_header(req, "Accept-Language"),
+					      req->conf->i18n_fallback);
+	return req->lang;
 }
 
 void

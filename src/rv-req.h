@@ -36,7 +36,8 @@ struct rv_req {
 					   (path is then "") */
 	const char *query;		/* raw query string, "" if none */
 	const char *id;			/* request id, for logs and X-Request-Id */
-	const char *lang;		/* language of messages (rv-i18n.h) */
+	const char *lang;		/* language of messages: NULL until
+					   rv_req_lang() */
 	struct {
 		const char *name;	/* from the route pattern (":id" -> "id") */
 		const char *value;	/* arena */
@@ -52,11 +53,16 @@ struct rv_req {
 
 /* Sets up req over env (body source read/read_ctx) and derives the
  * request: id (a sane X-Request-Id, else 16 random characters), method,
- * query, language (?locale=, Accept-Language, conf's fallback) and path
- * (rv_req_route_path; outside set when it is not below the base path). */
+ * query and path (rv_req_route_path; outside set when it is not below the
+ * base path). The language waits for rv_req_lang(). */
 void rv_req_init(struct rv_req *req, struct rv_arena *arena,
 		 const struct rv_conf *conf, char **env,
 		 rv_req_read_fn *read, void *read_ctx);
+/* The language of the request's messages and templates (?locale=,
+ * Accept-Language, conf's fallback; logto-spec 1.2), negotiated on the
+ * first call: most answers need none, and negotiation loads the message
+ * catalogs of a CGI process (rv_setup_defer). */
+const char *rv_req_lang(struct rv_req *req);
 /* Frees the body and the parsed JSON; the arena is the caller's. */
 void rv_req_release(struct rv_req *req);
 

@@ -33,7 +33,7 @@ void rv_bug(const char *file, int line, const char *what)
  * check a new password or render a message, so rv_main() turns this on
  * for CGI (not for FastCGI, nor for -t, which must see every error at
  * start-up). Setup functions that honour it (rv_pwpolicy_init,
- * rv_template_init) then load on first use instead.
+ * rv_template_init, rv_i18n_init) then load on first use instead.
  */
 void rv_setup_defer(bool on);
 bool rv_setup_deferred(void);

@@ -84,6 +84,22 @@ test_expect_success 'a broken override catalog stops the program' '
 	test "$rc" = 1 && grep "locale/ja.xml:2: <message> needs code=" err
 '
 
+test_expect_success 'as CGI, an answer without a message parses no catalog, so a broken one does not stop it' '
+	write_config "<i18n overrides=\"locale\"/>" &&
+	run_cgi status OPTIONS /api/status HTTP_ORIGIN=https://app.example \
+		HTTP_ACCESS_CONTROL_REQUEST_METHOD=GET &&
+	check_status 204 &&
+	! grep "message catalogs" reverify.log
+'
+
+test_expect_success 'as CGI, a message parses them: the broken one is logged, the built-in ones answer' '
+	run_cgi status GET /api/nowhere HTTP_ACCEPT_LANGUAGE=ja &&
+	check_status 404 &&
+	grep "message catalogs: .*locale/ja.xml:2: <message> needs code=" reverify.log &&
+	test -n "$(json_get "$TRASH/body" .message)" &&
+	rm -rf locale && write_config
+'
+
 # ---- files others could change (security review F15) -------------------------
 
 test_expect_success 'a group-writable configuration is refused, naming it' '

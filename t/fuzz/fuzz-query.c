@@ -53,7 +53,7 @@ get_query(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 	(void)err;
 	return rv_resp_json(resp, 200, json_pack("{s:s?, s:s?, s:s?, s:s}",
 						 "locale", v, "value", w,
-						 "header", h, "lang", req->lang));
+						 "header", h, "lang", rv_req_lang(req)));
 }
 
 static int

@@ -23,7 +23,7 @@ static int
 get_echo(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 {
 	(void)err;
-	return rv_resp_json(resp, 200, json_pack("{s:s}", "lang", req->lang));
+	return rv_resp_json(resp, 200, json_pack("{s:s}", "lang", rv_req_lang(req)));
 }
 
 static const struct rv_route routes[] = {
