@@ -3,8 +3,9 @@
 # under <password-policy> (NFKC, the index, bcrypt's 72 bytes, --force)
 # The libraries are sourced from $top_srcdir (SC1091), which comes from the
 # environment (SC2154); the test bodies are strings for eval (SC2016), so the
-# variables set here for them look unused (SC2034).
-# shellcheck disable=SC1091,SC2016,SC2034,SC2154
+# variables set here for them look unused (SC2034) and the functions defined
+# here for them unreachable (SC2317).
+# shellcheck disable=SC1091,SC2016,SC2034,SC2154,SC2317
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/admin.sh"
 
