@@ -48,7 +48,7 @@ die() { say "error: $*"; exit 1; }
 
 [ -x "$LIGHTTPD" ] || die "lighttpd not found (tools/quickstart installs it)"
 [ -n "$WRK" ] || die "wrk not found (tools/quickstart installs it)"
-for p in hello-fcgi hash-bench seed mail-sink spawn-bench; do
+for p in hello-fcgi hash-bench seed mail-sink spawn-bench pwned-bench; do
 	[ -x "$top_builddir/bench/$p" ] || die "bench/$p is not built (make bench builds it)"
 done
 case $secs$conns$rounds$nusers in *[!0-9]*) die "BENCH_* must be numbers" ;; esac
@@ -415,6 +415,14 @@ if [ "$growth" != only ] && [ "$growth" != none ]; then
 			"$(awk -v n="$cores" -v t="$ms_bcrypt" 'BEGIN { printf "%.2f", n * 1000 / t }')" "$ms_bcrypt"
 	done
 	memory_table after
+	# the breached-password index: ns per lookup in 1 M entries, as a
+	# password change pays it (doc/performance.md)
+	"$top_builddir/bench/pwned-bench" 1000000 1000000 >"$run/pwned.out" ||
+		die "pwned-bench failed"
+	cat "$run/pwned.out" >>"$out/results-hash.txt"
+	say "pwned index, 1 M entries: build $(awk '/^pwned-build/ { print $3 }' "$run/pwned.out") s;" \
+		"lookup $(awk '/^pwned-hit/ { print $3 }' "$run/pwned.out") ns (hit)," \
+		"$(awk '/^pwned-miss/ { print $3 }' "$run/pwned.out") ns (miss)"
 fi
 
 # ---- growth: 1 M users and records, expired, purged -----------------------

@@ -20,6 +20,7 @@
 #include "rv-log.h"
 #include "rv-main.h"
 #include "rv-password.h"
+#include "rv-pwnorm.h"
 #include "rv-pwpolicy.h"
 #include "rv-req.h"
 #include "rv-run.h"
@@ -233,7 +234,7 @@ set_field(char **field, const char *value)
 
 struct pw_change {
 	struct rv_req *req;
-	const char *password;
+	char *password;		/* NFKC form (rv_pwnorm) */
 	char *new_hash;
 	struct rv_user before, after;
 	bool has_method, verified;
@@ -298,6 +299,9 @@ rv_change_password(struct rv_req *req, struct rv_err *err)
 	struct pw_change p;
 	struct rv_pw_userinfo ui;
 	struct rv_err herr;
+	const char *raw;
+	size_t len = 0;
+	bool raw_only;
 	int rc = -1, same;
 
 	memset(&p, 0, sizeof(p));
@@ -305,7 +309,8 @@ rv_change_password(struct rv_req *req, struct rv_err *err)
 	rv_user_init(&p.after);
 	p.req = req;
 	/* body, first-party, user, step-up if methods, field, policy, same */
-	if (rv_json_str(req->json, "password", true, 1, 1024, &p.password, err) < 0 ||
+	if (rv_json_str(req->json, "password", true, 1, 1024, &raw, err) < 0 ||
+	    rv_pwnorm(raw, strlen(raw), &p.password, &len, err) < 0 ||
 	    rv_auth_require_first_party(req->caller, err) < 0 ||
 	    (st = rv_main_store(err)) == NULL ||
 	    rv_store_txn(st, pw_load, &p, err) < 0)
@@ -320,25 +325,30 @@ rv_change_password(struct rv_req *req, struct rv_err *err)
 	ui.username = p.before.username;
 	ui.email = p.before.email;
 	ui.phone = p.before.phone;
-	if (rv_pwpolicy_check(req->conf, p.password, strlen(p.password), &ui, err) < 0)
+	/* the policy, the comparison and the new hash all see the NFKC
+	 * form (NIST SP 800-63B-4 3.1.1.2) */
+	if (rv_pwpolicy_check(req->conf, p.password, len, &ui, err) < 0)
 		goto out;
-	/* Logto compares only argon2i hashes; every scheme is compared here */
+	/* Logto compares only argon2i hashes; every scheme is compared here,
+	 * an imported hash of the raw bytes too */
 	rv_err_init(&herr);
 	same = p.before.password_hash ?
-	       rv_password_verify(p.password, strlen(p.password), p.before.password_hash,
-				  req->conf, &herr) : 0;
+	       rv_password_verify_forms(raw, strlen(raw), p.password, len,
+					p.before.password_hash, req->conf,
+					&raw_only, &herr) : 0;
 	rv_err_release(&herr);
 	if (same == 1) {
 		rv_err_set(err, "user.same_password", "the new password is the current one");
 		goto out;
 	}
-	if (rv_password_hash(p.password, strlen(p.password), req->conf, &p.new_hash, err) < 0 ||
+	if (rv_password_hash(p.password, len, req->conf, &p.new_hash, err) < 0 ||
 	    rv_store_txn(st, pw_store, &p, err) < 0)
 		goto out;
 	after_change(req, "password.changed", "PasswordChanged", &p.before, &p.after,
 		     true);
 	rc = 0;
 out:
+	rv_pwnorm_free(&p.password, len);
 	if (p.new_hash) {
 		rv_wipe(p.new_hash, strlen(p.new_hash));
 		free(p.new_hash);

@@ -195,7 +195,8 @@ static const struct rv_conf_key keys[] = {
 	K("password-policy", "reject-pwned", RV_CONF_BOOL, pp_reject_pwned, 0, 0, NULL,
 	  "yes", "refuse passwords on the pwned list"),
 	K("password-policy", "pwned-list", RV_CONF_PATH, pp_pwned_list, 0, 0, NULL,
-	  "", "file of breached passwords, one per line or as SHA-1 hex; empty: the built-in sample"),
+	  "", "breached passwords: an index built by reverify-admin pwned build, or a text list "
+	  "(a password or SHA-1 hex a line); empty: the built-in sample"),
 	K("password-policy", "reject-repetition", RV_CONF_BOOL, pp_reject_repetition, 0, 0, NULL,
 	  "yes", "refuse passwords that are mostly repeated or sequential characters"),
 	K("password-policy", "reject-user-info", RV_CONF_BOOL, pp_reject_user_info, 0, 0, NULL,

@@ -70,6 +70,29 @@ rv_password_verify(const char *password, size_t len, const char *hash,
 	return s->verify(password, len, hash, conf, err);
 }
 
+int
+rv_password_verify_forms(const char *raw, size_t raw_len, const char *nfkc,
+			 size_t nfkc_len, const char *hash,
+			 const struct rv_conf *conf, bool *raw_r,
+			 struct rv_err *err)
+{
+	int m_nfkc, m_raw = 0;
+
+	*raw_r = false;
+	m_nfkc = rv_password_verify(nfkc, nfkc_len, hash, conf, err);
+	if (m_nfkc < 0)
+		return -1;	/* the hash is the problem, whatever the form */
+	if (raw_len != nfkc_len || memcmp(raw, nfkc, raw_len) != 0) {
+		/* no short cut on a first match: the same work either way */
+		if ((m_raw = rv_password_verify(raw, raw_len, hash, conf, err)) < 0)
+			return -1;
+	}
+	if (m_nfkc == 1)
+		return 1;
+	*raw_r = m_raw == 1;
+	return m_raw == 1;
+}
+
 /* the family that makes the configured scheme's new hashes */
 static const struct rv_pw_scheme *
 configured(const struct rv_conf *conf)

@@ -9,6 +9,14 @@ struct rv_conf;
 struct rv_err;
 
 /*
+ * bcrypt reads only the first 72 bytes of a password. A new bcrypt hash of
+ * a longer one is refused (rv_pwpolicy_check() says so with too_long
+ * {max: 72, unit: "bytes"}); a bcrypt hash imported from elsewhere is
+ * verified as its origin did, on the first 72 bytes (libxcrypt).
+ */
+#define RV_BCRYPT_MAX 72
+
+/*
  * A scheme knows one family of encoded hashes (Dovecot's password_scheme):
  * which strings are its own, how to verify a password against one (within
  * the cost caps of <password>), how to make a new one with the configured
@@ -46,6 +54,23 @@ const char *rv_password_describe(const char *hash);
  */
 int rv_password_verify(const char *password, size_t len, const char *hash,
 		       const struct rv_conf *conf, struct rv_err *err);
+/*
+ * Verifies a password a user typed against hash, in both the forms it may
+ * have been hashed from: nfkc (its NFKC form, rv_pwnorm(): what reverify
+ * hashes) and, when raw differs from it, the bytes as they were sent (a
+ * hash imported from a system that did not normalise). Both forms are
+ * tried whatever the first gives, so that the work depends only on the
+ * input, never on which form matched. 1 match, with *raw_r true when only
+ * the raw form matched (the caller replaces the hash by one of nfkc); 0 no
+ * match; -1 as rv_password_verify(). A hash made by reverify can never
+ * match a raw form that differs from its NFKC form (that form is not in
+ * NFKC, and reverify only hashes NFKC forms), so the second try gives
+ * nothing away for such hashes.
+ */
+int rv_password_verify_forms(const char *raw, size_t raw_len,
+			     const char *nfkc, size_t nfkc_len,
+			     const char *hash, const struct rv_conf *conf,
+			     bool *raw_r, struct rv_err *err);
 /* A new hash of password in <password scheme> with its parameters
  * (argon2id m=19456 KiB, t=2, p=1 by default); *hash_r is malloc'd. */
 int rv_password_hash(const char *password, size_t len,

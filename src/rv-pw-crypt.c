@@ -138,6 +138,12 @@ crypt_new_hash(const char *password, size_t len, const struct rv_conf *conf,
 
 	if (memchr(password, '\0', len) != NULL)
 		return rv_err_set(err, RV_E_INVALID_INPUT, "password with a NUL");
+	/* bcrypt reads only RV_BCRYPT_MAX bytes: never hash a longer one
+	 * silently (the policy says so first, rv_pwpolicy_check) */
+	if (len > RV_BCRYPT_MAX)
+		return rv_err_set(err, RV_E_INVALID_INPUT,
+				  "password of %zu bytes: bcrypt reads only %d",
+				  len, RV_BCRYPT_MAX);
 	if (rv_random_bytes(rnd, sizeof(rnd), err) < 0)
 		return -1;
 	if (crypt_gensalt_rn("$2b$", (unsigned long)conf->pw_bcrypt_cost,

@@ -17,6 +17,8 @@
 #include "rv-crypto.h"
 #include "rv-data.h"
 #include "rv-err.h"
+#include "rv-password.h"
+#include "rv-pwned.h"
 #include "rv-util.h"
 
 #define SHA1_LEN 20
@@ -48,10 +50,12 @@ static const char *const sequences[] = {
 	"zxcvbnm",
 };
 
-/* The loaded list: sorted SHA-1 digests without duplicates. */
+/* The loaded list: sorted SHA-1 digests without duplicates, or the mapped
+ * index (rv-pwned.c) when <pwned-list> names one. */
 static struct {
 	unsigned char (*sha1)[SHA1_LEN];
 	size_t n;
+	struct rv_pwned *idx;
 	bool loaded;
 	bool pending;		/* deferred: load at the first check */
 	char *path;		/* <pwned-list>, for the deferred load */
@@ -116,6 +120,12 @@ decode(const char *s, size_t len, uint32_t *out)
 	return n;
 }
 
+/*
+ * Logto's four kinds, and Unicode beyond them (NIST SP 800-63B-4 3.1.1.2,
+ * ASVS 6.2.5: any printing character is accepted): a non-ASCII character
+ * counts as a symbol. Control characters (C0, DEL, C1) and bytes that are
+ * not UTF-8 stay unsupported.
+ */
 static unsigned
 class_of(uint32_t c)
 {
@@ -125,7 +135,7 @@ class_of(uint32_t c)
 		return CLASS_UPPER;
 	if (c >= '0' && c <= '9')
 		return CLASS_DIGIT;
-	if (c >= 0x20 && c <= 0x7e)
+	if ((c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c < BAD_BYTE))
 		return CLASS_SYMBOL;
 	return CLASS_OTHER;
 }
@@ -337,34 +347,11 @@ cmp_sha1(const void *a, const void *b)
 	return memcmp(a, b, SHA1_LEN);
 }
 
-/* 40 hex digits, alone or followed by ":count"? */
-static bool
-is_sha1_line(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len < 40)
-		return false;
-	for (i = 0; i < 40; i++)
-		if (rv_hexdigit(s[i]) < 0)
-			return false;
-	if (len == 40)
-		return true;
-	if (s[40] != ':' || len == 41)
-		return false;
-	for (i = 41; i < len; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
-}
-
 /* One line (its end included): 1 with the digest in out, 0 to skip it,
  * -1 when it holds a NUL byte. */
 static int
 parse_line(const char *s, size_t len, bool first, unsigned char out[SHA1_LEN])
 {
-	char hex[41];
-
 	if (first && len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
 		s += 3, len -= 3;
 	if (memchr(s, '\0', len) != NULL)
@@ -375,20 +362,15 @@ parse_line(const char *s, size_t len, bool first, unsigned char out[SHA1_LEN])
 		len--;
 	if (len == 0 || s[0] == '#')
 		return 0;
-	if (is_sha1_line(s, len)) {
-		memcpy(hex, s, 40);
-		hex[40] = '\0';
-		if (rv_unhex(hex, out, SHA1_LEN) < 0)
-			rv_bug(__FILE__, __LINE__, "hex digits did not decode");
-		return 1;
-	}
-	sha1(s, len, out);
+	if (!rv_pwned_sha1_line(s, len, out))
+		sha1(s, len, out);
 	return 1;
 }
 
 void
 rv_pwpolicy_release(void)
 {
+	rv_pwned_close(&pwned.idx);
 	free(pwned.sha1);
 	free(pwned.path);
 	memset(&pwned, 0, sizeof(pwned));
@@ -479,6 +461,14 @@ load_pwned(const char *path, struct rv_err *err)
 	size_t i, j;
 	int rc;
 
+	if (path != NULL && *path != '\0' && rv_pwned_is_index(path)) {
+		/* mapped, not loaded: one copy for every worker */
+		if (rv_pwned_open(path, &pwned.idx, err) < 0)
+			return -1;
+		pwned.loaded = true;
+		pwned.pending = false;
+		return 0;
+	}
 	if (path == NULL || *path == '\0')
 		rc = load_builtin(&l, err);
 	else
@@ -517,16 +507,20 @@ rv_pwpolicy_init(const struct rv_conf *conf, struct rv_err *err)
 	return load_pwned(conf->pp_pwned_list, err);
 }
 
-static bool
-is_pwned(const char *password, size_t len)
+/* 1 listed, 0 not, -1 err (the index is gone) */
+static int
+is_pwned(const char *password, size_t len, struct rv_err *err)
 {
 	unsigned char d[SHA1_LEN];
-	bool found;
+	int found;
 
-	if (pwned.n == 0)
-		return false;
+	if (pwned.idx == NULL && pwned.n == 0)
+		return 0;
 	sha1(password, len, d);
-	found = bsearch(d, pwned.sha1, pwned.n, SHA1_LEN, cmp_sha1) != NULL;
+	if (pwned.idx != NULL)
+		found = rv_pwned_lookup(pwned.idx, d, err);
+	else
+		found = bsearch(d, pwned.sha1, pwned.n, SHA1_LEN, cmp_sha1) != NULL;
 	rv_wipe(d, sizeof(d));
 	return found;
 }
@@ -547,6 +541,18 @@ issue(json_t *issues, const char *code, const char *key, long long value)
 	json_array_append_new(issues, o);
 }
 
+/* too_long in bytes: Logto's shape, with the unit said */
+static void
+issue_bytes(json_t *issues, long long max)
+{
+	json_t *o = json_pack("{s:s, s:{s:I, s:s}}", "code", ISSUE "too_long",
+			      "interpolation", "max", (json_int_t)max,
+			      "unit", "bytes");
+
+	RV_ASSERT(o != NULL);
+	json_array_append_new(issues, o);
+}
+
 int
 rv_pwpolicy_check(const struct rv_conf *conf, const char *password,
 		  size_t len, const struct rv_pw_userinfo *ui,
@@ -558,6 +564,7 @@ rv_pwpolicy_check(const struct rv_conf *conf, const char *password,
 	json_t *issues, *o;
 	uint32_t *c;
 	bool *mark;
+	int listed = 0;
 
 	if (conf->pp_reject_pwned && pwned.pending &&
 	    load_pwned(pwned.path, err) < 0)
@@ -565,6 +572,9 @@ rv_pwpolicy_check(const struct rv_conf *conf, const char *password,
 	if (conf->pp_reject_pwned && !pwned.loaded)
 		return rv_err_set(err, RV_E_INTERNAL,
 				  "the pwned list is not loaded");
+	if (conf->pp_reject_pwned &&
+	    (listed = is_pwned(password, len, err)) < 0)
+		return -1;
 
 	c = rv_xcalloc(len + 1, sizeof(*c));
 	mark = rv_xcalloc(len + 1, sizeof(*mark));
@@ -582,12 +592,16 @@ rv_pwpolicy_check(const struct rv_conf *conf, const char *password,
 		issue(issues, ISSUE "too_short", "min", conf->pp_min_length);
 	else if ((long long)n > conf->pp_max_length)
 		issue(issues, ISSUE "too_long", "max", conf->pp_max_length);
+	else if (conf->pw_scheme == RV_PW_BCRYPT && len > RV_BCRYPT_MAX)
+		/* bcrypt would read only the first 72 bytes: no silent
+		 * truncation (NIST SP 800-63B-4 3.1.1.2, ASVS 6.2.8) */
+		issue_bytes(issues, RV_BCRYPT_MAX);
 	if ((long long)ntypes < conf->pp_character_types)
 		issue(issues, ISSUE "character_types", "min",
 		      conf->pp_character_types);
 	if (classes & CLASS_OTHER)
 		issue(issues, ISSUE "unsupported_characters", NULL, 0);
-	if (conf->pp_reject_pwned && is_pwned(password, len))
+	if (listed == 1)
 		issue(issues, ISSUE "pwned", NULL, 0);
 
 	fold(c, n);

@@ -13,6 +13,7 @@
 #include "rv-lockout.h"
 #include "rv-log.h"
 #include "rv-password.h"
+#include "rv-pwnorm.h"
 #include "rv-store.h"
 #include "rv-util.h"
 
@@ -157,6 +158,9 @@ rv_verify_password(struct rv_store *st, const struct rv_conf *conf,
 		   const char *action, struct rv_record *rec_r, struct rv_err *err)
 {
 	struct pw_ctx p;
+	char *nfkc = NULL;
+	size_t nfkc_len = 0;
+	bool two, raw_only = false;
 	int rc = -1;
 
 	memset(&p, 0, sizeof(p));
@@ -164,6 +168,10 @@ rv_verify_password(struct rv_store *st, const struct rv_conf *conf,
 	p.c = c;
 	p.rec = rec_r;
 	p.action = action;
+	/* a body problem, before anything else (2.1) */
+	if (rv_pwnorm(password, len, &nfkc, &nfkc_len, err) < 0)
+		return -1;
+	two = nfkc_len != len || memcmp(nfkc, password, len) != 0;
 	if (rv_store_txn(st, pw_load, &p, err) < 0)
 		goto out;
 	if (p.outcome == PW_BLOCKED) {
@@ -173,13 +181,17 @@ rv_verify_password(struct rv_store *st, const struct rv_conf *conf,
 	}
 	/* the expensive part, outside any transaction */
 	if (p.hash == NULL) {
+		/* as many hashes as a user with a password would cost */
 		rv_password_decoy(conf);
+		if (two)
+			rv_password_decoy(conf);
 		p.matched = 0;
 	} else {
 		struct rv_err herr;
 
 		rv_err_init(&herr);
-		p.matched = rv_password_verify(password, len, p.hash, conf, &herr);
+		p.matched = rv_password_verify_forms(password, len, nfkc, nfkc_len,
+						     p.hash, conf, &raw_only, &herr);
 		if (p.matched < 0) {
 			/* a store problem; to the client like a wrong password */
 			rv_log_warnx("user '%s': unusable password hash: %s",
@@ -187,8 +199,11 @@ rv_verify_password(struct rv_store *st, const struct rv_conf *conf,
 			p.matched = 0;
 		}
 		rv_err_release(&herr);
-		if (p.matched == 1 && rv_password_needs_rehash(p.hash, conf) &&
-		    rv_password_hash(password, len, conf, &p.new_hash, err) < 0) {
+		/* a hash of the raw bytes (imported) is replaced by one of the
+		 * NFKC form, so that the next step-up needs one try */
+		if (p.matched == 1 &&
+		    (raw_only || rv_password_needs_rehash(p.hash, conf)) &&
+		    rv_password_hash(nfkc, nfkc_len, conf, &p.new_hash, err) < 0) {
 			rv_log_warnx("rehash failed: %s", err->msg);
 			rv_err_release(err);
 			p.new_hash = NULL;
@@ -209,6 +224,7 @@ rv_verify_password(struct rv_store *st, const struct rv_conf *conf,
 		break;
 	}
 out:
+	rv_pwnorm_free(&nfkc, nfkc_len);
 	if (p.hash != NULL) {
 		rv_wipe(p.hash, strlen(p.hash));
 		free(p.hash);

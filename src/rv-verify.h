@@ -18,7 +18,12 @@ struct rv_store;
  * guard of the user id (5.1; 400
  * session.verification_blocked_too_many_attempts) the password (422
  * session.invalid_credentials; a user without a password runs a decoy
- * hash of the same cost). On success a verified Password record owned by
+ * hash of the same cost). The password is the NFKC form of what was sent
+ * (400 guard.invalid_input, first, when that is not well-formed UTF-8);
+ * a hash that only the bytes as sent match (imported from a system that
+ * did not normalise) is accepted too, with the same work either way
+ * (rv_password_verify_forms()), and replaced by a hash of the NFKC form.
+ * On success a verified Password record owned by
  * the caller, bound to its client and session and carrying action (NULL:
  * none; deviation 4) is stored (evicting the caller's oldest records
  * beyond <verification max-live-records>) and copied into *rec_r, and a

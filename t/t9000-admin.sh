@@ -78,7 +78,7 @@ test_expect_success 'reverify-admin help and --help list every command' '
 		>commands &&
 	printf "%s\n" init "user add" "user show" "user list" "user del" \
 		"user set-password" "user suspend" "user unsuspend" "user unlock" \
-		"user import" token "jwks import" "config check" unlock purge \
+		"user import" token "jwks import" "pwned build" "config check" unlock purge \
 		"record handle" backup recover migrate "store copy" \
 		"audit verify" "audit show" "audit head" "audit prune" stats help >expect &&
 	test_cmp expect commands

@@ -344,8 +344,11 @@ static const struct command commands[] = {
 	{ "user", "del", cmd_user_del, "user del ID",
 	  "Delete a user and the user's verification records.", NULL, 0 },
 	{ "user", "set-password", cmd_user_set_password,
-	  "user set-password ID --password-stdin",
-	  "Set a user's password from the first line of stdin.", NULL, 0 },
+	  "user set-password ID --password-stdin [--force]",
+	  "Set a user's password from the first line of stdin, in its NFKC form,\n"
+	  "if it meets <password-policy> as the user's own new password would.",
+	  "  --password-stdin  read the password from the first line of stdin\n"
+	  "  --force           set it even when the policy refuses it\n", 0 },
 	{ "user", "suspend", cmd_user_suspend, "user suspend ID",
 	  "Suspend a user.", NULL, 0 },
 	{ "user", "unsuspend", cmd_user_unsuspend, "user unsuspend ID",
@@ -373,6 +376,13 @@ static const struct command commands[] = {
 	{ "jwks", "import", cmd_jwks_import, "jwks import FILE|-",
 	  "Check a JSON Web Key Set of public keys and replace <auth jwks> with it.",
 	  NULL, 0 },
+	{ "pwned", "build", cmd_pwned_build, "pwned build IN|- OUT",
+	  "Build the index that <password-policy pwned-list> maps, from a text\n"
+	  "file of SHA-1 hashes, one a line, alone or as HASH:count (the Have I\n"
+	  "Been Pwned downloads), either case. Sorted input is streamed; other\n"
+	  "input is sorted in memory (20 bytes an entry). OUT is replaced in one\n"
+	  "rename, so running programs see the old index or the new one.",
+	  NULL, CMD_NOCONF },
 	{ "config", "check", cmd_config_check, "config check [FILE]",
 	  "Load the configuration, print it with every default filled in, and\n"
 	  "warn about weak settings.", NULL, CMD_NOCONF },

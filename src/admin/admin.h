@@ -135,6 +135,7 @@ int cmd_unlock(struct admin *a, int argc, char **argv);
 int cmd_token(struct admin *a, int argc, char **argv);		/* keys.c */
 int cmd_jwks_import(struct admin *a, int argc, char **argv);
 int cmd_config_check(struct admin *a, int argc, char **argv);	/* config.c */
+int cmd_pwned_build(struct admin *a, int argc, char **argv);	/* pwned.c */
 int cmd_init(struct admin *a, int argc, char **argv);		/* store.c */
 int cmd_purge(struct admin *a, int argc, char **argv);
 int cmd_record_handle(struct admin *a, int argc, char **argv);

@@ -16,6 +16,8 @@
 #include "rv-crypto.h"
 #include "rv-import.h"
 #include "rv-password.h"
+#include "rv-pwnorm.h"
+#include "rv-pwpolicy.h"
 #include "rv-store.h"
 #include "rv-util.h"
 
@@ -85,13 +87,51 @@ read_password(char *buf, size_t size, size_t *len_r)
 	return 0;
 }
 
-/* Reads a password from stdin and hashes it; *hash_r is malloc'd. */
+/*
+ * The issues of a policy refusal as one line: "too_short (min 8), pwned".
+ * buf gets at most size bytes.
+ */
+static void
+policy_issues(const json_t *issues, char *buf, size_t size)
+{
+	size_t i, off = 0;
+	json_t *o;
+
+	buf[0] = '\0';
+	json_array_foreach(issues, i, o) {
+		const char *code = json_string_value(json_object_get(o, "code"));
+		json_t *in = json_object_get(o, "interpolation");
+		const char *key, *unit;
+		json_t *v;
+
+		if (code == NULL || off >= size)
+			continue;
+		if (strncmp(code, "password_rejected.", 18) == 0)
+			code += 18;
+		off += (size_t)snprintf(buf + off, size - off, "%s%s", i ? ", " : "", code);
+		unit = json_string_value(json_object_get(in, "unit"));
+		json_object_foreach(in, key, v)
+			if (json_is_integer(v) && off < size)
+				off += (size_t)snprintf(buf + off, size - off, " (%s %lld%s%s)",
+							key, (long long)json_integer_value(v),
+							unit ? " " : "", unit ? unit : "");
+	}
+}
+
+/*
+ * Reads a password from stdin and hashes its NFKC form (rv_pwnorm); *hash_r
+ * is malloc'd. With policy_user, the password must first pass
+ * <password-policy> as that user's new one.
+ */
 static int
-password_from_stdin(struct admin *a, char **hash_r)
+password_from_stdin(struct admin *a, const struct rv_user *policy_user,
+		    char **hash_r)
 {
 	char buf[PASSWORD_MAX + 3];	/* the password, CR LF, one more */
+	char issues[512], *norm = NULL;
+	struct rv_pw_userinfo ui;
 	const char *why;
-	size_t len = 0;
+	size_t len = 0, nlen = 0;
 	int rc = -1;
 
 	if (read_password(buf, sizeof(buf), &len) < 0)
@@ -105,12 +145,37 @@ password_from_stdin(struct admin *a, char **hash_r)
 		fail("the password %s", why);
 		goto out;
 	}
-	if (rv_password_hash(buf, len, &a->conf, hash_r, &a->err) < 0) {
+	if (rv_pwnorm(buf, len, &norm, &nlen, &a->err) < 0) {
+		fail("the password is not valid UTF-8");
+		goto out;
+	}
+	if (policy_user != NULL) {
+		ui.name = policy_user->name;
+		ui.username = policy_user->username;
+		ui.email = policy_user->email;
+		ui.phone = policy_user->phone;
+		if (rv_pwpolicy_init(&a->conf, &a->err) < 0) {
+			fail_err(&a->err);
+			goto out;
+		}
+		if (rv_pwpolicy_check(&a->conf, norm, nlen, &ui, &a->err) < 0) {
+			if (a->err.data == NULL) {
+				fail_err(&a->err);
+				goto out;
+			}
+			policy_issues(a->err.data, issues, sizeof(issues));
+			fail("the password does not meet <password-policy>: %s "
+			     "(--force sets it anyway)", issues);
+			goto out;
+		}
+	}
+	if (rv_password_hash(norm, nlen, &a->conf, hash_r, &a->err) < 0) {
 		fail_err(&a->err);
 		goto out;
 	}
 	rc = 0;
 out:
+	rv_pwnorm_free(&norm, nlen);
 	rv_wipe(buf, sizeof(buf));
 	return rc;
 }
@@ -388,7 +453,7 @@ cmd_user_add(struct admin *a, int argc, char **argv)
 		return fail("%s", why);
 	if (open_store(a, false) < 0 || new_id(a, &in) < 0)
 		return EXIT_FAIL;
-	if (pw && password_from_stdin(a, &hash) < 0)
+	if (pw && password_from_stdin(a, NULL, &hash) < 0)
 		return EXIT_FAIL;
 	in.v[F_HASH] = hash;
 	rc = create_user(a, &in, "user.created") < 0 ? fail_err(&a->err) : EXIT_OK;
@@ -482,25 +547,38 @@ cmd_user_set_password(struct admin *a, int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "password-stdin", no_argument, NULL, 'P' },
+		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct rv_user u;
 	char *hash = NULL;
-	bool pw = false;
+	bool pw = false, force = false;
 	int ch, rc;
 
-	while ((ch = cmd_getopt(a, argc, argv, lo)) != -1)
-		if (ch != 'P')
-			return EXIT_USAGE;
-		else
-			pw = true;
+	while ((ch = cmd_getopt(a, argc, argv, lo)) != -1) {
+		switch (ch) {
+		case 'P': pw = true; break;
+		case 'f': force = true; break;
+		default: return EXIT_USAGE;
+		}
+	}
 	if ((rc = want_args(a, argc, argv, 1, 1)) != EXIT_OK)
 		return rc;
 	if (!pw)
 		return usage_error(a, "the password must come with --password-stdin");
-	if (open_store(a, false) < 0 || password_from_stdin(a, &hash) < 0)
+	if (open_store(a, false) < 0 || (rc = load_user(a, argv[optind], &u)) < 0)
+		return EXIT_FAIL;
+	if (rc == 0)
+		return fail("no user '%s'", argv[optind]);
+	/* the policy as for the user's own change (NIST SP 800-63B-4
+	 * 3.1.1.2: the blocklist on every setting of a password) */
+	rc = password_from_stdin(a, force ? NULL : &u, &hash);
+	rv_user_release(&u);
+	if (rc < 0)
 		return EXIT_FAIL;
 	if ((rc = change(a, CH_PASSWORD, argv[optind], hash)) == EXIT_OK)
-		note(a, "set the password of user '%s'", argv[optind]);
+		note(a, "set the password of user '%s'%s", argv[optind],
+		     force ? " (--force: the policy was not applied)" : "");
 	rv_wipe(hash, strlen(hash));
 	free(hash);
 	return rc;

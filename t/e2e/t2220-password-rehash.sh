@@ -74,9 +74,17 @@ test_expect_success 'with <password scheme="bcrypt">, new hashes are bcrypt' '
 	stop_lighttpd &&
 	setup_instance "<password scheme=\"bcrypt\" bcrypt-cost=\"4\"/>" &&
 	start_lighttpd verification-password &&
-	id=$(import_vector tobcrypt "pbkdf2:sha512:") &&
+	id=$(import_vector tobcrypt "pbkdf2:sha256:") &&
 	step_up "$id" tobcrypt.pw && check_status 201 &&
 	test "$(scheme_of "$id")" = bcrypt
+'
+
+test_expect_success 'with bcrypt, a password over 72 bytes steps up and keeps its hash (no truncation)' '
+	id=$(import_vector longpw "pbkdf2:sha512:") &&
+	test "$(wc -c <longpw.pw)" -gt 72 &&
+	step_up "$id" longpw.pw && check_status 201 &&
+	test "$(scheme_of "$id")" = pbkdf2-sha512 &&
+	grep "rehash failed: password of [0-9]* bytes: bcrypt reads only 72" "$TRASH/reverify.log"
 '
 
 test_expect_success 'a hash over the cost caps is refused like a wrong password, and logged' '

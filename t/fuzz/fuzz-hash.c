@@ -1,8 +1,11 @@
-/* fuzz-hash.c: the password-hash string parsers of every scheme
+/* fuzz-hash.c: the password-hash string parsers of every scheme, and the
+ * NFKC form of a password
  *
  * The input is password NUL hash. The hash goes through the scheme table
  * (rv_password_scheme, rv_password_describe: they must agree), the rehash
- * test, and a verify against the password. The cost caps of <password> are
+ * test, and a verify against the password. The password goes through
+ * rv_pwnorm (its NFKC form must be NFKC again unchanged) and, when it is
+ * UTF-8, both forms are verified against the hash. The cost caps of <password> are
  * set to their lowest allowed values, as a site may, so that a hash can
  * only cost what the configuration lets it; anything that still runs long
  * is a missing cap (libFuzzer reports it as a timeout).
@@ -16,6 +19,7 @@
 #include "fuzz-util.h"
 #include "rv.h"
 #include "rv-password.h"
+#include "rv-pwnorm.h"
 
 static struct rv_conf conf;
 
@@ -32,6 +36,35 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	conf.pw_max_pbkdf2_iterations = 5000;
 	conf.pw_max_crypt_rounds = 5000;
 	return 0;
+}
+
+/* NFKC is idempotent; the two forms verify as one would. */
+static void
+check_forms(const char *password, const char *h)
+{
+	char *n1 = NULL, *n2 = NULL;
+	size_t l1 = 0, l2 = 0;
+	struct rv_err err;
+	bool raw_only;
+	int r;
+
+	rv_err_init(&err);
+	if (rv_pwnorm(password, strlen(password), &n1, &l1, &err) == 0) {
+		if (rv_pwnorm(n1, l1, &n2, &l2, &err) < 0 || l1 != l2 ||
+		    memcmp(n1, n2, l1) != 0) {
+			fprintf(stderr, "NFKC is not idempotent\n");
+			abort();
+		}
+		r = rv_password_verify_forms(password, strlen(password), n1, l1, h,
+					     &conf, &raw_only, &err);
+		if (r < -1 || r > 1 || (raw_only && r != 1))
+			abort();
+	} else if (err.status != 400) {
+		abort();
+	}
+	rv_pwnorm_free(&n1, l1);
+	rv_pwnorm_free(&n2, l2);
+	rv_err_release(&err);
 }
 
 int
@@ -60,6 +93,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r < -1 || r > 1 || (r == 1 && s == NULL))
 		abort();
 	rv_err_release(&err);
+	check_forms(password, h);
 	free(password);
 	free(h);
 	return 0;

@@ -167,13 +167,20 @@ test_length_and_types(void)
 static void
 test_unsupported(void)
 {
-	is_str(issues("p\xc3\xa4sswW\xc3\xb6rd123"), "unsupported_characters",
-	       "pässwWörd123: non-ASCII letters are unsupported");
-	is_str(issues("p\xc3\xa4ssw\xc3\xb6" "1"), "too_short unsupported_characters",
+	/* Unicode is accepted (NIST SP 800-63B-4 3.1.1.2, ASVS 6.2.5) */
+	is_str(issues("p\xc3\xa4sswW\xc3\xb6rd123"), "",
+	       "pässwWörd123: non-ASCII letters are accepted");
+	is_str(issues("p\xc3\xa4ssw\xc3\xb6" "1"), "too_short",
 	       "length counts code points: pässwö1 (9 bytes) is 7 characters");
 	is_str(issues("\xc3\xa4\xc3\xb6\xc3\xbc\xc3\x9f\xc3\xa9\xc3\xa8\xc3\xaa\xc3\xab"),
-	       "character_types unsupported_characters",
-	       "8 non-ASCII letters: long enough, no class, unsupported");
+	       "", "8 non-ASCII letters (16 bytes): long enough, symbols, passes");
+	is_str(issues("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe5\xaf\x86"),
+	       "too_short", "5 CJK characters (15 bytes) are 5, too short");
+	is_str(issues("\xf0\x9f\x94\x91 \xe6\x97\xa5\xe6\x9c\xac kV9#"), "",
+	       "an emoji, spaces, CJK and ASCII together: 10 characters, passes");
+	is_str(issues("correct horse staple"), "", "spaces are allowed");
+	is_str(issues("kV9#mQ2\xc2\x85x"), "unsupported_characters",
+	       "a C1 control character (U+0085) is unsupported");
 	is_str(issues("kV9#mQ2\tx"), "unsupported_characters", "a tab is a control character");
 	is_str(issues("kV9#mQ2\x7fx"), "unsupported_characters", "so is DEL");
 	is_str(issues_ui("kV9#\0mQ2x", 9, NULL), "unsupported_characters",
@@ -398,6 +405,40 @@ test_lists(const char *sample)
 	is_str(issues("iloveyou"), "pwned", "and is in use");
 }
 
+static void
+test_bcrypt(void)
+{
+	char pw[100];
+
+	/* 73 bytes of a strong mixture */
+	memset(pw, 0, sizeof(pw));
+	memcpy(pw, "kV9#mQ2!xL", 10);
+	memset(pw + 10, 'a', 1);
+	snprintf(pw + 11, sizeof(pw) - 11, "%s",
+		 "Zq8$wE1^rT5&yU3*iO7(pA2)sD6_fG4+hJ0=kL9-zX1!cV5@bN3#mQ7%nW2^eR8&tY4");
+	RV_ASSERT(strlen(pw) > 72);
+	pw[73] = '\0';
+	is_int(strlen(pw), 73, "a password of 73 bytes");
+	is_str(issues(pw), "", "argon2id: 73 bytes pass");
+	conf.pw_scheme = RV_PW_BCRYPT;
+	is_str(issues(pw), "too_long", "bcrypt: 73 bytes are too long (no silent truncation)");
+	is_str(data_json(pw),
+	       "[{\"code\":\"password_rejected.too_long\","
+	       "\"interpolation\":{\"max\":72,\"unit\":\"bytes\"}}]",
+	       "in Logto's shape, with the unit: bytes");
+	pw[72] = '\0';
+	is_str(issues(pw), "", "bcrypt: 72 bytes pass");
+	/* 37 two-byte letters (é à ü ö in turn): 37 characters, 74 bytes */
+	pw[0] = '\0';
+	while (strlen(pw) < 74)
+		strcat(pw, (const char *[]){ "\xc3\xa9", "\xc3\xa0", "\xc3\xbc",
+					     "\xc3\xb6" }[strlen(pw) / 2 % 4]);
+	is_str(issues(pw), "too_long",
+	       "bcrypt: 37 characters of 2 bytes (74 bytes) are too long");
+	conf.pw_scheme = RV_PW_ARGON2ID;
+	is_str(issues(pw), "", "argon2id: the same 74 bytes pass");
+}
+
 int
 main(void)
 {
@@ -420,6 +461,7 @@ main(void)
 	test_logto_cases();
 	test_length_and_types();
 	test_unsupported();
+	test_bcrypt();
 	test_pwned();
 	test_repetition_sequence();
 	test_user_info();
