@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154 # run, out, bin... are bench.sh's
 # instr.sh: instructions per request, sourced by bench.sh (make bench;
 # make bench-instr runs only this part)
 #

@@ -90,10 +90,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: spawn-bench SECONDS PROCS MESSAGE-FILE PROGRAM [ARG...]\n");
 		return 2;
 	}
+	msg = NULL;
 	if ((fd = open(argv[3], O_RDONLY)) < 0 || fstat(fd, &st) != 0 ||
 	    (msg = malloc((size_t)st.st_size + 1)) == NULL ||
 	    read(fd, msg, (size_t)st.st_size) != st.st_size) {
 		fprintf(stderr, "spawn-bench: cannot read %s\n", argv[3]);
+		free(msg);
 		return 1;
 	}
 	close(fd);
@@ -138,5 +140,6 @@ main(int argc, char **argv)
 	qsort(lat, (size_t)got, sizeof(lat[0]), cmp);
 	printf("spawn-bench: %.1f per s p50 %.2f ms p99 %.2f ms (%ld runs, %ld failed)\n",
 	       (double)n / secs, lat[got / 2], lat[(got * 99) / 100], n, failed);
+	free(msg);
 	return 0;
 }
