@@ -9,6 +9,7 @@
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"
+. "$top_srcdir/t/lib/sms.sh"
 
 require_server gammu-smsd "$(command -v gammu-smsd || echo /usr/bin/gammu-smsd)"
 require_server gammu-smsd-inject "$(command -v gammu-smsd-inject || echo /usr/bin/gammu-smsd-inject)"
@@ -66,12 +67,7 @@ until grep -q "Starting phone communication" "$G/smsd.log" 2>/dev/null; do
 	i=$((i + 1))
 done
 
-outbox_setup || bail_out "no outbox"
-setup_instance "<delivery sms-command=\"$top_srcdir/contrib/sms/sms-gammu -c $G/smsdrc\" application-name=\"rv\"/>" \
-	'<codes send-max="100"/>' || bail_out "cannot set up the instance"
-uid=$(add_user --username alice --phone 64211234567) || bail_out "no user"
-start_lighttpd verification-code verification-code-verify || bail_out "lighttpd did not start"
-tok=$(mint "$uid")
+sms_setup "$top_srcdir/contrib/sms/sms-gammu -c $G/smsdrc" rv
 
 # sent N: wait up to 15 s until sent/ holds N messages, and error/ none;
 # print the text of the newest (the unicode format is UTF-16)
@@ -88,14 +84,6 @@ sent () {
 	python3 -c 'import sys; sys.stdout.write(open(sys.argv[1], "rb").read().decode("utf-16"))' "$f"
 }
 
-# sms_text LANG: the UserPermissionValidation <sms> of LANG
-sms_text () {
-	python3 -c 'import sys, xml.etree.ElementTree as ET
-for t in ET.parse(sys.argv[1]).getroot().iter("template"):
-    if t.get("type") == "UserPermissionValidation":
-        print(t.findtext("sms").strip(), end="")' "$top_srcdir/conf/templates/$1.xml"
-}
-
 # code_step_up LANG N: a code in LANG; the daemon sent it (the Nth), its
 # text is the template's, and the code in it verifies
 code_step_up () {
@@ -104,7 +92,7 @@ code_step_up () {
 	rec=$(record_id) &&
 	sent "$2" >got.txt &&
 	code=$(grep -oE "[0-9]{6}" got.txt | head -n 1) &&
-	sms_text "$1" | sed "s/{{code}}/$code/; s/{{application.name}}/rv/; s/{{expiresInMinutes}}/10/" >want.txt &&
+	sms_template "$1" "$code" rv >want.txt &&
 	test_cmp want.txt got.txt &&
 	test "$(ls "$G/sent" | tail -n 1 | sed -n "s/.*_\(+[0-9]*\)_sms0.txt$/\1/p")" = +64211234567 &&
 	grep -q "Transmitted .* to +64211234567" "$G/smsd.log" &&

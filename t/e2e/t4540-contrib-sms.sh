@@ -8,6 +8,7 @@
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"
+. "$top_srcdir/t/lib/sms.sh"
 
 SMS_HTTP=$top_srcdir/contrib/sms/sms-http
 SMS_SMSTOOLS=$top_srcdir/contrib/sms/sms-smstools
@@ -43,12 +44,7 @@ EOF
 }
 write_curlrc
 
-outbox_setup || bail_out "no outbox"
-setup_instance "<delivery sms-command=\"$SMS_HTTP -t To -b Body $TRASH/sms.curlrc\"/>" \
-	'<codes send-max="100"/>' || bail_out "cannot set up the instance"
-uid=$(add_user --username alice --phone 64211234567) || bail_out "no user"
-start_lighttpd verification-code verification-code-verify || bail_out "lighttpd did not start"
-tok=$(mint "$uid")
+sms_setup "$SMS_HTTP -t To -b Body $TRASH/sms.curlrc"
 
 # req N FILTER: jq FILTER of the Nth recorded request, with .form the body
 # decoded as a form
@@ -58,14 +54,6 @@ r = json.load(open(sys.argv[1]))
 r["form"] = dict(urllib.parse.parse_qsl(r["body"], strict_parsing=True))
 r["headers"] = {k.lower(): v for k, v in r["headers"]}
 json.dump(r, sys.stdout, ensure_ascii=False)' "$TRASH/api/req-$1.json" | jq -r "$2"
-}
-
-# sms_text LANG: the UserPermissionValidation <sms> of LANG, {{code}} left in
-sms_text () {
-	python3 -c 'import sys, xml.etree.ElementTree as ET
-for t in ET.parse(sys.argv[1]).getroot().iter("template"):
-    if t.get("type") == "UserPermissionValidation":
-        print(t.findtext("sms").strip())' "$top_srcdir/conf/templates/$1.xml"
 }
 
 # code_step_up LANG N: a code to alice's phone in LANG: the Nth request
@@ -82,9 +70,9 @@ code_step_up () {
 	test "$(req "$2" '.form | keys | join(",")')" = Body,From,To &&
 	test "$(req "$2" .form.To)" = +64211234567 &&
 	test "$(req "$2" .form.From)" = Example &&
-	req "$2" .form.Body >body.txt &&
+	req "$2" .form.Body | tr -d "\n" >body.txt &&
 	code=$(grep -oE "[0-9]{6}" body.txt | head -n 1) &&
-	sms_text "$1" | sed "s/{{code}}/$code/; s/{{application.name}}/demo-app/; s/{{expiresInMinutes}}/10/" >want.txt &&
+	sms_template "$1" "$code" demo-app >want.txt &&
 	test_cmp want.txt body.txt &&
 	verify_code "$tok" phone 64211234567 "$rec" "$code" &&
 	check_status 200
