@@ -9,7 +9,8 @@
 #	... <delivery sendmail="$POSTFIX_SENDMAIL" mail-from="..."/> ...
 #	f=$(postfix_wait_mail alice 1) && python3 "$top_srcdir/t/lib/mailcheck.py" "$f"
 #
-# The instance lives in $POSTFIX_DIR ($TRASH/postfix): its own main.cf and
+# The instance lives in $POSTFIX_DIR ($TRASH/postfix, see postfix_dir_):
+# its own main.cf and
 # master.cf (etc/), queue (queue/), data (data/) and log (maillog), so that
 # neither the system's Postfix (if any; it is not started) nor another test
 # shares anything with it. Only the programs come from the system
@@ -21,12 +22,28 @@
 # `postfix start` is reserved for root (postfix(1)), so the tests skip
 # without root (CI runs as root).
 
-POSTFIX_DIR=$TRASH/postfix
-# Postfix's own sendmail (it hands the message to the set-group-id
-# postdrop), for the instance's configuration directory
-POSTFIX_SENDMAIL="/usr/sbin/sendmail -C $POSTFIX_DIR/etc -t -i"
 POSTFIX_USERS=${POSTFIX_USERS:-alice bob carol mallory}
-export POSTFIX_DIR POSTFIX_SENDMAIL POSTFIX_USERS
+export POSTFIX_USERS
+
+# postfix_dir_: POSTFIX_DIR, and POSTFIX_SENDMAIL, Postfix's own sendmail
+# (it hands the message to the set-group-id postdrop) for the instance's
+# configuration directory. The daemons run as postfix and deliver as
+# nobody: when they cannot reach $TRASH (a build tree in a private
+# directory, as CI's tarball builds), the instance lives in a directory of
+# its own under ${TMPDIR:-/tmp}, removed at the end.
+postfix_dir_ () {
+	POSTFIX_DIR=$TRASH/postfix
+	if ! setpriv --reuid=postfix --regid="$(id -g postfix)" --clear-groups \
+		test -x "$TRASH" 2>/dev/null ||
+		! setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$TRASH" 2>/dev/null; then
+		POSTFIX_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rv-postfix.XXXXXX") || return 1
+		chmod 755 "$POSTFIX_DIR" || return 1
+		test_cleanup_add "rm -rf '$POSTFIX_DIR'"
+		test_watch_dir "$POSTFIX_DIR"
+	fi
+	POSTFIX_SENDMAIL="/usr/sbin/sendmail -C $POSTFIX_DIR/etc -t -i"
+	export POSTFIX_DIR POSTFIX_SENDMAIL
+}
 
 # require_postfix: skip the script (bail out under
 # REVERIFY_TEST_REQUIRE_SERVERS=1) without Postfix, root or python3
@@ -135,9 +152,11 @@ EOF
 
 # postfix_start [--smtp]: write the instance and start it (`postfix -c DIR
 # start`); stopped again at test_done. --smtp: smtpd on a free port of
-# 127.0.0.1 too, exported as POSTFIX_SMTP_PORT.
+# 127.0.0.1 too, exported as POSTFIX_SMTP_PORT. Sets POSTFIX_DIR and
+# POSTFIX_SENDMAIL.
 # shellcheck disable=SC2120 # --smtp is optional
 postfix_start () {
+	postfix_dir_ || return 1
 	ps_port_=
 	ps_try_=0
 	while :; do
