@@ -85,7 +85,7 @@ sandboxed () {
 		shift
 	done
 	# shellcheck disable=SC2086 # the file names have no spaces
-	"$SANDBOX" --user "$RUN_USER" --map "$store_rw=$TRASH/store" \
+	"$SANDBOX" --user "$RUN_USER" --keep "$top_builddir" --map "$store_rw=$TRASH/store" \
 		--map "$log_rw=$TRASH/log" \
 		--bind "$POSTFIX_DIR/etc-sandbox=/etc/postfix" \
 		--bind "$POSTFIX_DIR/queue=/var/spool/postfix" \
