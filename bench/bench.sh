@@ -14,6 +14,10 @@
 #   BENCH_STORE=bdb        pgsql: the store on a throw-away PostgreSQL
 #                          cluster (t/lib/pgcluster, durable, on this
 #                          host), started and removed by the bench
+#   BENCH_INSTR=1          instructions per request under callgrind
+#                          (bench/instr.sh); 0: not; only: just that part
+#   BENCH_INSTR_N=200      requests counted per scenario
+#   BENCH_INSTR_SCENARIOS= only these (names, space-separated)
 # Writes bench/results.json, bench/results.tsv and bench/results.png (when
 # gnuplot is there) and ends with one "bench: ..." line. See
 # doc/performance.md.
@@ -28,6 +32,7 @@ nusers=${BENCH_USERS:-2000}
 growth=${BENCH_GROWTH:-0}
 growth_n=${BENCH_GROWTH_N:-1000000}
 bench_store=${BENCH_STORE:-bdb}
+instr=${BENCH_INSTR:-1}
 run=${BENCH_DIR:-$top_builddir/bench/run}
 out=$top_builddir/bench
 cores=$(nproc 2>/dev/null || echo 2)
@@ -43,11 +48,14 @@ die() { say "error: $*"; exit 1; }
 
 [ -x "$LIGHTTPD" ] || die "lighttpd not found (tools/quickstart installs it)"
 [ -n "$WRK" ] || die "wrk not found (tools/quickstart installs it)"
-for p in hello-fcgi hash-bench seed; do
+for p in hello-fcgi hash-bench seed mail-sink spawn-bench; do
 	[ -x "$top_builddir/bench/$p" ] || die "bench/$p is not built (make bench builds it)"
 done
 case $secs$conns$rounds$nusers in *[!0-9]*) die "BENCH_* must be numbers" ;; esac
 case $bench_store in bdb|pgsql) ;; *) die "BENCH_STORE is bdb or pgsql" ;; esac
+case $instr in 0|1|only) ;; *) die "BENCH_INSTR is 0, 1 or only" ;; esac
+# shellcheck source=bench/instr.sh
+. "$top_srcdir/bench/instr.sh"
 
 # ---- the servers, stopped whatever happens --------------------------------
 pids=()
@@ -101,7 +109,8 @@ write_config() {
 		fi
 		echo "  <audit key=\"$run/audit.key\"/>"
 		echo "  <auth issuer=\"https://issuer.test\" audience=\"reverify\" jwks=\"$run/jwks.json\" local-key=\"$run/local.jwk\" first-party=\"demo-app\"/>"
-		echo "  <delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"bench@example.org\"/>"
+		# the C stand-in: send-code measures us and the spawn, not sh
+		echo "  <delivery sendmail=\"$top_builddir/bench/mail-sink -t -i\" mail-from=\"bench@example.org\"/>"
 		echo '  <codes max-tries="100" send-max="1000" send-window="60"/>'
 		echo '  <lockout max-attempts="256" window="60" duration="60"/>'
 		printf '  %s\n' "$@"
@@ -330,10 +339,19 @@ check "$FBASE" "$run/my-account.list" 200 || die "my-account does not answer"
 check "$FBASE" "$run/password-argon2id.list" 201 || die "verification-password does not answer"
 check "$FBASE" "$run/password-bcrypt.list" 201 || die "verification-password (bcrypt) does not answer"
 check "$FBASE" "$run/send-code.list" 201 || die "verification-code does not answer"
+# a code mail as sent, for the spawn reference (bench/spawn-bench)
+for f in "$run"/outbox/mail-*; do
+	[ -f "$f" ] && cp "$f" "$run/message.eml" && break
+done
+[ -s "$run/message.eml" ] || die "verification-code sent no mail to the outbox"
 check "$CBASE" "$run/hello.list" 200 || die "hello CGI does not answer"
 check "$CBASE" "$run/my-account.list" 200 || die "my-account CGI does not answer"
 
-if [ "$growth" != only ]; then
+rm -f "$out/results-instr.tsv"
+[ "$instr" = 0 ] || instr_all
+[ "$instr" != only ] || growth=none
+
+if [ "$growth" != only ] && [ "$growth" != none ]; then
 	for ((r = 1; r <= rounds; r++)); do
 		for c in $conn_levels; do
 			say "round $r/$rounds, $c connections"
@@ -357,8 +375,18 @@ if [ "$growth" != only ]; then
 			[ "${wraps:-0}" = 0 ] || say "warning: the fresh records ran out"
 			record verify-code "$c" "$r" hello-fcgi "$ref_rps" "$ref_p99"
 			rm -f "$run"/outbox/mail-*
+			# the reference: the sendmail command spawned from C, as
+			# many at once as there are workers
+			"$top_builddir/bench/spawn-bench" "$secs" "$cores" "$run/message.eml" \
+				"$top_builddir/bench/mail-sink" -t -i >"$run/spawn.out" 2>&1 ||
+				die "spawn-bench failed: $(cat "$run/spawn.out")"
+			awk '$(NF - 1) > 0 { exit 1 }' "$run/spawn.out" ||
+				say "warning: $(cat "$run/spawn.out")"
+			spawn_rps=$(awk '{ print $2 }' "$run/spawn.out")
+			spawn_p99=$(awk '{ print $9 }' "$run/spawn.out")
+			rm -f "$run"/outbox/mail-*
 			wrk_run "$FBASE" "$run/send-code.list" "$c"
-			record send-code "$c" "$r" hello-fcgi "$ref_rps" "$ref_p99"
+			record send-code "$c" "$r" spawn-sendmail "$spawn_rps" "$spawn_p99"
 			rm -f "$run"/outbox/mail-*
 			wrk_run "$CBASE" "$run/hello.list" "$c"
 			cref_rps=$rps cref_p99=$p99
@@ -390,7 +418,7 @@ if [ "$growth" != only ]; then
 fi
 
 # ---- growth: 1 M users and records, expired, purged -----------------------
-if [ "$growth" != 0 ]; then
+if [ "$growth" != 0 ] && [ "$growth" != none ]; then
 	say "growth: $growth_n users and records into a store of their own (minutes)"
 	mkdir -p "$run/growth"
 	write_config "$run/growth.xml" "$run/growth/store"
@@ -421,7 +449,8 @@ fi
 
 # ---- report --------------------------------------------------------------
 awk -F'\t' -v out="$out/results.json" -v cores="$cores" -v secs="$secs" \
-	-v rounds="$rounds" -v memf="$out/results-memory.tsv" '
+	-v rounds="$rounds" -v memf="$out/results-memory.tsv" \
+	-v instrf="$out/results-instr.tsv" '
 function sort3(a, n,   i, j, t) {
 	for (i = 2; i <= n; i++)
 		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
@@ -433,6 +462,27 @@ function stat(key, f,   n, i, v) {
 	sort3(v, n)
 	lo[f] = v[1]; hi[f] = v[n]
 	md[f] = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+}
+# kinstr NAME: " (151k instr, hello 24k)" when NAME was counted
+function kinstr(name,   r) {
+	if (!(name in ins)) return ""
+	r = name ~ /^cgi-/ ? "hello-cgi" : "hello-fcgi"
+	return sprintf(" (%.0fk instr%s)", ins[name] / 1000,
+		(r in ins) ? sprintf(", hello %.0fk", ins[r] / 1000) : "")
+}
+# part NAME: " NAME 0.86 (151k instr, hello 24k)" from what was measured
+function part(name,   k, s) {
+	k = first[name]
+	s = ((name, k) in med) ? sprintf(" %s %.2f", name, med[name, k]) : ""
+	if (s == "" && (name in ins)) s = " " name
+	return s (s == "" ? "" : kinstr(name))
+}
+BEGIN {
+	while ((getline l <instrf) > 0) {
+		split(l, a, "\t")
+		if (a[1] == "scenario") continue
+		ins[a[1]] = a[2]; iorder[++ni] = a[1]
+	}
 }
 NR == 1 { next }
 {
@@ -471,16 +521,18 @@ END {
 		printf "%s    {\"when\": \"%s\", \"program\": \"%s\", \"rssKiB\": %d, \"privateKiB\": %d}", nm++ ? ",\n" : "", a[1], a[2], a[3], a[4] >out
 		if (a[1] == "idle" && a[2] != "hello-fcgi" && a[4] > maxpriv) { maxpriv = a[4]; maxrss = a[3] }
 	}
-	printf "\n  ]\n}\n" >out
-	s = "bench:"
-	if (("my-account", first["my-account"]) in med) s = s sprintf(" my-account %.2f", med["my-account", first["my-account"]])
-	if (("verify-code", first["verify-code"]) in med) s = s sprintf(" verify-code %.2f", med["verify-code", first["verify-code"]])
-	if (("verify-code-wrong", first["verify-code-wrong"]) in med) s = s sprintf(" verify-code-wrong %.2f", med["verify-code-wrong", first["verify-code-wrong"]])
+	printf "\n  ],\n  \"instructions\": {" >out
+	for (i = 1; i <= ni; i++)
+		printf "%s\"%s\": %d", (i > 1 ? ", " : ""), iorder[i], ins[iorder[i]] >out
+	printf "}\n}\n" >out
+	s = "bench:" part("my-account") part("verify-code") part("verify-code-wrong")
 	if (("my-account", first["my-account"]) in medp99) s = s sprintf(" my-account-p99 %.1fx", medp99["my-account", first["my-account"]] / medp99["hello-fcgi", first["my-account"]])
-	if (("send-code", first["send-code"]) in medp99) s = s sprintf(" send-code-p99 %.0fms", medp99["send-code", first["send-code"]])
+	if (("send-code", first["send-code"]) in medp99) s = s sprintf(" send-code %.2f p99 %.0fms", med["send-code", first["send-code"]], medp99["send-code", first["send-code"]])
 	if (("password-argon2id", first["password-argon2id"]) in med) s = s sprintf(" password-argon2id %.2f", med["password-argon2id", first["password-argon2id"]])
 	if (("password-bcrypt", first["password-bcrypt"]) in med) s = s sprintf(" password-bcrypt %.2f", med["password-bcrypt", first["password-bcrypt"]])
 	if (("cgi-my-account", first["cgi-my-account"]) in medrps) s = s sprintf(" cgi-my-account %.0frps %.2f", medrps["cgi-my-account", first["cgi-my-account"]], med["cgi-my-account", first["cgi-my-account"]])
+	else if ("cgi-my-account" in ins) s = s " cgi-my-account"
+	s = s kinstr("cgi-my-account")
 	if (("my-account-users-1m", first["my-account-users-1m"]) in med) s = s sprintf(" my-account-1m-users %.2f", med["my-account-users-1m", first["my-account-users-1m"]])
 	if (maxpriv) s = s sprintf(" idle-private %.1fMiB rss %.1fMiB", maxpriv / 1024, maxrss / 1024)
 	print "\n" s

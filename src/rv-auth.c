@@ -538,42 +538,59 @@ check_claims(const struct rv_conf *conf, json_t *claims, struct rv_caller *c,
 
 /*
  * Tokens verified before: a client sends the same access token with many
- * requests, and its signature check (RSA or ECDSA), JWS import and claims
- * parse are the dearest part of a request (doc/performance.md, "Where the
- * time goes"). An accepted token of at most TOKEN_KEEP_MAX bytes is kept
- * with the caller it gave and a hash of the settings that judged it
- * (issuer, audience, algorithms, first-party clients, leeway); a slot is
- * picked by a hash of the token, and the token compared in full in
- * constant time, so that the timing tells nothing of a kept token. A hit
- * repeats the time checks (exp, nbf with the leeway) against the clock of
- * now. Only accepted tokens are kept; rv_auth_setup() and
+ * requests, and its signature check (RSA or ECDSA: about 290,000
+ * instructions for RS256), JWS import and claims parse are the dearest part
+ * of a request (doc/performance.md, "Where the time goes"). An accepted
+ * token of at most TOKEN_KEEP_MAX bytes is kept as its SHA-256 (the token
+ * itself is not kept: a core dump holds no bearer token from here), with the
+ * caller it gave and a hash of the settings that judged it (issuer,
+ * audience, algorithms, first-party clients, leeway). The table is
+ * TOKEN_SETS sets of TOKEN_WAYS entries, made on first use; the set is
+ * picked by the digest, the digest compared in full in constant time. A
+ * new token takes a free way of its set, else one whose token expired, else
+ * the one used least recently: a worker keeps the last thousand or so
+ * callers, enough for a site's active users between two token renewals.
+ * A hit repeats the time checks (exp, nbf with the leeway) against the
+ * clock of now. Only accepted tokens are kept; rv_auth_setup() and
  * rv_auth_release() forget them all.
  */
-#define TOKEN_CACHE 32
+#define TOKEN_SETS 256
+#define TOKEN_WAYS 4
 #define TOKEN_KEEP_MAX 4096
 
 struct token_entry {
-	char *token;		/* malloc'd; NULL: free slot */
-	size_t len;
+	unsigned char digest[32];
+	char *packed;		/* malloc'd user, client_id, sid, scope, each
+				   NUL-terminated; NULL: free entry */
 	uint64_t judge;
-	struct rv_caller c;
-	bool has_nbf;
-	long long nbf;
+	uint64_t used;		/* tick of the last hit */
+	long long exp, nbf;
+	bool has_nbf, user_is_username, first_party;
 };
-static struct token_entry token_cache[TOKEN_CACHE];
+static struct token_entry (*token_cache)[TOKEN_WAYS];
+static uint64_t token_tick;
+static unsigned long token_hits, token_misses;
+
+void
+rv_auth_cache_stats(unsigned long *hits, unsigned long *misses)
+{
+	*hits = token_hits;
+	*misses = token_misses;
+}
 
 static void
 token_forget(void)
 {
-	size_t i;
+	size_t i, w;
 
-	for (i = 0; i < TOKEN_CACHE; i++) {
-		if (token_cache[i].token != NULL) {
-			rv_wipe(token_cache[i].token, token_cache[i].len);
-			free(token_cache[i].token);
-		}
-	}
-	rv_wipe(token_cache, sizeof(token_cache));
+	if (token_cache == NULL)
+		return;
+	for (i = 0; i < TOKEN_SETS; i++)
+		for (w = 0; w < TOKEN_WAYS; w++)
+			free(token_cache[i][w].packed);
+	rv_wipe(token_cache, TOKEN_SETS * sizeof(*token_cache));
+	free(token_cache);
+	token_cache = NULL;
 }
 
 /* FNV-1a, 64 bits */
@@ -605,45 +622,93 @@ token_judge(const struct rv_conf *conf)
 	return fnv(h, &conf->auth_leeway, sizeof(conf->auth_leeway));
 }
 
+/* the set of a token's digest */
 static struct token_entry *
-token_slot(const char *token, size_t len)
+token_set(const unsigned char digest[32])
 {
-	return &token_cache[fnv(UINT64_C(0xcbf29ce484222325), token, len) % TOKEN_CACHE];
+	return token_cache[((size_t)digest[0] << 8 | digest[1]) % TOKEN_SETS];
+}
+
+/* copy the NUL-terminated string at *p into dst[size], move *p past it */
+static void
+unpack(const char **p, char *dst, size_t size)
+{
+	rv_strlcpy(dst, *p, size);
+	*p += strlen(*p) + 1;
 }
 
 /* 1 and *c filled for a kept token still in its time, else 0 */
 static int
-token_cached(const struct rv_conf *conf, const char *token, size_t len,
+token_cached(const struct rv_conf *conf, const unsigned char digest[32],
 	     uint64_t judge, struct rv_caller *c)
 {
-	const struct token_entry *e = token_slot(token, len);
-	long long now = rv_auth_now();
+	struct token_entry *set, *e;
+	long long now;
+	const char *p;
+	size_t w;
 
-	if (e->token == NULL || e->len != len || e->judge != judge ||
-	    !rv_memeq_secret(e->token, token, len) ||
-	    e->c.exp + conf->auth_leeway <= now ||
+	if (token_cache == NULL)
+		return 0;
+	set = token_set(digest);
+	for (w = 0; w < TOKEN_WAYS; w++) {
+		e = &set[w];
+		if (e->packed != NULL && e->judge == judge &&
+		    rv_memeq_secret(e->digest, digest, 32))
+			break;
+	}
+	if (w == TOKEN_WAYS)
+		return 0;
+	now = rv_auth_now();
+	if (e->exp + conf->auth_leeway <= now ||
 	    (e->has_nbf && e->nbf > now + conf->auth_leeway))
 		return 0;
-	*c = e->c;
+	memset(c, 0, sizeof(*c));
+	p = e->packed;
+	unpack(&p, c->user, sizeof(c->user));
+	unpack(&p, c->client_id, sizeof(c->client_id));
+	unpack(&p, c->sid, sizeof(c->sid));
+	unpack(&p, c->scope, sizeof(c->scope));
+	c->user_is_username = e->user_is_username;
+	c->first_party = e->first_party;
+	c->exp = e->exp;
+	e->used = ++token_tick;
 	return 1;
 }
 
 static void
-token_keep(const char *token, size_t len, uint64_t judge,
+token_keep(const unsigned char digest[32], uint64_t judge,
 	   const struct rv_caller *c, json_t *claims)
 {
-	struct token_entry *e = token_slot(token, len);
+	struct token_entry *set, *e;
+	size_t w, nu = strlen(c->user) + 1, nc = strlen(c->client_id) + 1,
+	       ns = strlen(c->sid) + 1, nsc = strlen(c->scope) + 1;
+	long long now = rv_auth_now();
+	char *p;
 
-	if (len > TOKEN_KEEP_MAX)
-		return;
-	if (e->token != NULL) {
-		rv_wipe(e->token, e->len);
-		free(e->token);
+	if (token_cache == NULL)
+		token_cache = rv_xcalloc(TOKEN_SETS, sizeof(*token_cache));
+	set = token_set(digest);
+	e = &set[0];
+	for (w = 0; w < TOKEN_WAYS; w++) {
+		if (set[w].packed == NULL || set[w].exp <= now) {
+			e = &set[w];
+			break;
+		}
+		if (set[w].used < e->used)
+			e = &set[w];
 	}
-	e->token = rv_xstrndup(token, len);
-	e->len = len;
+	free(e->packed);
+	e->packed = p = rv_xmalloc(nu + nc + ns + nsc);
+	memcpy(p, c->user, nu);
+	memcpy(p += nu, c->client_id, nc);
+	memcpy(p += nc, c->sid, ns);
+	memcpy(p + ns, c->scope, nsc);
+	memcpy(e->digest, digest, 32);
 	e->judge = judge;
-	e->c = *c;
+	e->used = ++token_tick;
+	e->exp = c->exp;
+	e->user_is_username = c->user_is_username;
+	e->first_party = c->first_party;
 	e->has_nbf = time_claim(claims, "nbf", &e->nbf) > 0;
 }
 
@@ -651,6 +716,7 @@ static int
 jwt_caller(struct rv_req *req, struct rv_caller *c, struct rv_err *err)
 {
 	uint64_t judge;
+	unsigned char digest[32];
 	const char *h = rv_req_header(req, "Authorization"), *token;
 	json_t *claims = NULL;
 	size_t len;
@@ -684,13 +750,17 @@ jwt_caller(struct rv_req *req, struct rv_caller *c, struct rv_err *err)
 		return rv_err_set(err, RV_E_INTERNAL,
 				  "no JWKS loaded (rv_auth_setup not called)");
 	judge = token_judge(req->conf);
-	if (token_cached(req->conf, token, len, judge, c))
+	rv_sha256(token, len, digest);
+	if (token_cached(req->conf, digest, judge, c)) {
+		token_hits++;
 		return 0;
+	}
+	token_misses++;
 	if (verify_token(req->conf, token, len, &claims, err) < 0)
 		return -1;
 	rc = check_claims(req->conf, claims, c, err);
-	if (rc == 0)
-		token_keep(token, len, judge, c, claims);
+	if (rc == 0 && len <= TOKEN_KEEP_MAX)
+		token_keep(digest, judge, c, claims);
 	json_decref(claims);
 	return rc;
 }

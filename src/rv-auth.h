@@ -84,6 +84,13 @@ int rv_auth_require_first_party(const struct rv_caller *c, struct rv_err *err);
 /* For tests: the clock used for exp/nbf checks and by rv_auth_mint();
  * NULL restores time(). Not thread-safe. */
 void rv_auth_set_clock(time_t (*now)(void));
+
+/*
+ * Bearer tokens answered from the process's cache of accepted tokens
+ * (hits) and checked in full (misses), since the start: for tests and
+ * the debug log.
+ */
+void rv_auth_cache_stats(unsigned long *hits, unsigned long *misses);
 /* That clock's now, in epoch seconds. */
 long long rv_auth_now(void);
 

@@ -96,42 +96,39 @@ fail(struct rv_txn *txn, struct bdb *b, int ret, const char *what,
 static struct {
 	char *data;
 	size_t size;
-	json_t *j;
+	bool ok;
+	struct rv_doc d;	/* into data */
 } idx_memo;
-
-/* the parsed value, a new reference, or NULL */
-static json_t *
-idx_parse(const DBT *val)
-{
-	json_error_t je;
-	json_t *j;
-
-	if (idx_memo.j != NULL && idx_memo.size == val->size &&
-	    memcmp(idx_memo.data, val->data, val->size) == 0)
-		return json_incref(idx_memo.j);
-	if ((j = json_loadb(val->data, val->size, 0, &je)) == NULL)
-		return NULL;
-	if (idx_memo.j != NULL) {
-		json_decref(idx_memo.j);
-		rv_wipe(idx_memo.data, idx_memo.size);
-		free(idx_memo.data);
-	}
-	idx_memo.data = rv_xmalloc(val->size > 0 ? val->size : 1);
-	memcpy(idx_memo.data, val->data, val->size);
-	idx_memo.size = val->size;
-	idx_memo.j = json_incref(j);
-	return j;
-}
 
 static void
 idx_memo_release(void)
 {
-	if (idx_memo.j != NULL) {
-		json_decref(idx_memo.j);
+	if (idx_memo.data != NULL) {
+		rv_store_doc_release(&idx_memo.d);
 		rv_wipe(idx_memo.data, idx_memo.size);
 		free(idx_memo.data);
 	}
 	memset(&idx_memo, 0, sizeof(idx_memo));
+}
+
+/* the value's members, or NULL when it is not a document */
+static const struct rv_doc *
+idx_parse(const DBT *val)
+{
+	struct rv_err err;
+
+	if (idx_memo.data != NULL && idx_memo.size == val->size &&
+	    memcmp(idx_memo.data, val->data, val->size) == 0)
+		return idx_memo.ok ? &idx_memo.d : NULL;
+	idx_memo_release();
+	idx_memo.data = rv_xmalloc(val->size > 0 ? val->size : 1);
+	memcpy(idx_memo.data, val->data, val->size);
+	idx_memo.size = val->size;
+	rv_err_init(&err);
+	idx_memo.ok = rv_store_doc_parse(idx_memo.data, idx_memo.size,
+					 &idx_memo.d, &err) == 0;
+	rv_err_release(&err);
+	return idx_memo.ok ? &idx_memo.d : NULL;
 }
 
 static void
@@ -146,19 +143,14 @@ set_skey(DBT *sk, void *data, size_t size)
 static int
 index_from(const DBT *val, const char *field, enum rv_user_key ukey, DBT *sk)
 {
-	json_t *j = idx_parse(val);
-	const char *s;
-	char *k;
+	const struct rv_doc *d = idx_parse(val);
+	char *s, *k;
 
-	if (j == NULL)
+	if (d == NULL || !rv_store_doc_has_str(d, field))
 		return DB_DONOTINDEX;
-	s = jstr(j, field);
-	if (s == NULL || *s == '\0') {
-		json_decref(j);
-		return DB_DONOTINDEX;
-	}
+	s = rv_store_doc_dup(d, field);
 	k = rv_store_fold(ukey, s);
-	json_decref(j);
+	free(s);
 	set_skey(sk, k, strlen(k));
 	return 0;
 }
@@ -188,22 +180,18 @@ idx_phone(DB *db, const DBT *k, const DBT *v, DBT *sk)
 static int
 idx_record_user(DB *db, const DBT *k, const DBT *v, DBT *sk)
 {
-	json_t *j = idx_parse(v);
-	const char *s;
+	const struct rv_doc *d = idx_parse(v);
+	const char *field = "owner";
 	char *key;
 
 	(void)db, (void)k;
-	if (j == NULL)
+	if (d == NULL)
 		return DB_DONOTINDEX;
-	s = jstr(j, "owner");
-	if (s == NULL || *s == '\0')
-		s = jstr(j, "creator");
-	if (s == NULL || *s == '\0') {
-		json_decref(j);
+	if (!rv_store_doc_has_str(d, field))
+		field = "creator";
+	if (!rv_store_doc_has_str(d, field))
 		return DB_DONOTINDEX;
-	}
-	key = rv_xstrdup(s);
-	json_decref(j);
+	key = rv_store_doc_dup(d, field);
 	set_skey(sk, key, strlen(key));
 	return 0;
 }
@@ -233,15 +221,14 @@ be64(const unsigned char *p)
 static int
 idx_expiry(DB *db, const DBT *k, const DBT *v, DBT *sk)
 {
-	json_t *j = idx_parse(v);
+	const struct rv_doc *d = idx_parse(v);
 	unsigned char *key;
 
 	(void)db;
-	if (j == NULL)
+	if (d == NULL)
 		return DB_DONOTINDEX;
 	key = rv_xmalloc(8 + k->size);
-	put_be64(jint(j, "expiresAt"), key);
-	json_decref(j);
+	put_be64(rv_store_doc_int(d, "expiresAt"), key);
 	memcpy(key + 8, k->data, k->size);
 	set_skey(sk, key, 8 + k->size);
 	return 0;

@@ -202,6 +202,57 @@ int rv_store_load_pepper(struct rv_store *st, bool create,
 int rv_store_load_audit_key(struct rv_store *st, bool create,
 			    struct rv_err *err);
 
+/* ---- the reader of stored documents (rv-store-doc.c) ---- */
+
+#define RV_DOC_MAX 32		/* members of one document */
+
+enum rv_doc_type { RV_DOC_STRING, RV_DOC_INT, RV_DOC_TRUE, RV_DOC_FALSE,
+		   RV_DOC_NULL, RV_DOC_NESTED /* val: its JSON text */ };
+
+struct rv_doc_member {
+	const char *key, *val;	/* into the document's bytes (or own) */
+	size_t klen, vlen;	/* val: a string's contents, undecoded */
+	enum rv_doc_type type;
+	bool esc;		/* the string has escapes */
+	bool kesc;		/* the key has escapes */
+	long long num;
+};
+
+struct rv_doc {
+	size_t n;
+	struct rv_doc_member m[RV_DOC_MAX];
+	char *own;		/* jansson's dump, when the bytes needed it */
+	char *raw;		/* the bytes, when rv_store_get_doc read them */
+	size_t rawlen;
+};
+
+/*
+ * A stored document (doc[len], which must outlive d) as members; its "v"
+ * must be FORMAT_VERSION. 0, or -1 with err (RV_E_INTERNAL) when it is
+ * not a JSON object of strings, integers, booleans, nulls, arrays and
+ * objects. Release it
+ * with rv_store_doc_release().
+ */
+int rv_store_doc_parse(const char *doc, size_t len, struct rv_doc *d,
+		       struct rv_err *err);
+void rv_store_doc_release(struct rv_doc *d);
+/* rv_store_get_json's reading into a struct rv_doc (released by the
+ * caller when the answer is 1) */
+int rv_store_get_doc(struct rv_txn *txn, enum rv_table t, const char *key,
+		     bool for_update, struct rv_doc *d, struct rv_err *err);
+const struct rv_doc_member *rv_store_doc_get(const struct rv_doc *d,
+					     const char *key);
+/* a string member, decoded and malloc'd; NULL when absent or not a string */
+char *rv_store_doc_dup(const struct rv_doc *d, const char *key);
+/* a string member into dst[size] (cut to fit; "" when absent) */
+void rv_store_doc_copy(const struct rv_doc *d, const char *key, char *dst,
+		       size_t size);
+/* an integer member; 0 when absent or not an integer */
+long long rv_store_doc_int(const struct rv_doc *d, const char *key);
+bool rv_store_doc_true(const struct rv_doc *d, const char *key);
+/* a string member that is there and not empty */
+bool rv_store_doc_has_str(const struct rv_doc *d, const char *key);
+
 /* ---- small helpers of the JSON values and keys ---- */
 
 static inline const char *

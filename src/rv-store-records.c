@@ -29,33 +29,40 @@ rv_record_init(struct rv_record *r)
 }
 
 static int
-record_from_json(json_t *j, struct rv_record *r, struct rv_err *err)
+record_from_doc(const struct rv_doc *d, struct rv_record *r, struct rv_err *err)
 {
-	const char *type = jstr(j, "type"), *code = jstr(j, "code");
+	const struct rv_doc_member *type = rv_store_doc_get(d, "type"),
+				   *mac = rv_store_doc_get(d, "code");
+	char code[2 * RV_MAC_LEN + 1];
 	int i;
 
 	rv_record_init(r);
 	for (i = 0; i < 3; i++)
-		if (type && strcmp(type, record_types[i]) == 0)
+		if (type != NULL && type->type == RV_DOC_STRING && !type->esc &&
+		    type->vlen == strlen(record_types[i]) &&
+		    memcmp(type->val, record_types[i], type->vlen) == 0)
 			break;
 	if (i == 3)
 		return rv_err_set(err, RV_E_INTERNAL, "store: record of unknown type");
 	r->type = (enum rv_record_type)i;
-	copy_str(r->id, sizeof(r->id), jstr(j, "id"));
-	copy_str(r->owner, sizeof(r->owner), jstr(j, "owner"));
-	copy_str(r->creator, sizeof(r->creator), jstr(j, "creator"));
-	copy_str(r->identifier, sizeof(r->identifier), jstr(j, "identifier"));
-	copy_str(r->template_type, sizeof(r->template_type), jstr(j, "templateType"));
-	copy_str(r->client_id, sizeof(r->client_id), jstr(j, "clientId"));
-	copy_str(r->sid, sizeof(r->sid), jstr(j, "sid"));
-	copy_str(r->action, sizeof(r->action), jstr(j, "action"));
-	r->verified = json_is_true(json_object_get(j, "verified"));
-	r->created_at = jint(j, "createdAt");
-	r->expires_at = jint(j, "expiresAt");
-	r->verified_at = jint(j, "verifiedAt");
-	r->code_sent_at = jint(j, "codeSentAt");
-	r->tries = (int)jint(j, "tries");
-	r->has_code = code != NULL && rv_unhex(code, r->code_mac, RV_MAC_LEN) == 0;
+	rv_store_doc_copy(d, "id", r->id, sizeof(r->id));
+	rv_store_doc_copy(d, "owner", r->owner, sizeof(r->owner));
+	rv_store_doc_copy(d, "creator", r->creator, sizeof(r->creator));
+	rv_store_doc_copy(d, "identifier", r->identifier, sizeof(r->identifier));
+	rv_store_doc_copy(d, "templateType", r->template_type, sizeof(r->template_type));
+	rv_store_doc_copy(d, "clientId", r->client_id, sizeof(r->client_id));
+	rv_store_doc_copy(d, "sid", r->sid, sizeof(r->sid));
+	rv_store_doc_copy(d, "action", r->action, sizeof(r->action));
+	r->verified = rv_store_doc_true(d, "verified");
+	r->created_at = rv_store_doc_int(d, "createdAt");
+	r->expires_at = rv_store_doc_int(d, "expiresAt");
+	r->verified_at = rv_store_doc_int(d, "verifiedAt");
+	r->code_sent_at = rv_store_doc_int(d, "codeSentAt");
+	r->tries = (int)rv_store_doc_int(d, "tries");
+	rv_store_doc_copy(d, "code", code, sizeof(code));
+	r->has_code = mac != NULL && mac->type == RV_DOC_STRING &&
+		      mac->vlen == 2 * RV_MAC_LEN &&
+		      rv_unhex(code, r->code_mac, RV_MAC_LEN) == 0;
 	return 0;
 }
 
@@ -100,16 +107,16 @@ int
 rv_store_record_get(struct rv_txn *txn, const char *id, bool for_update,
 		    struct rv_record *r, struct rv_err *err)
 {
-	json_t *j;
+	struct rv_doc d;
 	int rc;
 
 	if (!rv_record_id_valid(id))
 		return 0;
-	rc = rv_store_get_json(txn, RV_T_RECORDS, id, for_update, &j, err);
+	rc = rv_store_get_doc(txn, RV_T_RECORDS, id, for_update, &d, err);
 	if (rc != 1)
 		return rc;
-	rc = record_from_json(j, r, err);
-	json_decref(j);
+	rc = record_from_doc(&d, r, err);
+	rv_store_doc_release(&d);
 	if (rc < 0)
 		return rv_store_fail(txn, RV_FAULT_FAIL);
 	/* expired = missing (logto-spec 3.4), against our clock */
@@ -172,7 +179,7 @@ record_walk(const char *key, const char *doc, size_t len, void *vctx)
 {
 	struct record_walk *w = vctx;
 	struct rv_record r;
-	json_t *j;
+	struct rv_doc d;
 	int rc;
 
 	if (w->fn == NULL) {	/* gathering */
@@ -186,10 +193,10 @@ record_walk(const char *key, const char *doc, size_t len, void *vctx)
 		rv_strlcpy(w->ids[w->n++], key, sizeof(*w->ids));
 		return 0;
 	}
-	if (rv_store_load_json(doc, len, &j, w->err) < 0)
+	if (rv_store_doc_parse(doc, len, &d, w->err) < 0)
 		return -1;
-	rc = record_from_json(j, &r, w->err);
-	json_decref(j);
+	rc = record_from_doc(&d, &r, w->err);
+	rv_store_doc_release(&d);
 	if (rc == 0 && r.expires_at > w->now)
 		rc = w->fn(&r, w->ctx);
 	return rc;

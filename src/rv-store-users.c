@@ -47,21 +47,21 @@ rv_user_id_valid(const char *id)
 }
 
 static void
-user_from_json(json_t *j, struct rv_user *u)
+user_from_doc(const struct rv_doc *d, struct rv_user *u)
 {
 	rv_user_init(u);
-	copy_str(u->id, sizeof(u->id), jstr(j, "id"));
-	u->username = jdup(j, "username");
-	u->email = jdup(j, "email");
-	u->phone = jdup(j, "phone");
-	u->name = jdup(j, "name");
-	u->avatar = jdup(j, "avatar");
-	u->password_hash = jdup(j, "passwordHash");
-	u->created_at = jint(j, "createdAt");
-	u->updated_at = jint(j, "updatedAt");
-	u->password_updated_at = jint(j, "passwordUpdatedAt");
-	u->last_sign_in_at = jint(j, "lastSignInAt");
-	u->suspended = json_is_true(json_object_get(j, "suspended"));
+	rv_store_doc_copy(d, "id", u->id, sizeof(u->id));
+	u->username = rv_store_doc_dup(d, "username");
+	u->email = rv_store_doc_dup(d, "email");
+	u->phone = rv_store_doc_dup(d, "phone");
+	u->name = rv_store_doc_dup(d, "name");
+	u->avatar = rv_store_doc_dup(d, "avatar");
+	u->password_hash = rv_store_doc_dup(d, "passwordHash");
+	u->created_at = rv_store_doc_int(d, "createdAt");
+	u->updated_at = rv_store_doc_int(d, "updatedAt");
+	u->password_updated_at = rv_store_doc_int(d, "passwordUpdatedAt");
+	u->last_sign_in_at = rv_store_doc_int(d, "lastSignInAt");
+	u->suspended = rv_store_doc_true(d, "suspended");
 }
 
 static json_t *
@@ -89,15 +89,15 @@ int
 rv_store_user_get(struct rv_txn *txn, const char *id, bool for_update,
 		  struct rv_user *u, struct rv_err *err)
 {
-	json_t *j;
+	struct rv_doc d;
 	int rc;
 
 	if (!rv_user_id_valid(id))
 		return 0;
-	rc = rv_store_get_json(txn, RV_T_USERS, id, for_update, &j, err);
+	rc = rv_store_get_doc(txn, RV_T_USERS, id, for_update, &d, err);
 	if (rc == 1) {
-		user_from_json(j, u);
-		json_decref(j);
+		user_from_doc(&d, u);
+		rv_store_doc_release(&d);
 	}
 	return rc;
 }
@@ -107,8 +107,8 @@ user_by_index(struct rv_txn *txn, enum rv_user_key ukey, const char *value,
 	      struct rv_user *u, struct rv_err *err)
 {
 	char *key, *doc;
+	struct rv_doc d;
 	size_t len;
-	json_t *j;
 	int rc;
 
 	if (value == NULL || *value == '\0' || strlen(value) > 1024)
@@ -120,12 +120,14 @@ user_by_index(struct rv_txn *txn, enum rv_user_key ukey, const char *value,
 	free(key);
 	if (rc != 1)
 		return rc;
-	rc = rv_store_load_json(doc, len, &j, err);
-	rv_store_doc_free(doc, len);
-	if (rc < 0)
+	if (rv_store_doc_parse(doc, len, &d, err) < 0) {
+		rv_store_doc_free(doc, len);
 		return rv_store_fail(txn, RV_FAULT_FAIL);
-	user_from_json(j, u);
-	json_decref(j);
+	}
+	d.raw = doc;
+	d.rawlen = len;
+	user_from_doc(&d, u);
+	rv_store_doc_release(&d);
 	return 1;
 }
 
@@ -257,14 +259,14 @@ user_walk(const char *key, const char *doc, size_t len, void *vctx)
 {
 	struct user_walk *w = vctx;
 	struct rv_user u;
-	json_t *j;
+	struct rv_doc d;
 	int rc;
 
 	(void)key;
-	if (rv_store_load_json(doc, len, &j, w->err) < 0)
+	if (rv_store_doc_parse(doc, len, &d, w->err) < 0)
 		return -1;
-	user_from_json(j, &u);
-	json_decref(j);
+	user_from_doc(&d, &u);
+	rv_store_doc_release(&d);
 	rc = w->fn(&u, w->ctx);
 	rv_user_release(&u);
 	return rc;

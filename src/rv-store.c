@@ -175,6 +175,28 @@ rv_store_get_json(struct rv_txn *txn, enum rv_table t, const char *key,
 }
 
 int
+rv_store_get_doc(struct rv_txn *txn, enum rv_table t, const char *key,
+		 bool for_update, struct rv_doc *d, struct rv_err *err)
+{
+	char *doc;
+	size_t len;
+	int rc;
+
+	if (txn->fault != RV_FAULT_NONE)
+		return -1;
+	rc = txn->st->be->get(txn, t, key, for_update, &doc, &len, err);
+	if (rc != 1)
+		return rc;
+	if (rv_store_doc_parse(doc, len, d, err) < 0) {
+		rv_store_doc_free(doc, len);
+		return rv_store_fail(txn, RV_FAULT_FAIL);
+	}
+	d->raw = doc;
+	d->rawlen = len;
+	return 1;
+}
+
+int
 rv_store_put_json(struct rv_txn *txn, enum rv_table t, const char *key,
 		  const struct rv_cols *cols, json_t *j, int *clash_r,
 		  struct rv_err *err)

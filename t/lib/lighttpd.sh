@@ -18,6 +18,9 @@
 # LIGHTTPD_MAX_PROCS sets the backends per program (default 1);
 # LIGHTTPD_BINDIR and LIGHTTPD_ROUTES serve test programs from another
 # directory with their own routes file (default cgi-bin/, conf/endpoints).
+# LIGHTTPD_PAGE=DIR also serves the account page from DIR at /account/,
+# and LIGHTTPD_PAGE_TOKEN=FILE the file at /account/demo-token
+# (tools/lighttpd-conf --page, --page-token).
 # LIGHTTPD_NAME=NAME ([a-z0-9]+) starts a server of that name beside the
 # unnamed one and the other named ones (hosts in front of one store): its
 # files get the suffix -NAME (lighttpd-NAME.conf, sock-NAME/, www-NAME/,
@@ -84,6 +87,8 @@ lighttpd_start_ () {
 		--max-procs "${LIGHTTPD_MAX_PROCS:-1}" \
 		--errorlog "$TRASH/lighttpd-error$sl_sfx_.log" \
 		--breakagelog "$TRASH/backend-stderr.log" \
+		${LIGHTTPD_PAGE:+--page "$LIGHTTPD_PAGE"} \
+		${LIGHTTPD_PAGE_TOKEN:+--page-token "$LIGHTTPD_PAGE_TOKEN"} \
 		$sl_progs_ >"$TRASH/lighttpd$sl_sfx_.conf" || return 1
 	"$LIGHTTPD" -D -f "$TRASH/lighttpd$sl_sfx_.conf" \
 		</dev/null >"$TRASH/lighttpd$sl_sfx_.out" 2>&1 3>&- 7>&- &

@@ -29,10 +29,12 @@ static struct rv_arena arena = RV_ARENA_INIT;
 static struct rv_err err;
 static struct rv_caller c;
 
+static long long clock_offset;	/* seconds after NOW */
+
 static time_t
 test_clock(void)
 {
-	return (time_t)NOW;
+	return (time_t)(NOW + clock_offset);
 }
 
 /* A file in the test directory; caller frees. */
@@ -416,6 +418,44 @@ main(void)
 	t = mint(key_rsa, ISS, AUD, "u1", "demo-app", "openid", 600);
 	good_token(t, "a good RS256 token (RSA 2048)");
 	free(t);
+
+	/* the cache of accepted tokens (rv-auth.c, "Tokens verified before") */
+	{
+		enum { NTOK = 200 };
+		char *tok[NTOK], sub[16];
+		unsigned long h0, m0, h1, m1;
+		int i, round, good = 0;
+
+		for (i = 0; i < NTOK; i++) {
+			snprintf(sub, sizeof(sub), "c%d", i);
+			tok[i] = mint(key_es, ISS, AUD, sub, "demo-app", "openid", 600);
+		}
+		rv_auth_cache_stats(&h0, &m0);
+		for (round = 0; round < 2; round++) {
+			for (i = 0; i < NTOK; i++) {
+				snprintf(sub, sizeof(sub), "c%d", i);
+				good += run_token(tok[i]) == 0 && strcmp(c.user, sub) == 0 &&
+					c.exp == NOW + 600 && c.first_party &&
+					strcmp(c.client_id, "demo-app") == 0 &&
+					strcmp(c.scope, "openid") == 0;
+			}
+		}
+		rv_auth_cache_stats(&h1, &m1);
+		ok(good == 2 * NTOK, "200 tokens, each twice: each gives its own caller both times");
+		ok(m1 - m0 >= NTOK && h1 - h0 >= NTOK * 95 / 100,
+		   "the second time comes from the cache (%lu hits, %lu misses)",
+		   h1 - h0, m1 - m0);
+		clock_offset = 600 + conf.auth_leeway;
+		unauthorized(tok[0], "expired", "a kept token is refused once it expires");
+		clock_offset = 0;
+		ok(run_token(tok[1]) == 0 && strcmp(c.user, "c1") == 0,
+		   "a kept token still in its time is accepted");
+		set_str(&conf.auth_audience, "someone-else");
+		unauthorized(tok[1], "aud", "a kept token is judged again when <auth> changes");
+		set_str(&conf.auth_audience, AUD);
+		for (i = 0; i < NTOK; i++)
+			free(tok[i]);
+	}
 
 	/* the Authorization header */
 	failed(run(NULL, NULL), 401, "auth.authorization_header_missing", NULL, NULL,

@@ -1,6 +1,7 @@
 /* unit/json: rv-json.c, strict bodies and typed fields */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "rv-buf.h"
@@ -26,6 +27,55 @@ bad(const char *body, size_t len, const char *detail, const char *title)
 		json_decref(root);
 	rv_err_release(&err);
 	return good;
+}
+
+/* a fixed generator for the dump comparison */
+static unsigned long long rnd_state = 42;
+
+static unsigned
+rnd(void)
+{
+	rnd_state = rnd_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (unsigned)(rnd_state >> 33);
+}
+
+/* a random value of at most depth levels: every kind but reals */
+static json_t *
+random_value(int depth) /* NOLINT(misc-no-recursion) */
+{
+	static const char *const pieces[] = { "a", "\"", "\\", "/", "\x01", "\x1f",
+		"\x7f", "\n", "\t", "\b", "\f", "\r", "\xc3\xa9", "\xe6\xbc\xa2",
+		"\xf0\x9f\x98\x80", "\xe2\x80\xa8", " ", "<", "}" };
+	char buf[64] = "";
+	json_t *v;
+	int i, n;
+
+	switch (rnd() % (depth > 0 ? 7 : 5)) {
+	case 0: return json_integer((json_int_t)rnd() - (json_int_t)rnd() * 65536);
+	case 1: return json_true();
+	case 2: return json_false();
+	case 3: return json_null();
+	case 4:
+		for (i = 0, n = (int)(rnd() % 8); i < n; i++)
+			strncat(buf, pieces[rnd() % (sizeof(pieces) / sizeof(pieces[0]))],
+				sizeof(buf) - strlen(buf) - 1);
+		return json_string(buf);
+	case 5:
+		v = json_array();
+		for (i = 0, n = (int)(rnd() % 4); i < n; i++)
+			json_array_append_new(v, random_value(depth - 1));
+		return v;
+	default:
+		v = json_object();
+		for (i = 0, n = (int)(rnd() % 4); i < n; i++) {
+			json_t *k = random_value(0);
+
+			json_object_set_new(v, json_is_string(k) ? json_string_value(k) : "k",
+					    random_value(depth - 1));
+			json_decref(k);
+		}
+		return v;
+	}
 }
 
 int
@@ -111,5 +161,35 @@ main(void)
 	ok(strncmp(out.buf, "{\"password\":", 12) == 0, "dump keeps key order, compact");
 	rv_buf_release(&out);
 	json_decref(root);
+
+	/* rv_json_dump writes what jansson writes, byte for byte */
+	{
+		int differ = 0;
+		char *want;
+		json_t *v;
+
+		for (i = 0; i < 5000; i++) {
+			v = random_value(4);
+			want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+			rv_buf_init(&out);
+			rv_json_dump(v, &out);
+			rv_buf_addch(&out, '\0');
+			if (want == NULL || strcmp(out.buf, want) != 0) {
+				if (differ++ < 3)
+					diag("got %s, jansson %s", out.buf, want ? want : "(null)");
+			}
+			free(want);
+			rv_buf_release(&out);
+			json_decref(v);
+		}
+		ok(differ == 0, "5,000 random values dump as jansson dumps them (%d differ)", differ);
+		v = json_real(0.5);
+		rv_buf_init(&out);
+		rv_json_dump(v, &out);
+		rv_buf_addch(&out, '\0');
+		is_str(out.buf, "0.5", "a real is left to jansson");
+		rv_buf_release(&out);
+		json_decref(v);
+	}
 	return done_testing();
 }

@@ -1,0 +1,469 @@
+/* account.js: reverify's account page (index.html), plain JavaScript
+ *
+ * It talks to the Account API of the same origin exactly as Logto's
+ * Account Center does (logto-spec 6.3): a step-up first (POST
+ * /api/verifications/password, or a code to the current address:
+ * .../verification-code and .../verify), then the change with the step-up
+ * record's id in the logto-verification-id header (6.1), and for a new
+ * e-mail address or phone number a second verified code to the new one
+ * (newIdentifierVerificationRecordId, 6.6.1). The API's error messages come
+ * localised through Accept-Language and are shown as they come; the page's
+ * own strings are in i18n/LANG.json.
+ *
+ * Secrets (the token, passwords, codes, record ids) stay in this closure:
+ * never in the URL, the DOM's attributes or storage; an input that held
+ * one is emptied once it was sent. Everything from the server is shown
+ * with textContent, never parsed as HTML. The token comes from
+ * accountToken() (token.js), which a site replaces. */
+'use strict';
+
+(function () {
+	const LANGS = ['en', 'de', 'fr', 'ja', 'ko'];
+	const $ = (id) => document.getElementById(id);
+
+	let lang = 'en';
+	let text = {};
+	let profile = null;
+	let records = null;
+	/* the step-up record: {id, expires (ms)}, or null */
+	let stepup = null;
+	/* a code sent for the step-up: {type, value, id, expires} */
+	let stepupCode = null;
+	/* a code sent to a new address: {email: {value, id, verified}, phone: ...} */
+	const pending = {};
+
+	/* t KEY [VARS]: the page's string KEY, {name} replaced from VARS */
+	function t(key, vars) {
+		const s = Object.prototype.hasOwnProperty.call(text, key) ? text[key] : key;
+		return s.replace(/\{(\w+)\}/g, (m, k) =>
+			vars && Object.prototype.hasOwnProperty.call(vars, k) ? String(vars[k]) : m);
+	}
+
+	function pickLang() {
+		try {
+			const s = localStorage.getItem('reverify.lang');
+			if (LANGS.includes(s))
+				return s;
+		} catch (e) { /* storage may be off */ }
+		for (const l of navigator.languages || [navigator.language || 'en']) {
+			const base = String(l).toLowerCase().split('-')[0];
+			if (LANGS.includes(base))
+				return base;
+		}
+		return 'en';
+	}
+
+	async function setLang(l) {
+		if (!LANGS.includes(l))
+			l = 'en';
+		const r = await fetch('i18n/' + l + '.json', { cache: 'no-store', redirect: 'error' });
+		if (!r.ok)
+			throw new Error('no strings for ' + l);
+		text = await r.json();
+		lang = l;
+		document.documentElement.lang = l;
+		for (const el of document.querySelectorAll('[data-i18n]'))
+			el.textContent = t(el.dataset.i18n);
+		$('lang').value = l;
+		renderProfile();
+		renderStepup();
+		renderRecords();
+	}
+
+	/* api METHOD PATH [BODY [STEPUP-ID]]: the JSON answer (null for 204);
+	 * throws {code, message, data, status} with the API's error, or with a
+	 * code of '' for a missing token or no answer */
+	async function api(method, path, body, stepupId) {
+		let token = '';
+		try {
+			token = await accountToken();
+		} catch (e) {
+			token = '';
+		}
+		if (!token)
+			throw { code: '', message: t('no_token') };
+		const headers = {
+			'Authorization': 'Bearer ' + token,
+			'Accept': 'application/json',
+			'Accept-Language': lang,
+		};
+		if (body !== undefined)
+			headers['Content-Type'] = 'application/json';
+		if (stepupId)
+			headers['logto-verification-id'] = stepupId;
+		let r;
+		try {
+			r = await fetch('/api' + path, {
+				method: method,
+				headers: headers,
+				body: body === undefined ? undefined : JSON.stringify(body),
+				cache: 'no-store',
+				credentials: 'omit',
+				redirect: 'error',
+			});
+		} catch (e) {
+			throw { code: '', message: t('network_error') };
+		}
+		let data = null;
+		if ((r.headers.get('Content-Type') || '').startsWith('application/json')) {
+			try {
+				data = await r.json();
+			} catch (e) {
+				data = null;
+			}
+		}
+		if (!r.ok) {
+			if (data && typeof data.code === 'string' && typeof data.message === 'string')
+				throw { code: data.code, message: data.message, data: data.data, status: r.status };
+			throw { code: 'http_' + r.status, message: 'HTTP ' + r.status, status: r.status };
+		}
+		return data;
+	}
+
+	function clearMessages() {
+		$('notice').hidden = true;
+		$('notice').textContent = '';
+		$('error').hidden = true;
+		delete $('error').dataset.code;
+		$('error-message').textContent = '';
+		$('error-issues').replaceChildren();
+		$('error-issues-title').hidden = true;
+	}
+
+	function notice(key, vars) {
+		$('notice').textContent = t(key, vars);
+		$('notice').hidden = false;
+	}
+
+	/* showError ERR: the API's message as it came, and for password.rejected
+	 * each issue of its data (logto-spec 6.5.3), in the page's words when
+	 * it knows the issue, else by its code */
+	function showError(err) {
+		$('error-message').textContent = err.message || String(err);
+		$('error').dataset.code = err.code || '';
+		const list = $('error-issues');
+		list.replaceChildren();
+		if (Array.isArray(err.data)) {
+			for (const issue of err.data) {
+				if (!issue || typeof issue.code !== 'string')
+					continue;
+				const li = document.createElement('li');
+				li.dataset.code = issue.code;
+				li.textContent = t(issue.code, issue.interpolation);
+				list.append(li);
+			}
+		}
+		$('error-issues-title').hidden = list.children.length === 0;
+		$('error').hidden = false;
+		if (err.code === 'verification_record.permission_denied') {
+			stepup = null;
+			renderStepup();
+		}
+	}
+
+	/* run BUTTON FN: FN with the messages cleared and BUTTON disabled
+	 * meanwhile; an error is shown */
+	async function run(button, fn) {
+		clearMessages();
+		if (button)
+			button.disabled = true;
+		try {
+			await fn();
+		} catch (err) {
+			showError(err);
+		} finally {
+			if (button)
+				button.disabled = false;
+		}
+	}
+
+	function onSubmit(formId, fn) {
+		const form = $(formId);
+		form.addEventListener('submit', (ev) => {
+			ev.preventDefault();
+			run(form.querySelector('button[type=submit]'), fn);
+		});
+	}
+
+	function onClick(id, fn) {
+		const b = $(id);
+		b.addEventListener('click', () => run(b, fn));
+	}
+
+	/* take ID: the value of input ID, which is emptied */
+	function take(id) {
+		const v = $(id).value;
+		$(id).value = '';
+		return v;
+	}
+
+	function show(id, on) {
+		$(id).hidden = !on;
+	}
+
+	function fmtTime(ms) {
+		return new Date(ms).toLocaleTimeString(lang);
+	}
+
+	/* ---- the profile (logto-spec 6.4) ---- */
+
+	function renderProfile() {
+		const none = t('none');
+		const p = profile || {};
+		$('p-username').textContent = p.username || none;
+		$('p-name').textContent = p.name || none;
+		$('p-email').textContent = p.primaryEmail || none;
+		$('p-phone').textContent = p.primaryPhone || none;
+		$('p-password').textContent = p.hasPassword ? t('password_set') : t('password_unset');
+		$('profile').setAttribute('aria-busy', profile ? 'false' : 'true');
+		for (const input of document.querySelectorAll('input[name=method]')) {
+			if (input.value === 'email')
+				input.disabled = !p.primaryEmail;
+			else if (input.value === 'phone')
+				input.disabled = !p.primaryPhone;
+			else
+				input.disabled = profile !== null && !p.hasPassword;
+		}
+	}
+
+	async function loadProfile() {
+		profile = await api('GET', '/my-account');
+		renderProfile();
+	}
+
+	/* ---- the step-up (logto-spec 2.1-2.3, 3.7) ---- */
+
+	function method() {
+		const c = document.querySelector('input[name=method]:checked');
+		return c ? c.value : 'password';
+	}
+
+	function renderStepup() {
+		if (stepup && Date.now() < stepup.expires)
+			$('stepup-state').textContent = t('stepup_until', { time: fmtTime(stepup.expires) });
+		else
+			$('stepup-state').textContent = t('stepup_none');
+		const m = method();
+		show('stepup-password-form', m === 'password');
+		show('stepup-send-form', m !== 'password');
+		show('stepup-code-form', m !== 'password' && stepupCode !== null && stepupCode.type === m);
+	}
+
+	/* stepupId: the id of a live step-up record; else it says so, moves
+	 * the focus to the step-up and returns null */
+	function stepupId() {
+		if (stepup && Date.now() < stepup.expires - 5000)
+			return stepup.id;
+		const key = stepup ? 'stepup_expired' : 'stepup_first';
+		stepup = null;
+		renderStepup();
+		showError({ code: '', message: t(key) });
+		$('stepup').focus();
+		return null;
+	}
+
+	function stepupDone(id, expiresAt) {
+		const e = Date.parse(expiresAt || '');
+		/* a record lives 600 s (logto-spec 3.4) when the answer says not */
+		stepup = { id: id, expires: Number.isNaN(e) ? Date.now() + 600000 : e };
+		stepupCode = null;
+		renderStepup();
+		notice('stepup_done');
+	}
+
+	onSubmit('stepup-password-form', async () => {
+		const r = await api('POST', '/verifications/password',
+			{ password: take('stepup-password') });
+		stepupDone(r.verificationRecordId, r.expiresAt);
+		await loadRecords();
+	});
+
+	onSubmit('stepup-send-form', async () => {
+		const type = method();
+		const value = type === 'email' ? profile && profile.primaryEmail
+			: profile && profile.primaryPhone;
+		if (!value)
+			return;
+		const r = await api('POST', '/verifications/verification-code',
+			{ identifier: { type: type, value: value } });
+		stepupCode = { type: type, value: value, id: r.verificationRecordId, expires: r.expiresAt };
+		renderStepup();
+		notice('code_sent', { to: value });
+		$('stepup-code').focus();
+	});
+
+	onSubmit('stepup-code-form', async () => {
+		const c = stepupCode;
+		if (!c)
+			return;
+		await api('POST', '/verifications/verification-code/verify', {
+			identifier: { type: c.type, value: c.value },
+			verificationId: c.id,
+			code: take('stepup-code'),
+		});
+		stepupDone(c.id, c.expires);
+		await loadRecords();
+	});
+
+	for (const input of document.querySelectorAll('input[name=method]'))
+		input.addEventListener('change', () => {
+			clearMessages();
+			renderStepup();
+		});
+
+	/* ---- a new e-mail address or phone number (logto-spec 6.3, 6.6) ---- */
+
+	function identifierFlow(kind) {
+		onSubmit(kind + '-send-form', async () => {
+			if (!stepupId())
+				return;
+			let value = $('new-' + kind).value.trim();
+			if (kind === 'phone')
+				value = value.replace(/[\s()+.-]/g, '');
+			const r = await api('POST', '/verifications/verification-code',
+				{ identifier: { type: kind, value: value } });
+			pending[kind] = { value: value, id: r.verificationRecordId, verified: false };
+			$(kind + '-code').required = true;
+			show(kind + '-code-form', true);
+			notice('code_sent', { to: value });
+			$(kind + '-code').focus();
+		});
+
+		onSubmit(kind + '-code-form', async () => {
+			const p = pending[kind];
+			if (!p)
+				return;
+			const code = take(kind + '-code');
+			const id = stepupId();
+			if (!id)
+				return;
+			if (!p.verified) {
+				await api('POST', '/verifications/verification-code/verify', {
+					identifier: { type: kind, value: p.value },
+					verificationId: p.id,
+					code: code,
+				});
+				p.verified = true;
+				/* a retry (after a new step-up, say) needs no code */
+				$(kind + '-code').required = false;
+			}
+			await api('POST', '/my-account/primary-' + kind,
+				{ [kind]: p.value, newIdentifierVerificationRecordId: p.id }, id);
+			delete pending[kind];
+			$(kind + '-code').required = true;
+			$('new-' + kind).value = '';
+			show(kind + '-code-form', false);
+			await loadProfile();
+			await loadRecords();
+			notice(kind + '_changed', { value: p.value });
+		});
+
+		onClick(kind + '-remove', async () => {
+			const id = stepupId();
+			if (!id)
+				return;
+			await api('DELETE', '/my-account/primary-' + kind, undefined, id);
+			await loadProfile();
+			notice(kind + '_removed');
+		});
+	}
+	identifierFlow('email');
+	identifierFlow('phone');
+
+	/* ---- password, username, name (logto-spec 6.5, 6.7) ---- */
+
+	onSubmit('password-form', async () => {
+		/* the initial password needs no step-up (6.5.1) */
+		const needs = !profile || profile.hasSecurityVerificationMethod !== false;
+		const id = needs ? stepupId() : null;
+		if (needs && !id)
+			return;
+		await api('POST', '/my-account/password', { password: take('new-password') }, id);
+		await loadProfile();
+		notice('password_changed');
+	});
+
+	onSubmit('username-form', async () => {
+		const id = stepupId();
+		if (!id)
+			return;
+		const value = $('new-username').value.trim();
+		await api('PATCH', '/my-account', { username: value }, id);
+		$('new-username').value = '';
+		await loadProfile();
+		notice('username_changed', { value: value });
+	});
+
+	onSubmit('name-form', async () => {
+		const value = $('new-name').value.trim();
+		await api('PATCH', '/my-account', { name: value === '' ? null : value });
+		$('new-name').value = '';
+		await loadProfile();
+		notice('name_changed');
+	});
+
+	/* ---- one's step-ups: list and revoke (reverify's extension) ---- */
+
+	function renderRecords() {
+		const body = $('records-body');
+		body.replaceChildren();
+		const list = records || [];
+		for (const r of list) {
+			const tr = document.createElement('tr');
+			const cells = [
+				t('type_' + r.type),
+				r.identifier || '',
+				r.verified ? t('yes') : t('no'),
+				fmtTime(Date.parse(r.createdAt)),
+				fmtTime(Date.parse(r.expiresAt)),
+			];
+			for (const c of cells) {
+				const td = document.createElement('td');
+				td.textContent = c;
+				tr.append(td);
+			}
+			const td = document.createElement('td');
+			const b = document.createElement('button');
+			b.type = 'button';
+			b.className = 'revoke';
+			b.textContent = t('revoke');
+			b.setAttribute('aria-label', t('revoke') + ': ' + cells[0] + ' ' + cells[3]);
+			b.addEventListener('click', () => run(b, async () => {
+				await api('DELETE', '/verifications/' + encodeURIComponent(r.handle));
+				await loadRecords();
+				notice('revoked');
+			}));
+			td.append(b);
+			tr.append(td);
+			body.append(tr);
+		}
+		$('records').hidden = list.length === 0;
+		$('records-empty').hidden = records === null || list.length > 0;
+	}
+
+	async function loadRecords() {
+		const r = await api('GET', '/verifications');
+		records = r && Array.isArray(r.records) ? r.records : [];
+		renderRecords();
+	}
+
+	onClick('reload', loadProfile);
+	onClick('records-refresh', loadRecords);
+
+	$('lang').addEventListener('change', () => {
+		const l = $('lang').value;
+		try {
+			localStorage.setItem('reverify.lang', l);
+		} catch (e) { /* storage may be off */ }
+		run(null, () => setLang(l));
+	});
+
+	run(null, async () => {
+		await setLang(pickLang());
+		await loadProfile();
+		await loadRecords();
+	}).then(() => {
+		/* the first load is over, well or not (the browser test waits) */
+		document.body.dataset.ready = '1';
+	});
+})();
