@@ -4,10 +4,6 @@
 # environment (SC2154); the test bodies are strings for eval (SC2016).
 # shellcheck disable=SC1091,SC2016,SC2154
 . "$top_srcdir/t/lib/test-lib.sh"
-. "$top_srcdir/t/lib/lighttpd.sh"
-. "$top_srcdir/t/lib/instance.sh"
-. "$top_srcdir/t/lib/stepup.sh"
-. "$top_srcdir/t/lib/postfix.sh"
 . "$top_srcdir/t/lib/mail-scenario.sh"
 
 require_postfix

@@ -2,14 +2,19 @@
 # its Maildirs with a real MIME parser (t/lib/mailcheck.py)
 # shellcheck shell=sh disable=SC2016,SC2154 # bodies are for eval; TRASH, top_srcdir come from test-lib.sh
 #
-# Sourced after test-lib.sh, lighttpd.sh, instance.sh, stepup.sh and
-# postfix.sh, by t4500 (Postfix's own sendmail) and t4510 (msmtp into
-# Postfix over SMTP): once the instance of Postfix runs,
+# Sourced after test-lib.sh (it sources lighttpd.sh, instance.sh,
+# stepup.sh and postfix.sh), by t4500 (Postfix's own sendmail) and t4510
+# (msmtp into Postfix over SMTP): once the instance of Postfix runs,
 #	mail_scenario SENDMAIL-COMMAND
 # sets up reverify with that <delivery sendmail>, starts lighttpd and runs
 # the tests. alice@rv.test steps up by a code in en, ja and ko, changes her
 # password and her address (to carol@rv.test), and gets a notice of each;
 # hostile addresses send nothing anywhere.
+
+. "$top_srcdir/t/lib/lighttpd.sh"
+. "$top_srcdir/t/lib/instance.sh"
+. "$top_srcdir/t/lib/stepup.sh"
+. "$top_srcdir/t/lib/postfix.sh"
 
 MAIL_APP='rv test app'
 # a display name that is not ASCII and holds a comma, a colon and an
