@@ -4,6 +4,10 @@
 
 #include <errno.h>
 #include <limits.h>
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -535,6 +539,31 @@ after_request(void)
 	purge_a_little();
 }
 
+/* ---- idle ---------------------------------------------------------------- */
+
+/* a FastCGI worker that has had no request for this long gives back the
+ * memory of its last ones (doc/performance.md, "Memory") */
+#define IDLE_MS 2000
+
+/* is fd readable within ms? (false on timeout, or a signal: the caller
+ * looks at stopping) */
+static bool
+readable(int fd, int ms)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	return poll(&p, 1, ms) > 0;
+}
+
+static void
+go_idle(void)
+{
+	rv_run_idle();
+#ifdef HAVE_MALLOC_TRIM
+	malloc_trim(0);
+#endif
+}
+
 /* ---- start-up ---------------------------------------------------------- */
 
 static void
@@ -702,12 +731,27 @@ rv_main(int argc, char **argv, const struct rv_endpoint *ep)
 	{
 		FCGX_Request fr;
 
+		bool busy = false;
+
 		FCGX_InitRequest(&fr, listen_fd, 0);
-		while (!stopping && FCGX_Accept_r(&fr) >= 0) {
+		while (!stopping) {
+			/* after IDLE_MS without a request, give back what
+			 * the last ones kept, then wait as long as it takes
+			 * (not while the server keeps our connection open:
+			 * its next request comes on that one) */
+			if (busy && fr.ipcFd < 0 && !readable(listen_fd, IDLE_MS)) {
+				if (stopping)
+					break;
+				go_idle();
+				busy = false;
+			}
+			if (FCGX_Accept_r(&fr) < 0)
+				break;
 			serve_one(ep, &conf, &arena, fr.envp, fcgi_read, &fr,
 				  fcgi_write, &fr);
 			FCGX_Finish_r(&fr);
 			after_request();
+			busy = true;
 		}
 		FCGX_Free(&fr, 1);
 	}

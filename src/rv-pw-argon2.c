@@ -21,8 +21,9 @@
 #define B64_MAX 128		/* longest salt or hash we decode ourselves */
 
 /*
- * The memory of a verify: one buffer per process, kept between requests,
- * so that a long-lived FastCGI worker does not map, fault in and unmap
+ * The memory of a verify: one buffer per process, kept between requests
+ * while they come (given back after a few idle seconds: argon2_idle), so
+ * that a busy FastCGI worker does not map, fault in and unmap
  * 19-64 MiB per request (measured: t=3 m=64 MiB 456 -> 254 ms, t=2 m=19
  * MiB about 10% less; bench/hash-bench). It is made on the first verify
  * (an idle worker stays small), pre-faulted (MAP_POPULATE), kept out of
@@ -32,6 +33,17 @@
  */
 static uint8_t *pool;
 static size_t pool_len;
+
+/* the buffer back to the system (wiped after its last use already): an
+ * idle password worker is as small as the others (doc/performance.md) */
+static void
+argon2_idle(void)
+{
+	if (pool != NULL)
+		munmap(pool, pool_len);
+	pool = NULL;
+	pool_len = 0;
+}
 
 static int
 pool_alloc(uint8_t **memory, size_t bytes)
@@ -47,6 +59,7 @@ pool_alloc(uint8_t **memory, size_t bytes)
 			return ARGON2_MEMORY_ALLOCATION_ERROR;
 		}
 		pool_len = bytes;
+		rv_on_idle(argon2_idle);
 #ifdef MADV_DONTDUMP
 		(void)madvise(pool, pool_len, MADV_DONTDUMP);
 #endif
@@ -60,6 +73,7 @@ pool_free(uint8_t *memory, size_t bytes)
 {
 	rv_wipe(memory, bytes);
 }
+
 
 /* base64 without padding (PHC strings), n characters of s into out;
  * the decoded length, or -1 */

@@ -104,6 +104,33 @@ rv_setup_deferred(void)
 	return setup_deferred;
 }
 
+static void (*idle_fns[8])(void);
+
+void
+rv_on_idle(void (*fn)(void))
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(idle_fns) / sizeof(idle_fns[0]); i++) {
+		if (idle_fns[i] == fn)
+			return;
+		if (idle_fns[i] == NULL) {
+			idle_fns[i] = fn;
+			return;
+		}
+	}
+	rv_bug(__FILE__, __LINE__, "more than 8 idle functions");
+}
+
+void
+rv_run_idle(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(idle_fns) / sizeof(idle_fns[0]) && idle_fns[i]; i++)
+		idle_fns[i]();
+}
+
 void
 rv_ensure_std_fds(void)
 {

@@ -38,6 +38,16 @@ void rv_bug(const char *file, int line, const char *what)
 void rv_setup_defer(bool on);
 bool rv_setup_deferred(void);
 
+/*
+ * What a long-lived worker gives back when it has nothing to do: a module
+ * that keeps memory between requests (argon2's buffer) registers a
+ * function once (up to 8, each once); rv_main runs them all after a few
+ * idle seconds (rv_run_idle), and the module makes its memory again on
+ * next use.
+ */
+void rv_on_idle(void (*fn)(void));
+void rv_run_idle(void);
+
 /* Start-up (slowcgi): makes sure fds 0-2 are open, on /dev/null if need
  * be, so that no file opened later lands there. */
 void rv_ensure_std_fds(void);
