@@ -19,4 +19,12 @@ test_expect_success 'mod_fcgid keeps the programs running between requests' '
 	ps -eo args= | grep -F "$RV_LIBEXECDIR/my-account" | grep -v grep
 '
 
+test_expect_success 'without mod_fcgid the snippet stops Apache, naming the package' '
+	sed -e "/^LoadModule fcgid_module /d" -e "/^[[:space:]]*Fcgid/d" \
+		"$DEPLOY_HOME/apache/httpd.conf" >"$DEPLOY_HOME/apache/no-fcgid.conf" &&
+	! "$APACHE2" -t -d "$DEPLOY_HOME/apache" -f "$DEPLOY_HOME/apache/no-fcgid.conf" \
+		>"$TRASH/no-fcgid.out" 2>&1 &&
+	grep -F "needs mod_fcgid (Debian: apt-get install libapache2-mod-fcgid" "$TRASH/no-fcgid.out"
+'
+
 test_done
