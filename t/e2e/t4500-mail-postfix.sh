@@ -13,7 +13,7 @@ mail_scenario "$POSTFIX_SENDMAIL"
 
 test_expect_success 'every message came through the maildrop queue (postdrop, pickup), none over SMTP' '
 	test "$(grep -c "postfix-$TEST_NAME/pickup\[[0-9]*\]: [0-9A-F]*: uid=" \
-		"$POSTFIX_DIR/maillog")" = 6 &&
+		"$POSTFIX_DIR/maillog")" = 7 &&
 	! grep -q "postfix-$TEST_NAME/smtpd" "$POSTFIX_DIR/maillog"
 '
 

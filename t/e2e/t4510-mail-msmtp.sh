@@ -29,9 +29,9 @@ chmod 600 "$TRASH/msmtprc"
 mail_scenario "$(command -v msmtp) -C $TRASH/msmtprc -t -i"
 
 test_expect_success 'every message went over SMTP: msmtp logged each, Postfix received each' '
-	test "$(grep -c "exitcode=EX_OK" "$TRASH/msmtp.log")" = 6 &&
+	test "$(grep -c "exitcode=EX_OK" "$TRASH/msmtp.log")" = 7 &&
 	test "$(grep -c "postfix-$TEST_NAME/smtpd.*client=localhost\[127.0.0.1\]" \
-		"$POSTFIX_DIR/maillog")" = 6 &&
+		"$POSTFIX_DIR/maillog")" = 7 &&
 	! grep -q "postfix-$TEST_NAME/pickup" "$POSTFIX_DIR/maillog"
 '
 

@@ -8,7 +8,8 @@
 #	mail_scenario SENDMAIL-COMMAND
 # sets up reverify with that <delivery sendmail>, starts lighttpd and runs
 # the tests. alice@rv.test steps up by a code in en, ja and ko, changes her
-# password and her address (to carol@rv.test), and gets a notice of each;
+# password and her address (to carol@rv.test), and gets a notice of each
+# (the new address one too);
 # hostile addresses send nothing anywhere.
 
 . "$top_srcdir/t/lib/lighttpd.sh"
@@ -100,7 +101,7 @@ Bcc: <mallory@rv.test" "\"mallory@rv.test\"@rv.test"; do
 		mail_check "$f" alice@rv.test PasswordChanged en --no-code
 	'
 
-	test_expect_success 'a new address: the code reaches it, the old one gets a notice' '
+	test_expect_success 'a new address: the code reaches it, then a notice reaches both' '
 		PW="another Strong1 pass" &&
 		rec=$(step_up "$tok") &&
 		send_code "$tok" email carol@rv.test &&
@@ -115,13 +116,15 @@ Bcc: <mallory@rv.test" "\"mallory@rv.test\"@rv.test"; do
 			-H "logto-verification-id: $rec" &&
 		check_status 204 &&
 		f=$(postfix_wait_mail alice 5) &&
-		mail_check "$f" alice@rv.test EmailChanged en --no-code
+		mail_check "$f" alice@rv.test EmailChanged en --no-code &&
+		f=$(postfix_wait_mail carol 2) &&
+		mail_check "$f" carol@rv.test EmailChanged en --no-code
 	'
 
-	test_expect_success 'nothing else went anywhere: 5 for alice, 1 for carol, none for others' '
+	test_expect_success 'nothing else went anywhere: 5 for alice, 2 for carol, none for others' '
 		postfix_queue_empty &&
 		test "$(postfix_count alice)" = 5 &&
-		test "$(postfix_count carol)" = 1 &&
+		test "$(postfix_count carol)" = 2 &&
 		test "$(postfix_count mallory)" = 0 &&
 		test "$(postfix_count other)" = 0 &&
 		! grep -E "status=(bounced|deferred)" "$POSTFIX_DIR/maillog"
