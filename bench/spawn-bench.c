@@ -80,7 +80,7 @@ main(int argc, char **argv)
 	static double lat[MAX_SAMPLES];
 	char *msg;
 	struct stat st;
-	double secs, start, t, all = 0;
+	double secs, start, t;
 	long procs, i, n = 0, got = 0, failed = 0;
 	int fd, out[2];
 	FILE *in;
@@ -100,8 +100,10 @@ main(int argc, char **argv)
 	}
 	close(fd);
 	signal(SIGPIPE, SIG_IGN);
-	if (pipe(out) != 0)
+	if (pipe(out) != 0) {
+		free(msg);
 		return 1;
+	}
 	for (i = 0; i < procs; i++) {
 		if (fork() == 0) {
 			FILE *o = fdopen(out[1], "w");
@@ -114,6 +116,7 @@ main(int argc, char **argv)
 				fprintf(o, "%d %.4f\n", rc, now_ms() - t);
 			}
 			fclose(o);
+			free(msg);
 			_exit(0);
 		}
 	}
@@ -127,7 +130,6 @@ main(int argc, char **argv)
 				failed++;
 			if (got < MAX_SAMPLES)
 				lat[got++] = t;
-			all += t;
 			n++;
 		}
 	}
