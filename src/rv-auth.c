@@ -569,8 +569,8 @@ check_claims(const struct rv_conf *conf, json_t *claims, struct rv_caller *c,
  * clock of now. Only accepted tokens are kept; rv_auth_setup() and
  * rv_auth_release() forget them all.
  */
-#define TOKEN_SETS 256
-#define TOKEN_WAYS 4
+#define TOKEN_SETS 128
+#define TOKEN_WAYS 8
 #define TOKEN_KEEP_MAX 4096
 
 struct token_entry {

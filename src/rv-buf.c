@@ -16,6 +16,7 @@ rv_buf_init(struct rv_buf *b)
 	b->buf = rv_buf_empty;
 	b->len = 0;
 	b->alloc = 0;
+	b->secret = false;
 }
 
 void
@@ -52,6 +53,15 @@ rv_buf_grow(struct rv_buf *b, size_t n)
 	}
 	while (b->alloc < need)
 		b->alloc = b->alloc * 3 / 2 + 16;
+	if (b->secret) {
+		char *nb = rv_xmalloc(b->alloc);
+
+		memcpy(nb, b->buf, b->len + 1);
+		rv_wipe(b->buf, b->len);
+		free(b->buf);
+		b->buf = nb;
+		return;
+	}
 	b->buf = rv_xrealloc(b->buf, b->alloc);
 }
 

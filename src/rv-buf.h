@@ -3,6 +3,7 @@
 #define RV_BUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -17,10 +18,12 @@ struct rv_buf {
 	char *buf;
 	size_t len;
 	size_t alloc;
+	bool secret;		/* growing wipes the old copy (a stored user
+				   holds its password hash) */
 };
 
 extern char rv_buf_empty[];
-#define RV_BUF_INIT { rv_buf_empty, 0, 0 }
+#define RV_BUF_INIT { rv_buf_empty, 0, 0, false }
 
 void rv_buf_init(struct rv_buf *b);
 /* Frees the storage and re-initialises. */

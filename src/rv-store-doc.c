@@ -499,3 +499,41 @@ rv_store_doc_has_str(const struct rv_doc *d, const char *key)
 
 	return m != NULL && m->type == RV_DOC_STRING && m->vlen > 0;
 }
+
+size_t
+rv_store_doc_ints(const struct rv_doc *d, const char *key, long long *out,
+		  size_t max)
+{
+	const struct rv_doc_member *m = rv_store_doc_get(d, key);
+	const char *p, *end, *s;
+	size_t n = 0, len;
+	long long v;
+	bool esc;
+
+	if (m == NULL || m->type != RV_DOC_NESTED || m->val[0] != '[')
+		return 0;
+	/* checked by skip_nested when the document was read: an array of
+	 * JSON values, integers or not */
+	end = m->val + m->vlen - 1;	/* the closing bracket */
+	p = skip_ws(m->val + 1, end);
+	while (p < end && n < max) {
+		v = 0;
+		if (*p == '"')
+			p = scan_string(p, end, &s, &len, &esc);
+		else if (*p == '[' || *p == '{')
+			p = skip_nested(p, end, 2);
+		else if (word(p, end, "true") || word(p, end, "null"))
+			p += 4;
+		else if (word(p, end, "false"))
+			p += 5;
+		else
+			p = scan_int(p, end, &v);
+		if (p == NULL)
+			break;
+		out[n++] = v;	/* as json_integer_value: 0 for a non-integer */
+		p = skip_ws(p, end);
+		if (p < end && *p == ',')
+			p = skip_ws(p + 1, end);
+	}
+	return n;
+}

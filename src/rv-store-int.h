@@ -250,6 +250,10 @@ void rv_store_doc_copy(const struct rv_doc *d, const char *key, char *dst,
 /* an integer member; 0 when absent or not an integer */
 long long rv_store_doc_int(const struct rv_doc *d, const char *key);
 bool rv_store_doc_true(const struct rv_doc *d, const char *key);
+/* the elements of an array member into out[max] (0 for one that is not
+ * an integer, as json_integer_value); how many */
+size_t rv_store_doc_ints(const struct rv_doc *d, const char *key,
+			 long long *out, size_t max);
 /* a string member that is there and not empty */
 bool rv_store_doc_has_str(const struct rv_doc *d, const char *key);
 

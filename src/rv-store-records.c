@@ -257,31 +257,27 @@ rv_store_record_each_user(struct rv_txn *txn, const char *user, bool for_update,
 /* ---- limits -------------------------------------------------------------- */
 
 static void
-window_from_json(json_t *j, struct rv_window *w)
+window_from_doc(const struct rv_doc *d, struct rv_window *w)
 {
-	json_t *ev = json_object_get(j, "events");
-	size_t i;
-
 	memset(w, 0, sizeof(*w));
-	for (i = 0; i < json_array_size(ev) && w->n < RV_WINDOW_MAX; i++)
-		w->events[w->n++] = (long long)json_integer_value(json_array_get(ev, i));
-	w->blocked_until = jint(j, "blockedUntil");
-	w->expires_at = jint(j, "expiresAt");
+	w->n = (int)rv_store_doc_ints(d, "events", w->events, RV_WINDOW_MAX);
+	w->blocked_until = rv_store_doc_int(d, "blockedUntil");
+	w->expires_at = rv_store_doc_int(d, "expiresAt");
 }
 
 int
 rv_store_window_get(struct rv_txn *txn, const char *key, struct rv_window *w,
 		    struct rv_err *err)
 {
-	json_t *j;
+	struct rv_doc d;
 	int rc;
 
 	memset(w, 0, sizeof(*w));
-	rc = rv_store_get_json(txn, RV_T_LIMITS, key, true, &j, err);
+	rc = rv_store_get_doc(txn, RV_T_LIMITS, key, true, &d, err);
 	if (rc != 1)
 		return rc;
-	window_from_json(j, w);
-	json_decref(j);
+	window_from_doc(&d, w);
+	rv_store_doc_release(&d);
 	return 1;
 }
 
@@ -296,12 +292,12 @@ window_walk(const char *key, const char *doc, size_t len, void *vctx)
 {
 	struct window_walk *ww = vctx;
 	struct rv_window w;
-	json_t *j;
+	struct rv_doc d;
 
-	if (rv_store_load_json(doc, len, &j, ww->err) < 0)
+	if (rv_store_doc_parse(doc, len, &d, ww->err) < 0)
 		return -1;
-	window_from_json(j, &w);
-	json_decref(j);
+	window_from_doc(&d, &w);
+	rv_store_doc_release(&d);
 	return ww->fn(key, &w, ww->ctx);
 }
 

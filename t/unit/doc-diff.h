@@ -61,6 +61,21 @@ doc_diff_member(const struct rv_doc *d, const char *k, json_t *v)
 		return m->type == RV_DOC_FALSE ? NULL : "false differs";
 	case JSON_NULL:
 		return m->type == RV_DOC_NULL ? NULL : "null differs";
+	case JSON_ARRAY: {
+		long long ints[64];
+		size_t i, n;
+
+		if (m->type != RV_DOC_NESTED)
+			return "an array differs";
+		/* rv_store_doc_ints: each element as json_integer_value */
+		n = rv_store_doc_ints(d, k, ints, 64);
+		if (n != (json_array_size(v) < 64 ? json_array_size(v) : 64))
+			return "an array's length differs";
+		for (i = 0; i < n; i++)
+			if (ints[i] != json_integer_value(json_array_get(v, i)))
+				return "an array element differs";
+		return NULL;
+	}
 	default:
 		return m->type == RV_DOC_NESTED ? NULL : "a nested value differs";
 	}
