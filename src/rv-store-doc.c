@@ -33,18 +33,6 @@ skip_ws(const char *p, const char *end)
 	return p;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* the 4 hex digits at p as a number, or -1 */
 static long
 hex4(const char *p)
@@ -53,7 +41,7 @@ hex4(const char *p)
 	int i, h;
 
 	for (i = 0; i < 4; i++) {
-		if ((h = hexval((unsigned char)p[i])) < 0)
+		if ((h = rv_hexdigit(p[i])) < 0)
 			return -1;
 		v = v << 4 | h;
 	}
@@ -175,6 +163,29 @@ word(const char *p, const char *end, const char *w)
 	return (size_t)(end - p) >= n && memcmp(p, w, n) == 0;
 }
 
+static const char *skip_nested(const char *p, const char *end, int depth);
+
+/* one value at p of an array or object at depth (checked, not kept):
+ * *v its integer, else 0; the byte after it, or NULL */
+static const char *
+skip_value(const char *p, const char *end, int depth, long long *v)
+{
+	const char *s;
+	size_t n;
+	bool esc;
+
+	*v = 0;
+	if (*p == '"')
+		return scan_string(p, end, &s, &n, &esc);
+	if (*p == '{' || *p == '[')
+		return skip_nested(p, end, depth + 1);
+	if (word(p, end, "true") || word(p, end, "null"))
+		return p + 4;
+	if (word(p, end, "false"))
+		return p + 5;
+	return scan_int(p, end, v);
+}
+
 /* a nested array or object at p (checked, not kept); the byte after it,
  * or NULL */
 static const char *
@@ -201,19 +212,7 @@ skip_nested(const char *p, const char *end, int depth)
 				return NULL;
 			p = skip_ws(p, end);
 		}
-		if (p >= end)
-			return NULL;
-		if (*p == '"')
-			p = scan_string(p, end, &s, &n, &esc);
-		else if (*p == '{' || *p == '[')
-			p = skip_nested(p, end, depth + 1);
-		else if (word(p, end, "true") || word(p, end, "null"))
-			p += 4;
-		else if (word(p, end, "false"))
-			p += 5;
-		else
-			p = scan_int(p, end, &v);
-		if (p == NULL)
+		if (p >= end || (p = skip_value(p, end, depth, &v)) == NULL)
 			return NULL;
 		p = skip_ws(p, end);
 		if (p < end && *p == ',') {
@@ -505,10 +504,9 @@ rv_store_doc_ints(const struct rv_doc *d, const char *key, long long *out,
 		  size_t max)
 {
 	const struct rv_doc_member *m = rv_store_doc_get(d, key);
-	const char *p, *end, *s;
-	size_t n = 0, len;
+	const char *p, *end;
+	size_t n = 0;
 	long long v;
-	bool esc;
 
 	if (m == NULL || m->type != RV_DOC_NESTED || m->val[0] != '[')
 		return 0;
@@ -517,18 +515,7 @@ rv_store_doc_ints(const struct rv_doc *d, const char *key, long long *out,
 	end = m->val + m->vlen - 1;	/* the closing bracket */
 	p = skip_ws(m->val + 1, end);
 	while (p < end && n < max) {
-		v = 0;
-		if (*p == '"')
-			p = scan_string(p, end, &s, &len, &esc);
-		else if (*p == '[' || *p == '{')
-			p = skip_nested(p, end, 2);
-		else if (word(p, end, "true") || word(p, end, "null"))
-			p += 4;
-		else if (word(p, end, "false"))
-			p += 5;
-		else
-			p = scan_int(p, end, &v);
-		if (p == NULL)
+		if ((p = skip_value(p, end, 1, &v)) == NULL)
 			break;
 		out[n++] = v;	/* as json_integer_value: 0 for a non-integer */
 		p = skip_ws(p, end);

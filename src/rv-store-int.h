@@ -181,9 +181,6 @@ int rv_store_load_json(const char *doc, size_t len, json_t **j_r,
 		       struct rv_err *err);
 /* Compact JSON text of j, malloc'd (never NULL). */
 char *rv_store_dump_json(json_t *j, size_t *len_r);
-/* get through the backend and parse: 1/0/-1 */
-int rv_store_get_json(struct rv_txn *txn, enum rv_table t, const char *key,
-		      bool for_update, json_t **j_r, struct rv_err *err);
 /* dump and put through the backend: 0, 1 (a clash, *clash_r), -1 */
 int rv_store_put_json(struct rv_txn *txn, enum rv_table t, const char *key,
 		      const struct rv_cols *cols, json_t *j, int *clash_r,
@@ -236,8 +233,9 @@ struct rv_doc {
 int rv_store_doc_parse(const char *doc, size_t len, struct rv_doc *d,
 		       struct rv_err *err);
 void rv_store_doc_release(struct rv_doc *d);
-/* rv_store_get_json's reading into a struct rv_doc (released by the
- * caller when the answer is 1) */
+/* get through the backend and read: 1 (d filled; the caller releases
+ * it), 0 (absent), -1 (err; a document that does not read dooms the
+ * transaction) */
 int rv_store_get_doc(struct rv_txn *txn, enum rv_table t, const char *key,
 		     bool for_update, struct rv_doc *d, struct rv_err *err);
 const struct rv_doc_member *rv_store_doc_get(const struct rv_doc *d,

@@ -164,24 +164,6 @@ rv_store_dump_json(json_t *j, size_t *len_r)
 }
 
 int
-rv_store_get_json(struct rv_txn *txn, enum rv_table t, const char *key,
-		  bool for_update, json_t **j_r, struct rv_err *err)
-{
-	char *doc;
-	size_t len;
-	int rc;
-
-	if (txn->fault != RV_FAULT_NONE)
-		return -1;
-	rc = txn->st->be->get(txn, t, key, for_update, &doc, &len, err);
-	if (rc != 1)
-		return rc;
-	rc = rv_store_load_json(doc, len, j_r, err);
-	rv_store_doc_free(doc, len);
-	return rc < 0 ? rv_store_fail(txn, RV_FAULT_FAIL) : 1;
-}
-
-int
 rv_store_get_doc(struct rv_txn *txn, enum rv_table t, const char *key,
 		 bool for_update, struct rv_doc *d, struct rv_err *err)
 {
