@@ -712,7 +712,7 @@ bdb_audit_head(struct rv_txn *txn, bool for_update, long long *seq_r,
 	       char hash_r[65], struct rv_err *err)
 {
 	DB *db = H(txn)->audit;
-	json_t *last;
+	struct rv_doc last;
 	DBC *c;
 	DBT k, v;
 	int ret, rc;
@@ -728,16 +728,20 @@ bdb_audit_head(struct rv_txn *txn, bool for_update, long long *seq_r,
 	 * appends */
 	ret = c->get(c, &k, &v, DB_LAST | (for_update ? DB_RMW : 0));
 	if (ret == 0) {
-		rc = k.size == 8 ? rv_store_load_json(v.data, v.size, &last, err) : -1;
+		/* read before the cursor closes: last points into v */
+		rc = k.size == 8 ? rv_store_doc_parse(v.data, v.size, &last, err) : -1;
+		if (rc == 0) {
+			/* only the anchor left: the chain goes on from it */
+			*seq_r = be64(k.data) == 0 ? rv_store_doc_int(&last, "seq") :
+						     be64(k.data);
+			rv_store_doc_copy(&last, "hash", hash_r, 65);
+			rv_store_doc_release(&last);
+		}
 		c->close(c);
 		if (rc < 0) {
 			rv_err_set(err, RV_E_INTERNAL, "store: corrupt audit tail");
 			return rv_store_fail(txn, RV_FAULT_FAIL);
 		}
-		/* only the anchor left: the chain goes on from it */
-		*seq_r = be64(k.data) == 0 ? jint(last, "seq") : be64(k.data);
-		copy_str(hash_r, 65, jstr(last, "hash"));
-		json_decref(last);
 		return 0;
 	}
 	c->close(c);

@@ -201,7 +201,7 @@ int rv_store_load_audit_key(struct rv_store *st, bool create,
 
 /* ---- the reader of stored documents (rv-store-doc.c) ---- */
 
-#define RV_DOC_MAX 32		/* members of one document */
+#define RV_DOC_MAX 64		/* members of one document */
 
 enum rv_doc_type { RV_DOC_STRING, RV_DOC_INT, RV_DOC_TRUE, RV_DOC_FALSE,
 		   RV_DOC_NULL, RV_DOC_NESTED /* val: its JSON text */ };

@@ -105,14 +105,23 @@ main(void)
 	ok(rv_store_doc_parse(cases[21], strlen(cases[21]), &d, &err) < 0 &&
 	   strstr(err.msg, "version") != NULL, "another format version is refused");
 	rv_err_release(&err);
-	n = 0;
-	len = (size_t)snprintf(buf, sizeof(buf), "{\"v\":1");
-	for (k = 0; k < RV_DOC_MAX; k++)
-		len += (size_t)snprintf(buf + len, sizeof(buf) - len, ",\"k%d\":%d", k, k);
-	snprintf(buf + len, sizeof(buf) - len, "}");
-	ok(rv_store_doc_parse(buf, strlen(buf), &d, &err) < 0,
-	   "more than %d members are refused", RV_DOC_MAX);
-	rv_err_release(&err);
+	{
+		/* RV_DOC_MAX members read; one more is refused, with a clear error */
+		char big[4096];
+
+		len = (size_t)snprintf(big, sizeof(big), "{\"v\":1");
+		for (k = 1; k < RV_DOC_MAX; k++)
+			len += (size_t)snprintf(big + len, sizeof(big) - len, ",\"k%d\":%d", k, k);
+		snprintf(big + len, sizeof(big) - len, "}");
+		ok(rv_store_doc_parse(big, strlen(big), &d, &err) == 0 && d.n == RV_DOC_MAX &&
+		   rv_store_doc_int(&d, "k9") == 9, "%d members are read", RV_DOC_MAX);
+		rv_store_doc_release(&d);
+		snprintf(big + len, sizeof(big) - len, ",\"last\":0}");
+		ok(rv_store_doc_parse(big, strlen(big), &d, &err) < 0 &&
+		   strstr(err.msg, "members") != NULL,
+		   "more than %d members are refused", RV_DOC_MAX);
+		rv_err_release(&err);
+	}
 
 	/* mutations of every case: a byte replaced, inserted or removed */
 	for (n = 0; n < 20000; n++) {
