@@ -300,7 +300,10 @@ rv_deliver_run(const char *const argv[], const char *input, size_t len,
 		}
 		/* the pipes wake us; the exit of a child that has closed
 		 * them is noticed by the waitpid above, soon enough */
-		i = poll(pfd, (nfds_t)n, chld >= 0 || left < step ? (int)left : step);
+		/* with the signalfd, still a look every 100 ms: a SIGCHLD that
+		 * another thread took would otherwise wait for the timeout */
+		i = poll(pfd, (nfds_t)n, chld >= 0 ? (int)(left < 100 ? left : 100) :
+			 left < step ? (int)left : step);
 		if (i <= 0) {
 			if (step < 50)
 				step *= 2;

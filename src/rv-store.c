@@ -93,16 +93,25 @@ void
 rv_store_watchdog(void)
 {
 	pthread_attr_t attr;
+	sigset_t all, old;
 	pthread_t t;
+	int rc;
 
 	if (watching)
 		return;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, watchdog, NULL) == 0)
+	/* every signal for the main thread: SIGTERM must interrupt its
+	 * accept, and SIGCHLD reach the delivery runner's signalfd (a
+	 * process-directed signal goes to any thread that does not block
+	 * it; t/unit/deliver) */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if ((rc = pthread_create(&t, &attr, watchdog, NULL)) == 0)
 		watching = true;
-	else
-		rv_log_warnx("store: no watchdog: %s", strerror(errno));
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		rv_log_warnx("store: no watchdog: %s", strerror(rc));
 	pthread_attr_destroy(&attr);
 }
 

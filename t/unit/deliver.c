@@ -16,12 +16,14 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <pthread.h>
 
 #include "rv-buf.h"
 #include "rv-conf.h"
 #include "rv-deliver.h"
 #include "rv-run.h"
 #include "rv-err.h"
+#include "rv-store.h"
 #include "rv-log.h"
 #include "rv-util.h"
 #include "fixture.h"
@@ -956,6 +958,72 @@ test_sms(struct rv_conf *conf)
 	rv_err_release(&err);
 }
 
+/* a thread that takes whatever signal comes to it, as a library's might */
+static void *
+idle_thread(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* the blocked-signal mask of every thread but this one, ANDed: 0 when
+ * another thread takes signals */
+static unsigned long long
+others_blocked(void)
+{
+	char path[320], line[256];
+	unsigned long long all = ~0ULL, m;
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/task");
+	FILE *f;
+
+	if (d == NULL)
+		return all;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' || atol(e->d_name) == (long)getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status", e->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "SigBlk: %llx", &m) == 1)
+				all &= m;
+		fclose(f);
+	}
+	closedir(d);
+	return all;
+}
+
+/* SIGCHLD and threads: the runner hears its child's exit through a
+ * signalfd, which only sees a SIGCHLD that no other thread took */
+static void
+test_threads(void)
+{
+	struct rv_err err;
+	struct timespec t0, t1;
+	unsigned long long bit = 1ULL << (SIGCHLD - 1), term = 1ULL << (SIGTERM - 1);
+	pthread_t t;
+
+	rv_err_init(&err);
+	rv_store_watchdog();
+	ok((others_blocked() & bit) && (others_blocked() & term),
+	   "the store's watchdog thread blocks SIGCHLD and SIGTERM (the main thread gets them)");
+	if (pthread_create(&t, NULL, idle_thread, NULL) != 0) {
+		ok(0, "a thread that takes signals");
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ok(run("/bin/true", NULL, NULL, 0, 30000, NULL, 0, &err) == 0,
+	   "with a thread that takes SIGCHLD, a child still runs and exits 0");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ok(t1.tv_sec - t0.tv_sec < 15,
+	   "and the runner sees the exit long before its 30 s timeout (%lld s)",
+	   (long long)(t1.tv_sec - t0.tv_sec));
+	rv_err_release(&err);
+}
+
 int
 main(void)
 {
@@ -985,6 +1053,7 @@ main(void)
 	test_runner();
 	test_mail(&conf, logpath);
 	test_sms(&conf);
+	test_threads();	/* last: it leaves two threads running */
 
 	rv_log_close();
 	rv_conf_release(&conf);
