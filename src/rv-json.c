@@ -293,6 +293,8 @@ rv_json_dump(const json_t *v, struct rv_buf *out) /* NOLINT(misc-no-recursion) *
 	size_t i;
 	bool first = true;
 
+	if (v == NULL)
+		return;		/* as json_dump_callback: nothing (a failed json_pack) */
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		rv_buf_addch(out, '{');

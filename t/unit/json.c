@@ -190,6 +190,10 @@ main(void)
 		is_str(out.buf, "0.5", "a real is left to jansson");
 		rv_buf_release(&out);
 		json_decref(v);
+		rv_buf_init(&out);
+		rv_json_dump(NULL, &out);
+		ok(out.len == 0, "NULL (a json_pack that failed) writes nothing, as jansson");
+		rv_buf_release(&out);
 	}
 	return done_testing();
 }
