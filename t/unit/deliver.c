@@ -968,6 +968,13 @@ idle_thread(void *arg)
 	return NULL;
 }
 
+/* scandir's filter: the tasks, by their numeric names */
+static int
+a_task(const struct dirent *e)
+{
+	return e->d_name[0] >= '0' && e->d_name[0] <= '9';
+}
+
 /* the blocked-signal mask of every thread but this one, ANDed: 0 when
  * another thread takes signals */
 static unsigned long long
@@ -975,24 +982,25 @@ others_blocked(void)
 {
 	char path[320], line[256];
 	unsigned long long all = ~0ULL, m;
-	struct dirent *e;
-	DIR *d = opendir("/proc/self/task");
+	struct dirent **names = NULL;
+	int i, n = scandir("/proc/self/task", &names, a_task, alphasort);
 	FILE *f;
 
-	if (d == NULL)
-		return all;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.' || atol(e->d_name) == (long)getpid())
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/status", e->d_name);
-		if ((f = fopen(path, "r")) == NULL)
-			continue;
-		while (fgets(line, sizeof(line), f) != NULL)
-			if (sscanf(line, "SigBlk: %llx", &m) == 1)
-				all &= m;
-		fclose(f);
+	for (i = 0; names != NULL && i < n; i++) {
+		const char *t = names[i]->d_name;
+
+		if (t[0] != '.' && atol(t) != (long)getpid()) {
+			snprintf(path, sizeof(path), "/proc/self/task/%s/status", t);
+			if ((f = fopen(path, "r")) != NULL) {
+				while (fgets(line, sizeof(line), f) != NULL)
+					if (sscanf(line, "SigBlk: %llx", &m) == 1)
+						all &= m;
+				fclose(f);
+			}
+		}
+		free(names[i]);
 	}
-	closedir(d);
+	free(names);
 	return all;
 }
 
