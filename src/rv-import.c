@@ -8,47 +8,12 @@
 
 #include "rv-password.h"
 #include "rv-store.h"
+#include "rv-util.h"
 
 const char *const rv_import_names[RV_IMPORT_NFIELDS] = {
 	"id", "username", "primaryEmail", "primaryPhone", "name", "avatar",
 	"passwordHash",
 };
-
-/* Decodes one strict UTF-8 sequence (no overlong forms, surrogates or
- * values past U+10FFFF) and advances *pp; -1 for bytes that are not. */
-static long
-utf8_next(const unsigned char **pp, const unsigned char *end)
-{
-	const unsigned char *p = *pp;
-	long cp;
-	int n, i;
-
-	if (p[0] < 0x80) {
-		*pp = p + 1;
-		return p[0];
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 1;
-	else if ((p[0] & 0xf0) == 0xe0)
-		n = 2;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 3;
-	else
-		return -1;
-	cp = p[0] & (0x3f >> n);
-	if (end - p <= n)
-		return -1;
-	for (i = 1; i <= n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return -1;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	*pp = p + n + 1;
-	return cp;
-}
 
 /* C0, DEL and C1 controls */
 static bool
@@ -77,7 +42,7 @@ rv_import_text_problem(const char *s, size_t n, unsigned flags, size_t *chars_r)
 	while (p < end) {
 		if (*p == '\0')
 			return "contains a NUL byte";
-		if ((cp = utf8_next(&p, end)) < 0)
+		if ((cp = rv_utf8_next(&p, end)) < 0)
 			return "is not valid UTF-8";
 		if ((flags & RV_IMPORT_TEXT_NO_CONTROL) && is_control(cp))
 			return "contains a control character";

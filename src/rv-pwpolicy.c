@@ -63,59 +63,19 @@ static struct {
 
 /* ---- characters ------------------------------------------------------- */
 
-/*
- * The code point at the start of s (len > 0) and its length in *n_r;
- * -1 when s does not start with well-formed UTF-8 (overlong forms,
- * surrogates and values above U+10FFFF included).
- */
-static long
-utf8_one(const unsigned char *s, size_t len, size_t *n_r)
-{
-	unsigned long cp, min;
-	size_t k, i;
-
-	if (s[0] < 0x80) {
-		*n_r = 1;
-		return s[0];
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		k = 1, cp = s[0] & 0x1f, min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		k = 2, cp = s[0] & 0x0f, min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		k = 3, cp = s[0] & 0x07, min = 0x10000;
-	} else {
-		return -1;
-	}
-	if (len <= k)
-		return -1;
-	for (i = 1; i <= k; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return -1;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	*n_r = k + 1;
-	return (long)cp;
-}
-
 /* Decodes s into out (room for len characters); returns the count. */
 static size_t
 decode(const char *s, size_t len, uint32_t *out)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n = 0, k;
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	size_t n = 0;
 	long cp;
 
-	while (i < len) {
-		if ((cp = utf8_one(p + i, len - i, &k)) < 0) {
-			out[n++] = BAD_BYTE + p[i];
-			i++;
-		} else {
+	while (p < end) {
+		if ((cp = rv_utf8_next(&p, end)) < 0)
+			out[n++] = BAD_BYTE + *p++;
+		else
 			out[n++] = (uint32_t)cp;
-			i += k;
-		}
 	}
 	return n;
 }

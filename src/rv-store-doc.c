@@ -48,34 +48,6 @@ hex4(const char *p)
 	return v;
 }
 
-/* one UTF-8 sequence at p (first byte >= 0x80): its length, or 0 */
-static size_t
-utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	size_t n, i;
-	unsigned long cp;
-
-	if (*p >= 0xc2 && *p <= 0xdf)
-		n = 2, cp = *p & 0x1f;
-	else if (*p >= 0xe0 && *p <= 0xef)
-		n = 3, cp = *p & 0x0f;
-	else if (*p >= 0xf0 && *p <= 0xf4)
-		n = 4, cp = *p & 0x07;
-	else
-		return 0;
-	if ((size_t)(end - p) < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
-}
-
 /*
  * The string whose opening quote is at p: its contents in *s and *n,
  * *esc when it has escapes; the byte after the closing quote, or NULL.
@@ -87,7 +59,6 @@ scan_string(const char *p, const char *end, const char **s, size_t *n,
 	const unsigned char *q = (const unsigned char *)p + 1;
 	const unsigned char *e = (const unsigned char *)end;
 	long u, lo;
-	size_t k;
 
 	*esc = false;
 	*s = (const char *)q;
@@ -117,9 +88,8 @@ scan_string(const char *p, const char *end, const char **s, size_t *n,
 				return NULL;
 			q++;
 		} else if (*q >= 0x80) {
-			if ((k = utf8_len(q, e)) == 0)
+			if (rv_utf8_next(&q, e) < 0)
 				return NULL;
-			q += k;
 		} else {
 			q++;
 		}

@@ -188,6 +188,40 @@ rv_hexdigit(char c)
 	return -1;
 }
 
+long
+rv_utf8_next(const unsigned char **pp, const unsigned char *end)
+{
+	const unsigned char *p = *pp;
+	long cp;
+	int n, i;
+
+	if (p[0] < 0x80) {
+		*pp = p + 1;
+		return p[0];
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 1;
+	else if ((p[0] & 0xf0) == 0xe0)
+		n = 2;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 3;
+	else
+		return -1;
+	cp = p[0] & (0x3f >> n);
+	if (end - p <= n)
+		return -1;
+	for (i = 1; i <= n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*pp = p + n + 1;
+	return cp;
+}
+
 bool
 rv_str_ieq(const char *a, const char *b)
 {

@@ -62,6 +62,10 @@ size_t rv_strlcpy(char *dst, const char *src, size_t size);
 /* ASCII-only helpers, independent of the C locale. */
 bool rv_str_ieq(const char *a, const char *b);
 bool rv_str_iprefix(const char *s, const char *prefix);
+/* Decodes one strict UTF-8 sequence at *pp (before end; no overlong forms,
+ * surrogates or values past U+10FFFF) and advances *pp past it: the code
+ * point, or -1 (*pp unmoved) for bytes that are not. */
+long rv_utf8_next(const unsigned char **pp, const unsigned char *end);
 char rv_ascii_lower(char c);
 /* The value of a hex digit (either case), or -1. */
 int rv_hexdigit(char c);
