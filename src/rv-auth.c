@@ -735,8 +735,9 @@ token_keep(const unsigned char digest[32], uint64_t judge,
 static int
 jwt_caller(struct rv_req *req, struct rv_caller *c, struct rv_err *err)
 {
-	uint64_t judge;
+	uint64_t judge = 0;
 	unsigned char digest[32];
+	bool cache = !rv_setup_deferred();
 	const char *h = rv_req_header(req, "Authorization"), *token;
 	json_t *claims = NULL;
 	size_t len;
@@ -772,24 +773,19 @@ jwt_caller(struct rv_req *req, struct rv_caller *c, struct rv_err *err)
 	/* a CGI process serves one request: nothing to find in the cache
 	 * nor to keep there, and the token's digest would be the first
 	 * digest of the process, a costly provider lookup */
-	if (rv_setup_deferred()) {
-		if (verify_token(req->conf, token, len, &claims, err) < 0)
-			return -1;
-		rc = check_claims(req->conf, claims, c, err);
-		json_decref(claims);
-		return rc;
+	if (cache) {
+		judge = token_judge(req->conf);
+		rv_sha256(token, len, digest);
+		if (token_cached(req->conf, digest, judge, c)) {
+			token_hits++;
+			return 0;
+		}
+		token_misses++;
 	}
-	judge = token_judge(req->conf);
-	rv_sha256(token, len, digest);
-	if (token_cached(req->conf, digest, judge, c)) {
-		token_hits++;
-		return 0;
-	}
-	token_misses++;
 	if (verify_token(req->conf, token, len, &claims, err) < 0)
 		return -1;
 	rc = check_claims(req->conf, claims, c, err);
-	if (rc == 0 && len <= TOKEN_KEEP_MAX)
+	if (rc == 0 && cache && len <= TOKEN_KEEP_MAX)
 		token_keep(digest, judge, c, claims);
 	json_decref(claims);
 	return rc;
