@@ -730,8 +730,7 @@ rv_main(int argc, char **argv, const struct rv_endpoint *ep)
 		rv_store_watchdog();
 	{
 		FCGX_Request fr;
-
-		bool busy = false;
+		bool busy = false;	/* served since the last idle */
 
 		FCGX_InitRequest(&fr, listen_fd, 0);
 		while (!stopping) {

@@ -209,7 +209,7 @@ rv_deliver_run(const char *const argv[], const char *input, size_t len,
 	long long deadline, left;
 	size_t off = 0, got = 0, chunk;
 	bool had_sigpipe;
-	int rc = -1, wst = 0, n, in_i, err_i, step = 1, i;
+	int rc = -1, wst = 0, n, in_i, err_i, step = 1, wait_ms, i;
 	ssize_t w;
 	pid_t pid, r;
 
@@ -298,12 +298,11 @@ rv_deliver_run(const char *const argv[], const char *input, size_t len,
 			pfd[n].events = POLLIN;
 			err_i = n++;
 		}
-		/* the pipes wake us; the exit of a child that has closed
-		 * them is noticed by the waitpid above, soon enough */
-		/* with the signalfd, still a look every 100 ms: a SIGCHLD that
-		 * another thread took would otherwise wait for the timeout */
-		i = poll(pfd, (nfds_t)n, chld >= 0 ? (int)(left < 100 ? left : 100) :
-			 left < step ? (int)left : step);
+		/* the pipes and the signalfd wake us, and the waitpid above
+		 * looks; with the signalfd still every 100 ms (a SIGCHLD that
+		 * another thread took), without it 1 to 50 ms apart */
+		wait_ms = chld >= 0 ? 100 : step;
+		i = poll(pfd, (nfds_t)n, left < wait_ms ? (int)left : wait_ms);
 		if (i <= 0) {
 			if (step < 50)
 				step *= 2;
