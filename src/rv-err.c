@@ -89,6 +89,17 @@ static const struct rv_err_code codes[] = {
 	/* reverify-admin user add --id, import */
 	E("user.id_already_in_use", 422),
 	E("user.last_sign_in_method_required", 400),
+	/* second factors (6.7, 8.1.9; issue 20) */
+	E("user.totp_secret_invalid", 400),
+	E("session.mfa.invalid_totp_code", 400),
+	E("user.totp_already_in_use", 422),
+	E("session.mfa.invalid_backup_code", 400),
+	E("session.mfa.backup_code_can_not_be_alone", 422),
+	E("user.backup_code_already_in_use", 422),
+	E("session.mfa.webauthn_verification_failed", 400),
+	E("session.mfa.mfa_factor_not_enabled", 400),
+	/* ours: a step-up by a factor the user has not enrolled */
+	E("verification_record.factor_not_enrolled", 400),
 };
 
 const struct rv_err_code *
