@@ -316,6 +316,13 @@ rv_file_unsafe(const char *path, const struct stat *sb)
 	return NULL;
 }
 
+/* the two characters after A-Z, a-z, 0-9 of each alphabet */
+static const char b64_extra[][2] = {
+	[RV_B64_STD] = { '+', '/' },
+	[RV_B64_AB64] = { '.', '/' },
+	[RV_B64_URL] = { '-', '_' },
+};
+
 static int
 b64_value(char c, enum rv_b64_alphabet alpha)
 {
@@ -325,11 +332,55 @@ b64_value(char c, enum rv_b64_alphabet alpha)
 		return c - 'a' + 26;
 	if (c >= '0' && c <= '9')
 		return c - '0' + 52;
-	if (c == (alpha == RV_B64_AB64 ? '.' : '+'))
+	if (c == b64_extra[alpha][0])
 		return 62;
-	if (c == '/')
+	if (c == b64_extra[alpha][1])
 		return 63;
 	return -1;
+}
+
+static char
+b64_char(unsigned int v, enum rv_b64_alphabet alpha)
+{
+	if (v < 26)
+		return (char)('A' + v);
+	if (v < 52)
+		return (char)('a' + v - 26);
+	if (v < 62)
+		return (char)('0' + v - 52);
+	return b64_extra[alpha][v - 62];
+}
+
+size_t
+rv_b64_encode(const void *in, size_t n, enum rv_b64_alphabet alpha, bool pad,
+	      char *out)
+{
+	const unsigned char *p = in;
+	size_t i, o = 0;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		unsigned int v = (unsigned int)p[i] << 16 | (unsigned int)p[i + 1] << 8 | p[i + 2];
+
+		out[o++] = b64_char(v >> 18, alpha);
+		out[o++] = b64_char(v >> 12 & 63, alpha);
+		out[o++] = b64_char(v >> 6 & 63, alpha);
+		out[o++] = b64_char(v & 63, alpha);
+	}
+	if (i < n) {
+		unsigned int v = (unsigned int)p[i] << 16 |
+				 (i + 1 < n ? (unsigned int)p[i + 1] << 8 : 0);
+
+		out[o++] = b64_char(v >> 18, alpha);
+		out[o++] = b64_char(v >> 12 & 63, alpha);
+		if (i + 1 < n)
+			out[o++] = b64_char(v >> 6 & 63, alpha);
+		else if (pad)
+			out[o++] = '=';
+		if (pad)
+			out[o++] = '=';
+	}
+	out[o] = '\0';
+	return o;
 }
 
 int

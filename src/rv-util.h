@@ -101,11 +101,16 @@ const char *rv_file_unsafe(const char *path, const struct stat *sb);
  * character. At most max bytes go to out; 0 with *len_r, -1 malformed or
  * too long.
  */
-enum rv_b64_alphabet { RV_B64_STD, RV_B64_AB64 };
+enum rv_b64_alphabet { RV_B64_STD, RV_B64_AB64, RV_B64_URL /* RFC 4648 5 */ };
 enum rv_b64_pad { RV_B64_PAD_NO, RV_B64_PAD_OPT, RV_B64_PAD_REQ };
 int rv_b64_decode(const char *in, size_t n, enum rv_b64_alphabet alpha,
 		  enum rv_b64_pad pad, unsigned char *out, size_t max,
 		  size_t *len_r);
+/* Encodes n bytes in the alphabet, with '=' padding when pad, into out
+ * (at least RV_B64_SIZE(n) bytes): the length written, without the NUL. */
+#define RV_B64_SIZE(n) (((n) + 2) / 3 * 4 + 1)
+size_t rv_b64_encode(const void *in, size_t n, enum rv_b64_alphabet alpha,
+		     bool pad, char *out);
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 long long rv_mono_ms(void);
