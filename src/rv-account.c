@@ -109,11 +109,63 @@ rv_account_stepup(struct rv_txn *txn, struct rv_req *req, const char *user,
 }
 
 bool
+rv_account_stepup_use(struct rv_txn *txn, struct rv_req *req, const char *user,
+		      enum rv_change ch, char *id_r, struct rv_err *err, int *rc_r)
+{
+	struct rv_record rec;
+	int proven;
+
+	*rc_r = 0;
+	if ((proven = rv_account_stepup(txn, req, user, ch, &rec, err)) < 0) {
+		*rc_r = proven;
+		return true;
+	}
+	if (proven == 0)
+		return false;
+	if (id_r != NULL)
+		memcpy(id_r, rec.id, sizeof(rec.id));
+	if (req->conf->ver_stepup == RV_STEPUP_SINGLE_USE && rec.id[0] != '\0') {
+		int del = rv_store_record_del(txn, rec.id, err);
+
+		if (del < 0)
+			*rc_r = -1;
+		else if (del == 0)	/* another change used it first */
+			return false;
+	}
+	return true;
+}
+
+bool
+rv_account_stepup_proven(struct rv_txn *txn, struct rv_req *req,
+			 const char *user, enum rv_change ch, struct rv_err *err)
+{
+	int used;
+
+	if (!rv_account_stepup_use(txn, req, user, ch, NULL, err, &used)) {
+		rv_account_stepup_denied(req->conf, ch, err);
+		return false;
+	}
+	return used == 0;
+}
+
+bool
 rv_account_proves(const struct rv_record *r, const char *user)
 {
-	return r->owner[0] != '\0' && strcmp(r->owner, user) == 0 && r->verified &&
-	       (r->type == RV_RECORD_PASSWORD ||
-		strcmp(r->template_type, "UserPermissionValidation") == 0);
+	if (r->owner[0] == '\0' || strcmp(r->owner, user) != 0 || !r->verified)
+		return false;
+	switch (r->type) {
+	case RV_RECORD_PASSWORD:
+	case RV_RECORD_TOTP:		/* the second factors (issue 20) */
+	case RV_RECORD_BACKUP_CODE:
+	case RV_RECORD_PASSKEY:
+		return true;
+	case RV_RECORD_EMAIL_CODE:
+	case RV_RECORD_PHONE_CODE:
+		return strcmp(r->template_type, "UserPermissionValidation") == 0;
+	case RV_RECORD_WEBAUTHN:	/* a new passkey proves nothing yet */
+		break;
+	}
+	return false;
 }
 
 bool

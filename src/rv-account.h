@@ -58,9 +58,26 @@ int rv_account_stepup(struct rv_txn *txn, struct rv_req *req,
 		      const char *user, enum rv_change ch,
 		      struct rv_record *rec_r, struct rv_err *err);
 
+/* rv_account_stepup for a change that uses it: in single-use mode a record
+ * is consumed now, in the change's own transaction. false: not proven.
+ * id_r (may be NULL) gets the record's id ("" for a fresh sign-in). A
+ * store error, or a proof the policy refuses, is true with *rc_r < 0 and
+ * err. */
+bool rv_account_stepup_use(struct rv_txn *txn, struct rv_req *req,
+			   const char *user, enum rv_change ch, char *id_r,
+			   struct rv_err *err, int *rc_r);
+/* The same for a change that stops at the first refusal: true when proven,
+ * false with err (401 verification_record.permission_denied, the policy's
+ * refusal, or a store error). */
+bool rv_account_stepup_proven(struct rv_txn *txn, struct rv_req *req,
+			      const char *user, enum rv_change ch,
+			      struct rv_err *err);
+
 /* Does record r prove user's identity (logto-spec 3.7, 6.1): owned by
- * user, verified, and a Password record or a code record with template
- * UserPermissionValidation? (Liveness is the lookup's business.) */
+ * user, verified, and a Password record, a code record with template
+ * UserPermissionValidation, or a step-up by a second factor (Totp,
+ * BackupCode, Passkey: ours, issue 20)? (Liveness is the lookup's
+ * business.) */
 bool rv_account_proves(const struct rv_record *r, const char *user);
 /* Is r user's: owned by user, or unowned (a new identifier) and created by
  * user (DESIGN.md deviation 1)? */

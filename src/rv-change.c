@@ -30,38 +30,6 @@
 
 /* ---- shared pieces ---------------------------------------------------------- */
 
-/* The step-up of the request for change ch (6.1, rv-policy.h); in
- * single-use mode a record is consumed now, in the change's own
- * transaction. false: not proven. id_r (may be NULL) gets the record's id
- * ("" for a fresh sign-in). A store error, or a proof the policy refuses,
- * is true with *rc_r < 0 and err. */
-static bool
-stepup(struct rv_txn *txn, struct rv_req *req, const char *user,
-       enum rv_change ch, char *id_r, struct rv_err *err, int *rc_r)
-{
-	struct rv_record rec;
-	int proven;
-
-	*rc_r = 0;
-	if ((proven = rv_account_stepup(txn, req, user, ch, &rec, err)) < 0) {
-		*rc_r = proven;
-		return true;
-	}
-	if (proven == 0)
-		return false;
-	if (id_r != NULL)
-		memcpy(id_r, rec.id, sizeof(rec.id));
-	if (req->conf->ver_stepup == RV_STEPUP_SINGLE_USE && rec.id[0] != '\0') {
-		int del = rv_store_record_del(txn, rec.id, err);
-
-		if (del < 0)
-			*rc_r = -1;
-		else if (del == 0)	/* another change used it first */
-			return false;
-	}
-	return true;
-}
-
 static int
 field_editable(int field, struct rv_err *err)
 {
@@ -271,7 +239,7 @@ pw_store(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err
 		return -1;
 	/* the step-up is checked again where it is consumed */
 	if (rv_account_has_method(&p->after)) {
-		if (!stepup(txn, p->req, p->after.id, RV_CHANGE_PASSWORD, used_id,
+		if (!rv_account_stepup_use(txn, p->req, p->after.id, RV_CHANGE_PASSWORD, used_id,
 			    err, &used))
 			return rv_account_stepup_denied(p->req->conf,
 							RV_CHANGE_PASSWORD, err);
@@ -410,7 +378,7 @@ primary_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err 
 		return -1;
 	copy_user(&p->after, &p->before);
 	/* step-up, field, scope, first-party (6.6.1 steps 2-5, 6.6.2 1-4) */
-	if (!stepup(txn, p->req, p->after.id, ch, NULL, err, &used))
+	if (!rv_account_stepup_use(txn, p->req, p->after.id, ch, NULL, err, &used))
 		return rv_account_stepup_denied(conf, ch, err);
 	if (used < 0 ||
 	    field_editable(p->email ? conf->ac_email : conf->ac_phone, err) < 0 ||
@@ -533,21 +501,6 @@ username_ok(const char *s)
 	return true;
 }
 
-/* stepup() for a change that stops at the first refusal: true when
- * proven, false with err (the refusal or a store error) */
-static bool
-proven(struct rv_txn *txn, struct rv_req *req, const char *user,
-       enum rv_change ch, struct rv_err *err)
-{
-	int used;
-
-	if (!stepup(txn, req, user, ch, NULL, err, &used)) {
-		rv_account_stepup_denied(req->conf, ch, err);
-		return false;
-	}
-	return used == 0;
-}
-
 static int
 profile_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 {
@@ -564,11 +517,11 @@ profile_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err 
 	copy_user(&u, &p->before);
 	/* the username (6.7), and name or avatar when <step-up-policy
 	 * profile> asks for a proof */
-	if (p->username != NULL && !proven(txn, p->req, u.id, RV_CHANGE_USERNAME, err))
+	if (p->username != NULL && !rv_account_stepup_proven(txn, p->req, u.id, RV_CHANGE_USERNAME, err))
 		goto out;
 	if ((p->name != NULL || p->avatar != NULL) &&
 	    rv_policy_needed(p->req->conf, RV_CHANGE_PROFILE) &&
-	    !proven(txn, p->req, u.id, RV_CHANGE_PROFILE, err))
+	    !rv_account_stepup_proven(txn, p->req, u.id, RV_CHANGE_PROFILE, err))
 		goto out;
 	if (p->username != NULL) {
 		if (json_is_null(p->username)) {

@@ -231,7 +231,7 @@ static const struct rv_conf_key keys[] = {
 
 	/* which proofs satisfy which change (rv-policy.h); the defaults are
 	 * Logto's: any proof, for every change (logto-spec 3.7, 6.1) */
-#define PROOFS_ALL "password email-code phone-code login"
+#define PROOFS_ALL "password email-code phone-code totp backup-code passkey login"
 	K("step-up-policy", "password", RV_CONF_LIST, sp_password, 0, 0, NULL,
 	  PROOFS_ALL, "proofs accepted for a password change"),
 	K("step-up-policy", "email", RV_CONF_LIST, sp_email, 0, 0, NULL,
@@ -242,6 +242,9 @@ static const struct rv_conf_key keys[] = {
 	  PROOFS_ALL, "proofs accepted for a username change"),
 	K("step-up-policy", "profile", RV_CONF_LIST, sp_profile, 0, 0, NULL,
 	  "none", "proofs accepted for a name or avatar change (none: no step-up, as Logto)"),
+	K("step-up-policy", "mfa", RV_CONF_LIST, sp_mfa, 0, 0, NULL,
+	  PROOFS_ALL, "proofs accepted to enrol, replace, rename or remove a "
+	  "second factor, or to see the state of the backup codes"),
 	/* 800-63B-4 3.1.3.1: e-mail SHALL NOT be an out-of-band authenticator */
 	K("step-up-policy", "email-proof", RV_CONF_BOOL, sp_email_proof, 0, 0, NULL,
 	  "yes", "no: a code to the user's e-mail proves nothing for any change"),
@@ -288,6 +291,28 @@ static const struct rv_conf_key keys[] = {
 	  "edit", "permission of the primary phone field"),
 	K("account-center", "password", RV_CONF_ENUM, ac_password, 0, 0, FIELD_VALUES,
 	  "edit", "permission of the password field"),
+	K("account-center", "mfa", RV_CONF_ENUM, ac_mfa, 0, 0, FIELD_VALUES,
+	  "edit", "permission of the second factors (TOTP, backup codes, passkeys)"),
+	/* issue 20: the second factors */
+	K("mfa", "factors", RV_CONF_LIST, mfa_factors, 0, 0, NULL,
+	  "totp backup-code webauthn", "the second factors users may enrol and "
+	  "step up with (totp, backup-code, webauthn)"),
+	K("mfa", "key", RV_CONF_PATH, mfa_key, 0, 0, NULL,
+	  "", "AES-256-GCM key file for TOTP secrets at rest (default: home/mfa.key; "
+	  "keep it outside the store's backups, like the pepper)"),
+	K("mfa", "issuer", RV_CONF_STR, mfa_issuer, 0, 0, NULL,
+	  "reverify", "the issuer an authenticator app shows for the account"),
+	/* RFC 6238 5.2: one step of clock skew either way */
+	K("mfa", "totp-window", RV_CONF_UINT, mfa_totp_window, 0, 2, NULL,
+	  "1", "TOTP steps of clock skew accepted either way"),
+	K("webauthn", "rp-id", RV_CONF_STR, wa_rp_id, 0, 0, NULL,
+	  "", "the relying party id of passkeys, a domain (empty: no passkeys)"),
+	K("webauthn", "rp-name", RV_CONF_STR, wa_rp_name, 0, 0, NULL,
+	  "reverify", "the relying party name authenticators show"),
+	K("webauthn", "origins", RV_CONF_LIST, wa_origins, 0, 0, NULL,
+	  "", "the origins passkey ceremonies may come from (default: https://rp-id)"),
+	K("webauthn", "user-verification", RV_CONF_ENUM, wa_uv, 0, 0, "preferred|required",
+	  "preferred", "required: a passkey must verify the user (PIN, biometrics)"),
 	{ NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL },
 };
 
@@ -525,6 +550,14 @@ rv_conf_pepper_path(const struct rv_conf *conf)
 	return rv_xasprintf("%s/pepper", conf->store_home);
 }
 
+char *
+rv_conf_mfa_key_path(const struct rv_conf *conf)
+{
+	if (conf->mfa_key != NULL && *conf->mfa_key != '\0')
+		return rv_xstrdup(conf->mfa_key);
+	return rv_xasprintf("%s/mfa.key", conf->store_home);
+}
+
 void
 rv_conf_release(struct rv_conf *conf)
 {
@@ -682,8 +715,10 @@ check_policy(const struct rv_conf *conf, xmlNode *root, struct rv_err *err)
 		{ "phone", offsetof(struct rv_conf, sp_phone) },
 		{ "username", offsetof(struct rv_conf, sp_username) },
 		{ "profile", offsetof(struct rv_conf, sp_profile) },
+		{ "mfa", offsetof(struct rv_conf, sp_mfa) },
 	};
-	const char *bad, *acr = conf->ver_acr_values;
+	static const char *const factors[] = { "totp", "backup-code", "webauthn" };
+	const char *bad, *acr = conf->ver_acr_values, *w;
 	size_t i;
 
 	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
@@ -692,10 +727,26 @@ check_policy(const struct rv_conf *conf, xmlNode *root, struct rv_err *err)
 		if (!rv_policy_list_ok(l, i == 4, &bad))
 			return rv_xml_error(err, root, "<step-up-policy %s> %s: "
 					    "name proofs among password, email-code, "
-					    "phone-code and login%s", lists[i].name,
+					    "phone-code, totp, backup-code, passkey and "
+					    "login%s", lists[i].name,
 					    *bad ? "has an unknown proof" : "is empty",
 					    i == 4 ? ", or none" : "");
 	}
+	for (w = conf->mfa_factors ? conf->mfa_factors : ""; *w; ) {
+		size_t n = strcspn(w, " ");
+
+		for (i = 0; i < 3; i++)
+			if (strlen(factors[i]) == n && strncmp(w, factors[i], n) == 0)
+				break;
+		if (i == 3)
+			return rv_xml_error(err, root, "<mfa factors> has an unknown "
+					    "factor: name totp, backup-code, webauthn");
+		w += n;
+		w += *w == ' ';
+	}
+	if (conf->wa_rp_id != NULL && strpbrk(conf->wa_rp_id, "/: \"\\") != NULL)
+		return rv_xml_error(err, root, "<webauthn rp-id> must be a domain "
+				    "(\"example.com\"), without scheme or port");
 	if (acr != NULL && (strlen(acr) > 400 || strpbrk(acr, "\"\\") != NULL))
 		return rv_xml_error(err, root, "<verification acr-values> must be at "
 				    "most 400 bytes without quotes or backslashes");

@@ -39,6 +39,7 @@ enum rv_conf_log_target { RV_CONF_LOG_SYSLOG, RV_CONF_LOG_STDERR, RV_CONF_LOG_FI
 enum rv_conf_auth_mode { RV_CONF_AUTH_JWT, RV_CONF_AUTH_REMOTE_USER };
 enum rv_conf_remote_user { RV_CONF_REMOTE_USER_ID, RV_CONF_REMOTE_USER_USERNAME };
 enum rv_conf_stepup { RV_STEPUP_WINDOW, RV_STEPUP_SINGLE_USE };
+enum rv_conf_uv { RV_UV_PREFERRED, RV_UV_REQUIRED };
 enum rv_conf_pw_scheme { RV_PW_ARGON2ID, RV_PW_BCRYPT, RV_PW_PBKDF2_SHA256 };
 /* account-center field permissions (logto-spec 6.2, 6.4) */
 enum rv_conf_field { RV_FIELD_OFF, RV_FIELD_READ_ONLY, RV_FIELD_EDIT };
@@ -139,6 +140,7 @@ struct rv_conf {
 	char *sp_phone;
 	char *sp_username;
 	char *sp_profile;
+	char *sp_mfa;
 	bool sp_email_proof;
 	bool sp_phone_proof;
 	/* <introspection> */
@@ -159,6 +161,16 @@ struct rv_conf {
 	int ac_email;
 	int ac_phone;
 	int ac_password;
+	int ac_mfa;
+	/* <mfa>, <webauthn> (issue 20) */
+	char *mfa_factors;
+	char *mfa_key;
+	char *mfa_issuer;
+	long long mfa_totp_window;
+	char *wa_rp_id;
+	char *wa_rp_name;
+	char *wa_origins;
+	int wa_uv;
 };
 
 /* Is word one of the space-separated words of list? */
@@ -181,6 +193,9 @@ const char *rv_conf_path(const char *path, bool *missing_r);
 /* The pepper file of the store: <store pepper>, else "pepper" in <store
  * home>. Caller must free() it. */
 char *rv_conf_pepper_path(const struct rv_conf *conf);
+/* The key file of sealed TOTP secrets: <mfa key>, else "mfa.key" in <store
+ * home>. Caller must free() it. */
+char *rv_conf_mfa_key_path(const struct rv_conf *conf);
 /*
  * Loads path over the defaults. Unknown elements or attributes, repeated
  * sections, text where none belongs, bad values and out-of-range numbers

@@ -17,9 +17,11 @@
  */
 static const char *const kinds[] = {
 	"lockout-user", "lockout-email", "lockout-phone", "lockout-account",
+	"lockout-totp", "lockout-backup-code", "lockout-webauthn",
 };
 static const char *const new_kinds[] = {
 	"lockout-user", "lockout-email-new", "lockout-phone-new", "lockout-account",
+	"lockout-totp", "lockout-backup-code", "lockout-webauthn",
 };
 
 void
@@ -28,7 +30,7 @@ rv_lockout_key(const struct rv_store *st, enum rv_lockout_kind kind,
 {
 	char norm[300], both[RV_ID_MAX + 1 + sizeof(norm)];
 
-	if (kind == RV_LOCKOUT_USER || kind == RV_LOCKOUT_ACCOUNT) {
+	if (kind == RV_LOCKOUT_USER || kind >= RV_LOCKOUT_ACCOUNT) {
 		rv_store_mac_hex(st, kinds[kind], value, key);
 		return;
 	}

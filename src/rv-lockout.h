@@ -29,6 +29,11 @@ enum rv_lockout_kind {
 	RV_LOCKOUT_EMAIL,	/* an e-mail address */
 	RV_LOCKOUT_PHONE,	/* a phone number */
 	RV_LOCKOUT_ACCOUNT,	/* a user id: the consecutive-failure cap */
+	/* a user id: each second factor has a pool of its own, as in Logto
+	 * (5.1: MfaTotp, MfaBackupCode and WebAuthn) */
+	RV_LOCKOUT_TOTP,
+	RV_LOCKOUT_BACKUP_CODE,
+	RV_LOCKOUT_WEBAUTHN,
 };
 
 /*

@@ -32,6 +32,10 @@ static const struct proof {
 	{ "password", RV_RECORD_PASSWORD, NO_SWITCH },
 	{ "email-code", RV_RECORD_EMAIL_CODE, offsetof(struct rv_conf, sp_email_proof) },
 	{ "phone-code", RV_RECORD_PHONE_CODE, offsetof(struct rv_conf, sp_phone_proof) },
+	/* second factors (issue 20; ours: Logto takes none as step-up) */
+	{ "totp", RV_RECORD_TOTP, NO_SWITCH },
+	{ "backup-code", RV_RECORD_BACKUP_CODE, NO_SWITCH },
+	{ "passkey", RV_RECORD_PASSKEY, NO_SWITCH },
 	/* RFC 9470 6.1: a sign-in at the IdP within max-age */
 	{ "login", NOT_A_RECORD, offsetof(struct rv_conf, ver_accept_fresh_login) },
 };
@@ -44,6 +48,7 @@ static const size_t change_list[] = {
 	[RV_CHANGE_PHONE] = offsetof(struct rv_conf, sp_phone),
 	[RV_CHANGE_USERNAME] = offsetof(struct rv_conf, sp_username),
 	[RV_CHANGE_PROFILE] = offsetof(struct rv_conf, sp_profile),
+	[RV_CHANGE_MFA] = offsetof(struct rv_conf, sp_mfa),
 };
 
 static const char *

@@ -27,6 +27,8 @@ enum rv_change {
 	RV_CHANGE_PHONE,	/* POST, DELETE /api/my-account/primary-phone */
 	RV_CHANGE_USERNAME,	/* PATCH /api/my-account {username} */
 	RV_CHANGE_PROFILE,	/* PATCH /api/my-account {name, avatar} */
+	RV_CHANGE_MFA,		/* /api/my-account/mfa-verifications: enrol,
+				   replace, rename, remove a factor */
 };
 
 /* Is list (words separated by single spaces) a list of proof names, or

@@ -255,6 +255,12 @@ size_t rv_store_doc_ints(const struct rv_doc *d, const char *key,
 /* a string member that is there and not empty */
 bool rv_store_doc_has_str(const struct rv_doc *d, const char *key);
 
+/* a user's second factors in its document (rv-store-factors.c): the
+ * "mfa" member's text into u (0, or -1 when it does not read), and the
+ * member to write (NULL: none) */
+int rv_store_factors_read(const char *text, size_t len, struct rv_user *u);
+json_t *rv_store_factors_json(const struct rv_user *u);
+
 /* ---- small helpers of the JSON values and keys ---- */
 
 static inline const char *

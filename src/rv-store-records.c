@@ -12,14 +12,16 @@
 
 /* ---- records ---------------------------------------------------------------- */
 
-static const char *const record_types[] = {
+/* in enum rv_record_type's order */
+static const char *const record_types[RV_RECORD_TYPES] = {
 	"Password", "EmailVerificationCode", "PhoneVerificationCode",
+	"Totp", "BackupCode", "Passkey", "WebAuthn",
 };
 
 const char *
 rv_record_type_name(enum rv_record_type t)
 {
-	return (unsigned)t < 3 ? record_types[t] : "Unknown";
+	return (unsigned)t < RV_RECORD_TYPES ? record_types[t] : "Unknown";
 }
 
 void
@@ -37,12 +39,12 @@ record_from_doc(const struct rv_doc *d, struct rv_record *r, struct rv_err *err)
 	int i;
 
 	rv_record_init(r);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < RV_RECORD_TYPES; i++)
 		if (type != NULL && type->type == RV_DOC_STRING && !type->esc &&
 		    type->vlen == strlen(record_types[i]) &&
 		    memcmp(type->val, record_types[i], type->vlen) == 0)
 			break;
-	if (i == 3)
+	if (i == RV_RECORD_TYPES)
 		return rv_err_set(err, RV_E_INTERNAL, "store: record of unknown type");
 	r->type = (enum rv_record_type)i;
 	rv_store_doc_copy(d, "id", r->id, sizeof(r->id));
@@ -53,6 +55,8 @@ record_from_doc(const struct rv_doc *d, struct rv_record *r, struct rv_err *err)
 	rv_store_doc_copy(d, "clientId", r->client_id, sizeof(r->client_id));
 	rv_store_doc_copy(d, "sid", r->sid, sizeof(r->sid));
 	rv_store_doc_copy(d, "action", r->action, sizeof(r->action));
+	rv_store_doc_copy(d, "challenge", r->challenge, sizeof(r->challenge));
+	rv_store_doc_copy(d, "credential", r->credential, sizeof(r->credential));
 	r->verified = rv_store_doc_true(d, "verified");
 	r->created_at = rv_store_doc_int(d, "createdAt");
 	r->expires_at = rv_store_doc_int(d, "expiresAt");
@@ -93,6 +97,10 @@ record_to_json(const struct rv_record *r)
 		rv_hex(r->code_mac, RV_MAC_LEN, hex);
 		set_str(j, "code", hex);
 	}
+	if (r->challenge[0] != '\0')
+		set_str(j, "challenge", r->challenge);
+	if (r->credential[0] != '\0')
+		set_str(j, "credential", r->credential);
 	return j;
 }
 

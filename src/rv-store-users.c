@@ -29,6 +29,9 @@ rv_user_release(struct rv_user *u)
 		rv_wipe(u->password_hash, strlen(u->password_hash));
 		free(u->password_hash);
 	}
+	while (u->nfactors > 0)
+		rv_factor_release(&u->factors[--u->nfactors]);
+	free(u->factors);
 	rv_user_init(u);
 }
 
@@ -46,9 +49,11 @@ rv_user_id_valid(const char *id)
 	return n > 0 && n <= RV_ID_MAX;
 }
 
-static void
-user_from_doc(const struct rv_doc *d, struct rv_user *u)
+static int
+user_from_doc(const struct rv_doc *d, struct rv_user *u, struct rv_err *err)
 {
+	const struct rv_doc_member *mfa = rv_store_doc_get(d, "mfa");
+
 	rv_user_init(u);
 	rv_store_doc_copy(d, "id", u->id, sizeof(u->id));
 	u->username = rv_store_doc_dup(d, "username");
@@ -62,6 +67,13 @@ user_from_doc(const struct rv_doc *d, struct rv_user *u)
 	u->password_updated_at = rv_store_doc_int(d, "passwordUpdatedAt");
 	u->last_sign_in_at = rv_store_doc_int(d, "lastSignInAt");
 	u->suspended = rv_store_doc_true(d, "suspended");
+	if (mfa != NULL && mfa->type == RV_DOC_NESTED &&
+	    rv_store_factors_read(mfa->val, mfa->vlen, u) < 0) {
+		rv_user_release(u);
+		return rv_err_set(err, RV_E_INTERNAL,
+				  "store: a user's factors do not read");
+	}
+	return 0;
 }
 
 static json_t *
@@ -82,6 +94,8 @@ user_to_json(const struct rv_user *u)
 	json_object_set_new(j, "passwordUpdatedAt", json_integer(u->password_updated_at));
 	json_object_set_new(j, "lastSignInAt", json_integer(u->last_sign_in_at));
 	json_object_set_new(j, "suspended", json_boolean(u->suspended));
+	if (u->nfactors > 0)
+		json_object_set_new(j, "mfa", rv_store_factors_json(u));
 	return j;
 }
 
@@ -96,8 +110,11 @@ rv_store_user_get(struct rv_txn *txn, const char *id, bool for_update,
 		return 0;
 	rc = rv_store_get_doc(txn, RV_T_USERS, id, for_update, &d, err);
 	if (rc == 1) {
-		user_from_doc(&d, u);
+		rc = user_from_doc(&d, u, err);
 		rv_store_doc_release(&d);
+		if (rc < 0)
+			return rv_store_fail(txn, RV_FAULT_FAIL);
+		return 1;
 	}
 	return rc;
 }
@@ -126,9 +143,9 @@ user_by_index(struct rv_txn *txn, enum rv_user_key ukey, const char *value,
 	}
 	d.raw = doc;
 	d.rawlen = len;
-	user_from_doc(&d, u);
+	rc = user_from_doc(&d, u, err);
 	rv_store_doc_release(&d);
-	return 1;
+	return rc < 0 ? rv_store_fail(txn, RV_FAULT_FAIL) : 1;
 }
 
 int
@@ -265,8 +282,10 @@ user_walk(const char *key, const char *doc, size_t len, void *vctx)
 	(void)key;
 	if (rv_store_doc_parse(doc, len, &d, w->err) < 0)
 		return -1;
-	user_from_doc(&d, &u);
+	rc = user_from_doc(&d, &u, w->err);
 	rv_store_doc_release(&d);
+	if (rc < 0)
+		return -1;
 	rc = w->fn(&u, w->ctx);
 	rv_user_release(&u);
 	return rc;
