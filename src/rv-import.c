@@ -136,6 +136,29 @@ rv_import_check(const char *const v[RV_IMPORT_NFIELDS],
 	return 0;
 }
 
+/* Logto's "mfaVerifications": null, or an array of at most RV_FACTOR_MAX
+ * objects, each with a string "type". 0, or -1 with why. */
+static int
+mfa_problem(json_t *jv, char *why, size_t size)
+{
+	json_t *e;
+	size_t i;
+
+	if (json_is_null(jv))
+		return 0;
+	if (!json_is_array(jv) || json_array_size(jv) > RV_FACTOR_MAX) {
+		snprintf(why, size, "mfaVerifications must be an array of at most "
+			 "%d entries", RV_FACTOR_MAX);
+		return -1;
+	}
+	json_array_foreach(jv, i, e)
+		if (!json_is_string(json_object_get(e, "type"))) {
+			snprintf(why, size, "mfaVerifications[%zu] has no \"type\"", i);
+			return -1;
+		}
+	return 0;
+}
+
 /* Fills v from the keys of one line; 0, or -1 with why. */
 static int
 line_fields(json_t *root, const char *v[RV_IMPORT_NFIELDS], char *why,
@@ -146,6 +169,12 @@ line_fields(json_t *root, const char *v[RV_IMPORT_NFIELDS], char *why,
 	int f;
 
 	json_object_foreach(root, key, jv) {
+		/* second factors (issue 20): read by rv_mfa_import */
+		if (strcmp(key, "mfaVerifications") == 0) {
+			if (mfa_problem(jv, why, size) < 0)
+				return -1;
+			continue;
+		}
 		for (f = RV_IMPORT_ID; f <= RV_IMPORT_HASH; f++)
 			if (strcmp(key, rv_import_names[f]) == 0)
 				break;

@@ -353,8 +353,12 @@ static const struct command commands[] = {
 	  "Suspend a user.", NULL, 0 },
 	{ "user", "unsuspend", cmd_user_unsuspend, "user unsuspend ID",
 	  "Lift a user's suspension.", NULL, 0 },
+	{ "user", "mfa-reset", cmd_user_mfa_reset, "user mfa-reset ID",
+	  "Remove every second factor of a user (TOTP, backup codes, passkeys),\n"
+	  "for one who lost them; audited as user.mfa_reset.", NULL, 0 },
 	{ "user", "unlock", cmd_user_unlock, "user unlock ID",
-	  "Lift the lockout of a user's password step-up (<lockout>).", NULL, 0 },
+	  "Lift the lockout of a user's password and second-factor step-ups\n"
+	  "(<lockout>) and forget the account's consecutive failures.", NULL, 0 },
 	{ "user", "import", cmd_user_import, "user import [--dry-run] FILE|-",
 	  "Create users from JSON lines with Logto's field names: id, username,\n"
 	  "primaryEmail, primaryPhone, name, avatar, passwordHash. Prints\n"

@@ -101,6 +101,8 @@ enum field {
 struct user_input {
 	const char *v[RV_IMPORT_NFIELDS];
 	char id_buf[NEW_ID_LEN + 1];
+	json_t *mfa;		/* import: Logto's "mfaVerifications", or NULL */
+	int mfa_skipped;	/* out: entries not imported (passkeys) */
 };
 
 /* Gives in a new random id unless it has one; 0, or -1 after a message. */
@@ -129,6 +131,7 @@ int cmd_user_del(struct admin *a, int argc, char **argv);
 int cmd_user_set_password(struct admin *a, int argc, char **argv);
 int cmd_user_suspend(struct admin *a, int argc, char **argv);
 int cmd_user_unsuspend(struct admin *a, int argc, char **argv);
+int cmd_user_mfa_reset(struct admin *a, int argc, char **argv);
 int cmd_user_import(struct admin *a, int argc, char **argv);	/* import.c */
 int cmd_user_unlock(struct admin *a, int argc, char **argv);	/* lockout.c */
 int cmd_unlock(struct admin *a, int argc, char **argv);

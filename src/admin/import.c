@@ -71,6 +71,7 @@ parse_line(struct import *im, const struct rv_buf *b, json_t **root_r,
 	if (rv_import_parse_line(b->buf, b->len, root_r, in->v, why,
 				 sizeof(why)) < 0)
 		return line_error(im, "%s", why);
+	in->mfa = json_object_get(*root_r, "mfaVerifications");
 	return 0;
 }
 

@@ -18,6 +18,7 @@ struct unlock_ctx {
 	const char *value;	/* what the operator named */
 	char key[65];
 	char streak[65];	/* user unlock: the account's consecutive failures */
+	char factors[3][65];	/* user unlock: the second factors' pools */
 	int found;		/* user unlock: 1 the user exists */
 	int lifted;		/* 1 a block was lifted */
 };
@@ -48,6 +49,12 @@ unlock_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *
 		if (rc < 0)
 			return -1;
 		c->lifted = 1;
+	}
+	/* and the pools of the second factors (issue 20) */
+	for (size_t i = 0; c->user != NULL && i < 3; i++) {
+		if ((rc = rv_lockout_lift(txn, c->factors[i], err)) < 0)
+			return -1;
+		c->lifted |= rc;
 	}
 	if (c->lifted == 0)
 		return 0;
@@ -93,6 +100,9 @@ cmd_user_unlock(struct admin *a, int argc, char **argv)
 		return EXIT_FAIL;
 	rv_lockout_key(a->st, RV_LOCKOUT_USER, c.user, NULL, c.key);
 	rv_lockout_key(a->st, RV_LOCKOUT_ACCOUNT, c.user, NULL, c.streak);
+	rv_lockout_key(a->st, RV_LOCKOUT_TOTP, c.user, NULL, c.factors[0]);
+	rv_lockout_key(a->st, RV_LOCKOUT_BACKUP_CODE, c.user, NULL, c.factors[1]);
+	rv_lockout_key(a->st, RV_LOCKOUT_WEBAUTHN, c.user, NULL, c.factors[2]);
 	return unlock(a, &c);
 }
 

@@ -18,6 +18,7 @@
 #include "rv-password.h"
 #include "rv-pwnorm.h"
 #include "rv-pwpolicy.h"
+#include "rv-mfa.h"
 #include "rv-store.h"
 #include "rv-util.h"
 
@@ -279,7 +280,7 @@ load_user(struct admin *a, const char *id, struct rv_user *u)
 	return c.found;
 }
 
-enum change { CH_DELETE, CH_PASSWORD, CH_SUSPEND, CH_UNSUSPEND };
+enum change { CH_DELETE, CH_PASSWORD, CH_SUSPEND, CH_UNSUSPEND, CH_MFA_RESET };
 
 struct change_ctx {
 	enum change what;
@@ -290,6 +291,7 @@ struct change_ctx {
 
 static const char *const change_events[] = {
 	"user.deleted", "user.password_set", "user.suspended", "user.unsuspended",
+	"user.mfa_reset",
 };
 
 static int
@@ -308,6 +310,9 @@ change_user(struct rv_txn *txn, struct change_ctx *c, struct rv_err *err)
 		free(u.password_hash);
 		u.password_hash = rv_xstrdup(c->hash);
 		u.password_updated_at = now;
+	} else if (c->what == CH_MFA_RESET) {
+		while (u.nfactors > 0)
+			rv_user_factor_del(&u, &u.factors[u.nfactors - 1]);
 	} else {
 		u.suspended = c->what == CH_SUSPEND;
 	}
@@ -367,6 +372,9 @@ user_json(const struct rv_user *u)
 	json_object_set_new(j, "createdAt", json_integer(u->created_at));
 	json_object_set_new(j, "updatedAt", json_integer(u->updated_at));
 	json_object_set_new(j, "isSuspended", json_boolean(u->suspended));
+	/* the second factors, as GET /api/my-account/mfa-verifications lists
+	 * them: never a secret */
+	json_object_set_new(j, "mfaVerifications", rv_mfa_factors_json(u));
 #undef NULLABLE
 	return j;
 }
@@ -382,6 +390,24 @@ new_id(struct admin *a, struct user_input *in)
 	return 0;
 }
 
+/* an import line's second factors (rv_mfa_import) */
+static int
+user_factors(struct admin *a, const struct user_input *in, struct rv_user *u,
+	     bool check_only)
+{
+	int skipped = 0;
+
+	if (in->mfa == NULL || json_array_size(in->mfa) == 0)
+		return 0;
+	if (rv_mfa_import(&a->conf, rv_store_pepper(a->st), u, in->mfa,
+			  check_only, &skipped, &a->err) < 0)
+		return -1;
+	if (skipped > 0)
+		warning("user '%s': %d of mfaVerifications not imported (passkeys are "
+		     "registered again)", u->id, skipped);
+	return 0;
+}
+
 int
 create_user(struct admin *a, const struct user_input *in, const char *event)
 {
@@ -391,7 +417,9 @@ create_user(struct admin *a, const struct user_input *in, const char *event)
 
 	rv_user_init(&u);
 	fill_user(&u, in, rv_store_now());
-	rc = rv_store_txn(a->st, create_body, &c, &a->err);
+	rc = user_factors(a, in, &u, false);
+	if (rc == 0)
+		rc = rv_store_txn(a->st, create_body, &c, &a->err);
 	rv_user_release(&u);
 	return rc;
 }
@@ -404,7 +432,9 @@ check_user(struct admin *a, const struct user_input *in)
 
 	rv_user_init(&u);
 	fill_user(&u, in, 0);
-	rc = rv_store_txn(a->st, free_body, &u, &a->err);
+	rc = user_factors(a, in, &u, true);
+	if (rc == 0)
+		rc = rv_store_txn(a->st, free_body, &u, &a->err);
 	rv_user_release(&u);
 	return rc;
 }
@@ -609,4 +639,18 @@ int
 cmd_user_unsuspend(struct admin *a, int argc, char **argv)
 {
 	return suspend(a, argc, argv, CH_UNSUSPEND);
+}
+
+int
+cmd_user_mfa_reset(struct admin *a, int argc, char **argv)
+{
+	int rc;
+
+	if ((rc = plain_args(a, argc, argv, 1, 1)) != EXIT_OK)
+		return rc;
+	if (open_store(a, false) < 0)
+		return EXIT_FAIL;
+	if ((rc = change(a, CH_MFA_RESET, argv[optind], NULL)) == EXIT_OK)
+		note(a, "removed the second factors of user '%s'", argv[optind]);
+	return rc;
 }
