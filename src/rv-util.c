@@ -316,6 +316,13 @@ rv_file_unsafe(const char *path, const struct stat *sb)
 	return NULL;
 }
 
+/* the two characters past [A-Za-z0-9] differ by alphabet */
+static const char b64_chars[][65] = {
+	[RV_B64_STD] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+	[RV_B64_AB64] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789./",
+	[RV_B64_URL] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+};
+
 static int
 b64_value(char c, enum rv_b64_alphabet alpha)
 {
@@ -325,9 +332,9 @@ b64_value(char c, enum rv_b64_alphabet alpha)
 		return c - 'a' + 26;
 	if (c >= '0' && c <= '9')
 		return c - '0' + 52;
-	if (c == (alpha == RV_B64_AB64 ? '.' : '+'))
+	if (c == b64_chars[alpha][62])
 		return 62;
-	if (c == '/')
+	if (c == b64_chars[alpha][63])
 		return 63;
 	return -1;
 }
@@ -370,6 +377,32 @@ rv_b64_decode(const char *in, size_t n, enum rv_b64_alphabet alpha,
 		return -1;	/* not the canonical encoding */
 	*len_r = o;
 	return 0;
+}
+
+size_t
+rv_b64_encode(const void *in, size_t n, enum rv_b64_alphabet alpha, bool pad,
+	      char *out)
+{
+	const char *abc = b64_chars[alpha];
+	const unsigned char *s = in;
+	unsigned int acc = 0;
+	size_t i, o = 0;
+	int bits = 0;
+
+	for (i = 0; i < n; i++) {
+		acc = (acc << 8 | s[i]) & 0xffff;
+		bits += 8;
+		while (bits >= 6) {
+			bits -= 6;
+			out[o++] = abc[(acc >> bits) & 63];
+		}
+	}
+	if (bits > 0)
+		out[o++] = abc[(acc << (6 - bits)) & 63];
+	while (pad && o % 4 != 0)
+		out[o++] = '=';
+	out[o] = '\0';
+	return o;
 }
 
 long long
