@@ -86,7 +86,7 @@ rv_seal(const unsigned char key[RV_SEAL_KEY_LEN], const char *aad,
 		rv_err_set(err, RV_E_INTERNAL, "AES-256-GCM encryption failed");
 		goto done;
 	}
-	out = rv_xmalloc(plen + RV_B64_LEN(rawlen) + 1);
+	out = rv_xmalloc(plen + RV_B64_SIZE(rawlen));
 	memcpy(out, SEAL_PREFIX, plen);
 	rv_b64_encode(raw, rawlen, RV_B64_URL, false, out + plen);
 done:
@@ -108,7 +108,7 @@ rv_unseal(const unsigned char key[RV_SEAL_KEY_LEN], const char *aad,
 		return rv_err_set(err, RV_E_INTERNAL,
 				  "the sealed value is not of version 1");
 	n = strlen(sealed + plen);
-	if (n > RV_B64_LEN(SEAL_MAX + NONCE_LEN + TAG_LEN))
+	if (n >= RV_B64_SIZE(SEAL_MAX + NONCE_LEN + TAG_LEN))
 		return rv_err_set(err, RV_E_INTERNAL,
 				  "the sealed value is longer than any we make");
 	max = n / 4 * 3 + 2;

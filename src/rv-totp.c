@@ -278,7 +278,7 @@ rv_qr_data_url(const char *text, struct rv_err *err)
 	QRcode_free(qr);
 
 	rv_buf_addstr(&url, "data:image/svg+xml;base64,");
-	rv_buf_grow(&url, RV_B64_LEN(svg.len) + 1);
+	rv_buf_grow(&url, RV_B64_SIZE(svg.len));
 	url.len += rv_b64_encode(svg.buf, svg.len, RV_B64_STD, true,
 				 url.buf + url.len);
 	rv_buf_release_secret(&svg);	/* the QR code holds the secret */

@@ -316,11 +316,11 @@ rv_file_unsafe(const char *path, const struct stat *sb)
 	return NULL;
 }
 
-/* the two characters past [A-Za-z0-9] differ by alphabet */
-static const char b64_chars[][65] = {
-	[RV_B64_STD] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-	[RV_B64_AB64] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789./",
-	[RV_B64_URL] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+/* the two characters after A-Z, a-z, 0-9 of each alphabet */
+static const char b64_extra[][2] = {
+	[RV_B64_STD] = { '+', '/' },
+	[RV_B64_AB64] = { '.', '/' },
+	[RV_B64_URL] = { '-', '_' },
 };
 
 static int
@@ -332,11 +332,55 @@ b64_value(char c, enum rv_b64_alphabet alpha)
 		return c - 'a' + 26;
 	if (c >= '0' && c <= '9')
 		return c - '0' + 52;
-	if (c == b64_chars[alpha][62])
+	if (c == b64_extra[alpha][0])
 		return 62;
-	if (c == b64_chars[alpha][63])
+	if (c == b64_extra[alpha][1])
 		return 63;
 	return -1;
+}
+
+static char
+b64_char(unsigned int v, enum rv_b64_alphabet alpha)
+{
+	if (v < 26)
+		return (char)('A' + v);
+	if (v < 52)
+		return (char)('a' + v - 26);
+	if (v < 62)
+		return (char)('0' + v - 52);
+	return b64_extra[alpha][v - 62];
+}
+
+size_t
+rv_b64_encode(const void *in, size_t n, enum rv_b64_alphabet alpha, bool pad,
+	      char *out)
+{
+	const unsigned char *p = in;
+	size_t i, o = 0;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		unsigned int v = (unsigned int)p[i] << 16 | (unsigned int)p[i + 1] << 8 | p[i + 2];
+
+		out[o++] = b64_char(v >> 18, alpha);
+		out[o++] = b64_char(v >> 12 & 63, alpha);
+		out[o++] = b64_char(v >> 6 & 63, alpha);
+		out[o++] = b64_char(v & 63, alpha);
+	}
+	if (i < n) {
+		unsigned int v = (unsigned int)p[i] << 16 |
+				 (i + 1 < n ? (unsigned int)p[i + 1] << 8 : 0);
+
+		out[o++] = b64_char(v >> 18, alpha);
+		out[o++] = b64_char(v >> 12 & 63, alpha);
+		if (i + 1 < n)
+			out[o++] = b64_char(v >> 6 & 63, alpha);
+		else if (pad)
+			out[o++] = '=';
+		if (pad)
+			out[o++] = '=';
+	}
+	out[o] = '\0';
+	return o;
 }
 
 int
@@ -377,32 +421,6 @@ rv_b64_decode(const char *in, size_t n, enum rv_b64_alphabet alpha,
 		return -1;	/* not the canonical encoding */
 	*len_r = o;
 	return 0;
-}
-
-size_t
-rv_b64_encode(const void *in, size_t n, enum rv_b64_alphabet alpha, bool pad,
-	      char *out)
-{
-	const char *abc = b64_chars[alpha];
-	const unsigned char *s = in;
-	unsigned int acc = 0;
-	size_t i, o = 0;
-	int bits = 0;
-
-	for (i = 0; i < n; i++) {
-		acc = (acc << 8 | s[i]) & 0xffff;
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			out[o++] = abc[(acc >> bits) & 63];
-		}
-	}
-	if (bits > 0)
-		out[o++] = abc[(acc << (6 - bits)) & 63];
-	while (pad && o % 4 != 0)
-		out[o++] = '=';
-	out[o] = '\0';
-	return o;
 }
 
 long long

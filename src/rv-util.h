@@ -96,22 +96,19 @@ const char *rv_file_unsafe(const char *path, const struct stat *sb);
 
 /*
  * Decodes base64 strictly: only the alphabet's characters (RV_B64_AB64 is
- * passlib's, '.' for '+'; RV_B64_URL is RFC 4648 section 5's, '-' and '_'
- * for '+' and '/'), '=' padding as pad says (and then exactly
+ * passlib's, '.' for '+'), '=' padding as pad says (and then exactly
  * right), zero bits left over in the last character, at least one
  * character. At most max bytes go to out; 0 with *len_r, -1 malformed or
  * too long.
  */
-enum rv_b64_alphabet { RV_B64_STD, RV_B64_AB64, RV_B64_URL };
+enum rv_b64_alphabet { RV_B64_STD, RV_B64_AB64, RV_B64_URL /* RFC 4648 5 */ };
 enum rv_b64_pad { RV_B64_PAD_NO, RV_B64_PAD_OPT, RV_B64_PAD_REQ };
 int rv_b64_decode(const char *in, size_t n, enum rv_b64_alphabet alpha,
 		  enum rv_b64_pad pad, unsigned char *out, size_t max,
 		  size_t *len_r);
-/* The characters base64 of n bytes takes with padding (without: at most
- * as many); out needs one more for the NUL. */
-#define RV_B64_LEN(n) (((n) + 2) / 3 * 4)
 /* Encodes n bytes in the alphabet, with '=' padding when pad, into out
- * (RV_B64_LEN(n) + 1 bytes); returns the length written, NUL excluded. */
+ * (at least RV_B64_SIZE(n) bytes): the length written, without the NUL. */
+#define RV_B64_SIZE(n) (((n) + 2) / 3 * 4 + 1)
 size_t rv_b64_encode(const void *in, size_t n, enum rv_b64_alphabet alpha,
 		     bool pad, char *out);
 

@@ -5,6 +5,7 @@
 
 #include "rv-crypto.h"
 #include "rv-err.h"
+#include "rv-util.h"
 #include "tap.h"
 
 int
@@ -44,5 +45,33 @@ main(void)
 	ok(strcmp(id, id2) != 0, "two light ids differ");
 	ok(rv_memeq_secret("abcdef", "abcdef", 6), "memeq_secret equal");
 	ok(!rv_memeq_secret("abcdef", "abcdeg", 6), "memeq_secret differs");
+	/* rv_b64_encode (rv-util.c): RFC 4648 10's vectors, and 5's alphabet */
+	{
+		static const char *const v[][2] = {
+			{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
+			{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" },
+			{ "foobar", "Zm9vYmFy" },
+		};
+		static const unsigned char hi[] = { 0xfb, 0xff };
+		unsigned char back[8];
+		char out[RV_B64_SIZE(8)];
+		size_t k, len;
+
+		for (k = 0, j = 1; k < sizeof(v) / sizeof(v[0]); k++) {
+			rv_b64_encode(v[k][0], strlen(v[k][0]), RV_B64_STD, true, out);
+			j &= strcmp(out, v[k][1]) == 0;
+		}
+		ok(j, "base64 of RFC 4648's test vectors");
+		is_int((long long)rv_b64_encode("fo", 2, RV_B64_URL, false, out), 3,
+		       "base64url without padding: 3 characters for 2 bytes");
+		rv_b64_encode(hi, 2, RV_B64_STD, true, out);
+		is_str(out, "+/8=", "the standard alphabet's 62 and 63");
+		rv_b64_encode(hi, 2, RV_B64_URL, false, out);
+		is_str(out, "-_8", "the URL alphabet's 62 and 63 (RFC 4648 5)");
+		ok(rv_b64_decode(out, 3, RV_B64_URL, RV_B64_PAD_NO, back, sizeof(back), &len) == 0 &&
+		   len == 2 && memcmp(back, hi, 2) == 0, "and back");
+		ok(rv_b64_decode("+/8", 3, RV_B64_URL, RV_B64_PAD_NO, back, sizeof(back), &len) < 0,
+		   "the standard alphabet's characters are not base64url");
+	}
 	return done_testing();
 }
