@@ -19,7 +19,7 @@ TOOL="$top_builddir/t/helper/totp-tool"
 } >secrets
 # RFC 6238 B's times, a step's edges, and now
 printf '%s\n' 0 29 30 59 1111111109 1111111111 1234567890 2000000000 \
-	20000000000 "$(date +%s)" >times
+	20000000000 "$(date +%s)" >instants
 
 test_expect_success 'the secrets are as meant (5, one of 103 characters)' '
 	test "$(wc -l <secrets)" = 5 &&
@@ -34,7 +34,7 @@ test_expect_success 'our codes are oathtool'\''s for every secret and time' '
 			theirs=$(oathtool --totp -b "$s" --now="@$t") &&
 			test "$ours" = "$theirs" ||
 			echo "$s at $t: ours $ours, oathtool $theirs" >>diffs
-		done <times
+		done <instants
 	done <secrets &&
 	{ test ! -s diffs || { cat diffs; false; }; }
 '
