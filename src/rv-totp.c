@@ -40,8 +40,6 @@ long
 rv_base32_decode(const char *in, unsigned char *out, size_t outsize)
 {
 	size_t n, npad = 0, i, o = 0;
-	unsigned int acc = 0;
-	int bits = 0;
 
 	if (in == NULL)
 		return -1;
@@ -53,19 +51,21 @@ rv_base32_decode(const char *in, unsigned char *out, size_t outsize)
 	    (npad > 0 && (n % 8 == 0 || (n + npad) % 8 != 0)) ||
 	    n / 8 * 5 + n % 8 * 5 / 8 > outsize)
 		return -1;
-	for (i = 0; i < n; i++) {
-		int v = b32_value(in[i]);
+	for (i = 0; i < n; i += 8) {	/* a group: 8 characters, 40 bits */
+		size_t m = n - i < 8 ? n - i : 8, k;
+		unsigned long long v = 0;
 
-		if (v < 0) {
-			rv_wipe(out, o);
-			return -1;
+		for (k = 0; k < 8; k++) {
+			int d = k < m ? b32_value(in[i + k]) : 0;
+
+			if (d < 0) {
+				rv_wipe(out, o);
+				return -1;
+			}
+			v = v << 5 | (unsigned int)d;
 		}
-		acc = (acc << 5 | (unsigned int)v) & 0xfff;
-		bits += 5;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-		}
+		for (k = 0; k < m * 5 / 8; k++)
+			out[o++] = (unsigned char)(v >> (32 - 8 * k));
 	}
 	return (long)o;
 }

@@ -137,14 +137,35 @@ test_seal(void)
 	rv_err_release(&err);
 }
 
+/* rv_seal_key_load of a file (mode 0600) of n bytes of data; removed
+ * after. The message of a failure must quote none of the bytes. */
+static int
+load_written(const char *path, const void *data, size_t n,
+	     unsigned char key[RV_SEAL_KEY_LEN])
+{
+	struct rv_err err;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600), rc = -2;
+
+	rv_err_init(&err);
+	if (fd >= 0 && write(fd, data, n) == (ssize_t)n)
+		rc = rv_seal_key_load(path, false, key, &err);
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	if (rc == -1 && (strstr(err.msg, "3c3c3c") != NULL ||
+			 strstr(err.msg, "64 hex digits") == NULL))
+		rc = -3;
+	rv_err_release(&err);
+	return rc;
+}
+
 static void
 test_key_file(void)
 {
-	char dir[] = "/tmp/unit-seal.XXXXXX", path[64], hex[65];
+	char dir[] = "/tmp/unit-seal.XXXXXX", path[64], hex[66];
 	unsigned char key[RV_SEAL_KEY_LEN], again[RV_SEAL_KEY_LEN], want[32];
 	struct rv_err err;
 	struct stat sb;
-	FILE *f;
 
 	rv_err_init(&err);
 	if (mkdtemp(dir) == NULL)
@@ -171,30 +192,15 @@ test_key_file(void)
 
 	memset(want, 0x3c, sizeof(want));
 	rv_hex(want, sizeof(want), hex);
-	f = fopen(path, "w");
-	fprintf(f, "%s\n", hex);
-	fclose(f);
-	chmod(path, 0600);
-	ok(rv_seal_key_load(path, false, key, &err) == 0 &&
-	   memcmp(key, want, 32) == 0, "64 hex digits and a newline");
-	unlink(path);
-	f = fopen(path, "w");
-	fwrite(want, 1, 32, f);
-	fclose(f);
-	chmod(path, 0600);
-	ok(rv_seal_key_load(path, false, key, &err) == 0 &&
-	   memcmp(key, want, 32) == 0, "32 raw bytes");
-	unlink(path);
-	f = fopen(path, "w");
-	fprintf(f, "%.63s\n", hex);
-	fclose(f);
-	chmod(path, 0600);
-	ok(rv_seal_key_load(path, false, key, &err) == -1 &&
-	   strstr(err.msg, "64 hex digits") != NULL &&
-	   strstr(err.msg, "3c3c3c") == NULL,
-	   "63 hex digits refused, the message quotes none");
-	rv_err_init(&err);
-	unlink(path);
+	hex[64] = '\n';
+	ok(load_written(path, hex, 65, key) == 0 && memcmp(key, want, 32) == 0,
+	   "64 hex digits and a newline");
+	ok(load_written(path, want, 32, key) == 0 && memcmp(key, want, 32) == 0,
+	   "32 raw bytes");
+	hex[63] = '\n';
+	ok(load_written(path, hex, 64, key) == -1,
+	   "63 hex digits and a newline refused");
+	ok(load_written(path, hex, 31, key) == -1, "31 bytes refused");
 
 	ok(symlink("/dev/null", path) == 0 &&
 	   rv_seal_key_load(path, true, key, &err) == -1,
