@@ -163,7 +163,9 @@ rv_totp_check(const unsigned char *key, size_t klen, const char *code,
 	if (!code_well_formed(code))
 		return 0;
 	window = window < 0 ? 0 : window > 10 ? 10 : window;
-	t = now_s >= 0 ? now_s / RV_TOTP_PERIOD : -1;
+	/* floor, also before 1970 (a clock may be that wrong) */
+	t = now_s >= 0 ? now_s / RV_TOTP_PERIOD :
+			 -((RV_TOTP_PERIOD - 1 - now_s) / RV_TOTP_PERIOD);
 	/* every step is computed and compared (no early exit); the first
 	 * match after last_step wins, so a code valid at two steps is never
 	 * taken as a replay */

@@ -222,6 +222,9 @@ test_check(void)
 	   step == 0, "step 0 with window 1 (no step -1)");
 	ok(rv_totp_check(rfc_key, RFC_KLEN, code, -5, 1, -1, &step, &replay) == 1 &&
 	   step == 0, "a clock before 1970 still reaches step 0 ahead");
+	ok(rv_totp_check(rfc_key, RFC_KLEN, code, -30, 1, -1, &step, &replay) == 1 &&
+	   rv_totp_check(rfc_key, RFC_KLEN, code, -31, 1, -1, &step, &replay) == 0,
+	   "but not from step -2 (-31 s is step -2, as floor has it)");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ok(rv_totp_check(rfc_key, RFC_KLEN, bad[i], now, 1, -1, &step,
 				 &replay) == 0 && !replay,
