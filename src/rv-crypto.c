@@ -1,9 +1,15 @@
-/* rv-crypto.c: OpenSSL wrappers: randomness, ids, constant-time compare */
+/* rv-crypto.c: OpenSSL wrappers: randomness, ids, constant-time compare,
+ * key files */
 #include "config.h"
 #include "rv-crypto.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -228,4 +234,99 @@ rv_unhex(const char *hex, unsigned char *out, size_t n)
 		out[i] = (unsigned char)(hi << 4 | lo);
 	}
 	return 0;
+}
+
+/* with create, a file is made only in a directory that exists (an audit
+ * key whose directory is gone is reported missing, not unwritable) */
+static bool
+dir_exists(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	struct stat sb;
+	char *dir;
+	int rc;
+
+	if (slash == NULL || slash == path)
+		return true;
+	dir = rv_xasprintf("%.*s", (int)(slash - path), path);
+	rc = stat(dir, &sb);
+	free(dir);
+	return rc == 0;
+}
+
+static int
+key_file_create(const char *path, const char *what, struct rv_err *err)
+{
+	unsigned char key[32];
+	char hex[2 * sizeof(key) + 2];
+	ssize_t len = (ssize_t)sizeof(hex) - 1;
+	int fd, e;
+
+	if (rv_random_bytes(key, sizeof(key), err) < 0)
+		return -1;
+	rv_hex(key, sizeof(key), hex);
+	rv_wipe(key, sizeof(key));
+	hex[len - 1] = '\n';
+	hex[len] = '\0';
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0 && write(fd, hex, (size_t)len) == len && fsync(fd) == 0) {
+		rv_wipe(hex, sizeof(hex));
+		close(fd);
+		return 0;
+	}
+	e = errno;
+	rv_wipe(hex, sizeof(hex));
+	if (fd >= 0)
+		close(fd);
+	return rv_err_set(err, RV_E_INTERNAL, "cannot write the %s '%s': %s",
+			  what, path, strerror(e));
+}
+
+int
+rv_key_file_load(const char *path, const char *what, mode_t forbid,
+		 const char *chmod_hint, bool create, bool *missing_r,
+		 unsigned char out[32], struct rv_err *err)
+{
+	char buf[80];
+	struct stat sb;
+	ssize_t n;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT && create && dir_exists(path)) {
+		if (key_file_create(path, what, err) < 0)
+			return -1;
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	}
+	if (fd < 0 && errno == ENOENT && missing_r != NULL) {
+		*missing_r = true;
+		return 0;
+	}
+	if (fd < 0)
+		return rv_err_set(err, RV_E_UNAVAILABLE,
+				  "cannot open the %s '%s': %s%s", what, path,
+				  strerror(errno),
+				  errno == ENOENT ? " (run reverify-admin init)" : "");
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (sb.st_mode & forbid)) {
+		close(fd);
+		return rv_err_set(err, RV_E_INTERNAL, "the %s '%s' must not be %s",
+				  what, path, chmod_hint);
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n == 32) {
+		memcpy(out, buf, 32);	/* raw (64 hex digits are longer) */
+	} else {
+		if (n < 0)
+			n = 0;
+		buf[n] = '\0';
+		if (n > 0 && buf[n - 1] == '\n')
+			buf[--n] = '\0';
+		if (rv_unhex(buf, out, 32) < 0)
+			rc = rv_err_set(err, RV_E_INTERNAL,
+					"the %s '%s' must hold 64 hex digits "
+					"(or 32 bytes)", what, path);
+	}
+	rv_wipe(buf, sizeof(buf));
+	return rc;
 }

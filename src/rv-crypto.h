@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 struct rv_err;
 
@@ -33,6 +34,20 @@ int rv_unhex(const char *hex, unsigned char *out, size_t n);
  * randomness then does not pay for instantiating the DRBG (a third of a
  * CGI start). Never fails: falls back to rv_random_id. */
 void rv_random_id_light(char *out, size_t len);
+/*
+ * Reads a key file (the pepper, the audit key, the seal key): 64 hex
+ * digits and maybe a newline, or exactly 32 raw bytes, into out[32]. It is
+ * opened with O_NOFOLLOW and refused when not a regular file or its mode
+ * has a bit of forbid (the message then ends "must not be " chmod_hint);
+ * what names it in messages ("pepper file"), which name the path, never
+ * the key. With create, a missing file is made (0600, a random key in
+ * hex) when its directory exists. With missing_r non-NULL, a missing file
+ * is no error: *missing_r is set and out is left alone. 0, or -1 with err
+ * (500; 503 when missing). What was read is wiped.
+ */
+int rv_key_file_load(const char *path, const char *what, mode_t forbid,
+		     const char *chmod_hint, bool create, bool *missing_r,
+		     unsigned char out[32], struct rv_err *err);
 /* Constant-time equality of two buffers of the same length (CRYPTO_memcmp). */
 bool rv_memeq_secret(const void *a, const void *b, size_t n);
 

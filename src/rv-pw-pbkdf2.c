@@ -96,29 +96,6 @@ parse_count(struct span s, int *v_r)
 	return 0;
 }
 
-/* Standard base64 without padding; out holds (n + 2) / 3 * 4 + 1 bytes. */
-static void
-b64_encode(const unsigned char *in, size_t n, char *out)
-{
-	static const char abc[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	unsigned int acc = 0;
-	int bits = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		acc = (acc << 8 | in[i]) & 0xffff;
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			*out++ = abc[(acc >> bits) & 63];
-		}
-	}
-	if (bits > 0)
-		*out++ = abc[(acc << (6 - bits)) & 63];
-	*out = '\0';
-}
-
 /* the digest named s ("sha1", "sha256", "sha512"); 0, or -1 for another */
 static int
 set_md(struct pbkdf2 *k, struct span s)
@@ -345,8 +322,8 @@ pbkdf2_new_hash(const char *password, size_t len, const struct rv_conf *conf,
 		rc = rv_err_set(err, RV_E_INTERNAL, "pbkdf2-sha256 failed");
 		goto out;
 	}
-	b64_encode(salt, sizeof(salt), salt64);
-	b64_encode(dk, sizeof(dk), dk64);
+	rv_b64_encode(salt, sizeof(salt), RV_B64_STD, false, salt64);
+	rv_b64_encode(dk, sizeof(dk), RV_B64_STD, false, dk64);
 	*hash_r = rv_xasprintf("$pbkdf2-sha256$i=%lld,l=%d$%s$%s",
 			       conf->pw_pbkdf2_iterations, NEW_DK, salt64, dk64);
 out:

@@ -15,8 +15,9 @@ struct rv_err;
  * optional newline), as the pepper file is kept. A file readable or
  * writable by group or others is refused (500, "chmod 600"), like the
  * pepper. With create, a missing file is made (mode 0600, 32 random
- * bytes) when its directory exists. 0, or -1 with err (500; the message
- * names the path, never the key).
+ * bytes as hex) when its directory exists. 0, or -1 with err (500; 503
+ * when missing; the message names the path, never the key). The reader is
+ * the store's, rv_key_file_load (rv-crypto.h).
  */
 int rv_seal_key_load(const char *path, bool create,
 		     unsigned char key[RV_SEAL_KEY_LEN], struct rv_err *err);

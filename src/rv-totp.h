@@ -23,8 +23,10 @@ struct rv_err;
 #define RV_TOTP_DIGITS 6
 
 /* Decodes base32 (upper or lower case; '=' padding allowed only at the
- * end, spaces refused) into out[outsize]: the byte count, or -1 when
- * malformed or too long for out. */
+ * end, and then exactly to a multiple of 8 characters; spaces refused;
+ * bits left over in the last character ignored, as otplib does) into
+ * out[outsize]: the byte count, or -1 when empty, malformed or too long
+ * for out. */
 long rv_base32_decode(const char *in, unsigned char *out, size_t outsize);
 /* Encodes n bytes as upper-case base32 without padding into out (at
  * least (n * 8 + 4) / 5 + 1 bytes with the NUL). */
