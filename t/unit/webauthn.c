@@ -285,7 +285,7 @@ test_register(const struct authn *a)
 	ad.buf[32] = AUTHN_UP | AUTHN_UV;	/* AT off */
 	reg_json(reg_with_ad(a, &o, &ad), &c, "missing (flag AT)",
 		 "no attested credential data");
-	ad.buf[32] = AUTHN_UP | AUTHN_UV | AUTHN_AT | AUTHN_ED;
+	ad.buf[32] = (char)(AUTHN_UP | AUTHN_UV | AUTHN_AT | AUTHN_ED);
 	reg_json(reg_with_ad(a, &o, &ad), &c, "extensions are not CBOR",
 		 "flag ED without extensions");
 	rv_buf_release(&ad);
