@@ -44,6 +44,7 @@
 #define MAX_SIG 1024		/* RS256-4096 is 512 */
 #define MAX_ID_B64 1400		/* 1023 bytes in base64url: 1364 */
 #define AUTH_DATA_MIN 37	/* rpIdHash 32, flags 1, signCount 4 */
+#define MAP_MAX 32		/* pairs: a COSE key or a statement has < 8 */
 
 void
 rv_webauthn_cred_release(struct rv_webauthn_cred *c)
@@ -358,14 +359,16 @@ cbor_one(const unsigned char *p, size_t n, size_t *used_r)
 	return item;
 }
 
-/* A definite map whose keys are all distinct (same type, same value). */
+/* A definite map of at most MAP_MAX pairs whose keys are all distinct
+ * (same type, same value). */
 static bool
 map_ok(const cbor_item_t *m)
 {
 	struct cbor_pair *pairs;
 	size_t n, i, k;
 
-	if (!cbor_isa_map(m) || !cbor_map_is_definite(m))
+	if (!cbor_isa_map(m) || !cbor_map_is_definite(m) ||
+	    cbor_map_size(m) > MAP_MAX)
 		return false;
 	n = cbor_map_size(m);
 	pairs = cbor_map_handle(m);

@@ -199,7 +199,8 @@ test_register(const struct authn *a)
 	struct authn_opts o;
 	struct rv_buf ad = RV_BUF_INIT;
 	unsigned char junk[40];
-	char other[60];
+	char other[60], title[80];
+	int i;
 
 	authn_opts_init(&o);
 	o.challenge = chal_b64;
@@ -249,8 +250,36 @@ test_register(const struct authn *a)
 	o.fmt = "packed";
 	o.bad_sig = true;
 	reg(a, &o, &c, "attestation signature invalid", "packed, a bad signature");
+	o.fmt = "packed-x5c";
+	reg(a, &o, &c, "attestation signature invalid", "packed with x5c, a bad signature");
 	o.bad_sig = false;
 	o.fmt = "none";
+
+	/* extensions the authenticator adds (credProtect), signed or not */
+	for (i = 0; i < 2; i++) {
+		o.fmt = i == 0 ? "none" : "packed";
+		rv_buf_reset(&ad);
+		authn_authdata(a, &o, true, &ad);
+		ad.buf[32] |= (char)AUTHN_ED;
+		authn_cbor_head(&ad, 5, 1);
+		authn_cbor_text(&ad, "credProtect");
+		authn_cbor_int(&ad, 2);
+		snprintf(title, sizeof(title), "fmt %s with extension credProtect: accepted", o.fmt);
+		if (reg_json(reg_with_ad(a, &o, &ad), &c, NULL, title) == 0)
+			rv_webauthn_cred_release(&c);
+	}
+	o.fmt = "none";
+	rv_buf_reset(&ad);
+	authn_authdata(a, &o, true, &ad);
+	ad.buf[32] |= (char)AUTHN_ED;
+	authn_cbor_head(&ad, 5, 40);
+	for (i = 0; i < 40; i++) {
+		authn_cbor_int(&ad, (long long)i);
+		authn_cbor_int(&ad, 0);
+	}
+	reg_json(reg_with_ad(a, &o, &ad), &c, "extensions are not a map",
+		 "an extensions map of 40 pairs");
+	rv_buf_reset(&ad);
 
 	/* the CBOR and authData themselves */
 	memset(junk, 0xff, sizeof(junk));
