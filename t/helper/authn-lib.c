@@ -432,34 +432,33 @@ authn_get_json(const struct authn *a, const struct authn_opts *o,
 					"signature", b64j(sig->buf, sig->len)));
 }
 
+/* create: the attestation object in out; get: the signature */
+static json_t *
+ceremony(const struct authn *a, const struct authn_opts *o, bool create)
+{
+	struct rv_buf ad = RV_BUF_INIT, cd = RV_BUF_INIT, out = RV_BUF_INIT;
+	json_t *j = NULL;
+
+	authn_authdata(a, o, create, &ad);
+	authn_client_data(o, create ? "webauthn.create" : "webauthn.get", &cd);
+	if (create && authn_attobj(a, o, &ad, &cd, &out) == 0)
+		j = authn_reg_json(a, o, &cd, &out, &ad);
+	else if (!create && authn_sign(a->key, &ad, &cd, o->bad_sig, &out) == 0)
+		j = authn_get_json(a, o, &cd, &ad, &out);
+	rv_buf_release(&ad);
+	rv_buf_release(&cd);
+	rv_buf_release(&out);
+	return j;
+}
+
 json_t *
 authn_create(const struct authn *a, const struct authn_opts *o)
 {
-	struct rv_buf ad = RV_BUF_INIT, cd = RV_BUF_INIT, att = RV_BUF_INIT;
-	json_t *j = NULL;
-
-	authn_authdata(a, o, true, &ad);
-	authn_client_data(o, "webauthn.create", &cd);
-	if (authn_attobj(a, o, &ad, &cd, &att) == 0)
-		j = authn_reg_json(a, o, &cd, &att, &ad);
-	rv_buf_release(&ad);
-	rv_buf_release(&cd);
-	rv_buf_release(&att);
-	return j;
+	return ceremony(a, o, true);
 }
 
 json_t *
 authn_get(const struct authn *a, const struct authn_opts *o)
 {
-	struct rv_buf ad = RV_BUF_INIT, cd = RV_BUF_INIT, sig = RV_BUF_INIT;
-	json_t *j = NULL;
-
-	authn_authdata(a, o, false, &ad);
-	authn_client_data(o, "webauthn.get", &cd);
-	if (authn_sign(a->key, &ad, &cd, o->bad_sig, &sig) == 0)
-		j = authn_get_json(a, o, &cd, &ad, &sig);
-	rv_buf_release(&ad);
-	rv_buf_release(&cd);
-	rv_buf_release(&sig);
-	return j;
+	return ceremony(a, o, false);
 }
