@@ -155,12 +155,9 @@ test_expect_success 'PUT .../totp replaces the app: the old secret no longer wor
 	check_status 201
 '
 
-test_expect_success 'wrong codes have their own lockout pool: blocked after 5, the password still works' '
-	"$ADMIN" -q user unlock "$uid" &&
-	for i in 1 2 3 4; do
-		totp_verify "$tok" 000000 && check_status 400 &&
-		check_code session.mfa.invalid_totp_code || return 1
-	done &&
+test_expect_success 'wrong codes have their own lockout pool: the fifth blocks, the password still works' '
+	# four were counted above (a used code, a replay, two steps old, the
+	# replaced secret); max-attempts is 5
 	totp_verify "$tok" 000000 &&
 	check_status 400 && check_code session.verification_blocked_too_many_attempts &&
 	grep -qi "^Retry-After: " "$TRASH/headers" &&

@@ -79,13 +79,20 @@ diag_file () {
 
 # test_expect_success TITLE BODY: eval BODY in the current shell; ok when it
 # exits 0. Its output goes to $TRASH/.test-output and is shown on failure.
+# test_eval_ BODY: a test body in a function of its own, so that a
+# "return 1" in a loop of the body fails the test rather than returning
+# from test_expect_success before it reports
+test_eval_ () {
+	eval "$1"
+}
+
 test_expect_success () {
 	test "$#" = 2 || bail_out "test_expect_success needs 2 arguments, got $#"
 	test_count_=$((test_count_ + 1))
 	test_cwd_=$(pwd)
 	test_out_=$TRASH/.test-output
 	test_title_=$1
-	eval "$2" </dev/null >"$test_out_" 2>&1
+	test_eval_ "$2" </dev/null >"$test_out_" 2>&1
 	test_rc_=$?
 	test_title_=
 	cd "$test_cwd_" || cd "$TRASH" || exit 1
