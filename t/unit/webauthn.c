@@ -338,6 +338,10 @@ test_register(const struct authn *a)
 	reg_json(reg_with_ad(a, &o, &ad), &c, "out of range",
 		 "credentialIdLength above 1023");
 	ad.buf[37 + 16] = 0;
+	ad.buf[37 + 18 + 32 + 10 + 31] ^= 1;	/* x of the P-256 key */
+	reg_json(reg_with_ad(a, &o, &ad), &c, "public key unusable",
+		 "a P-256 key off the curve");
+	ad.buf[37 + 18 + 32 + 10 + 31] ^= 1;
 	rv_buf_add(&ad, "\x00", 1);
 	reg_json(reg_with_ad(a, &o, &ad), &c, "1 bytes after",
 		 "a byte after the credential key");
