@@ -449,6 +449,26 @@ keep_credential(struct sv *v, const struct rv_webauthn_cred *c,
 	return rc;
 }
 
+/* W3C WebAuthn 7.2 step 6: a userHandle, when the authenticator gives
+ * one, is the user's handle (user.id of the registration: base64url of
+ * the user id) */
+static bool
+user_handle_ok(json_t *payload, const char *user)
+{
+	json_t *h = json_object_get(json_object_get(payload, "response"), "userHandle");
+	char want[RV_B64_SIZE(RV_ID_MAX)];
+	const char *s;
+
+	if (h == NULL || json_is_null(h))
+		return true;
+	if ((s = json_string_value(h)) == NULL)
+		return false;
+	if (*s == '\0')
+		return true;
+	rv_b64_encode(user, strlen(user), RV_B64_URL, false, want);
+	return strcmp(s, want) == 0;
+}
+
 static int
 finish_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 {
@@ -526,6 +546,12 @@ finish_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *
 		goto out;
 	}
 	cred_of(f, &c);
+	if (!user_handle_ok(v->payload, u.id)) {
+		rv_err_set(&v->why, "session.mfa.webauthn_verification_failed",
+			   "userHandle is another user's");
+		rc = sv_fail(txn, v, f->id, err);
+		goto out;
+	}
 	if (rv_webauthn_assert(&rp.rp, challenge, clen, v->payload, &c, &count,
 			       &clone, &v->why) < 0) {
 		/* W3C WebAuthn 7.2 step 21: a signature counter that did

@@ -154,8 +154,17 @@ test_expect_success 'a wrong origin, a wrong RP ID hash: 400 each' '
 	check_status 400 && check_code session.mfa.webauthn_verification_failed
 '
 
+test_expect_success 'a userHandle of another user (7.2 step 6): 400' '
+	authn get --count 4 >get.json &&
+	jq -c --arg h "$(printf %s "$bob" | b64url)" ".response.userHandle = \$h" get.json >other.json &&
+	finish "$tok" authentication other.json &&
+	check_status 400 && check_code session.mfa.webauthn_verification_failed
+'
+
 test_expect_success 'the right assertion: 200, a Passkey record the sensitive routes accept' '
 	authn get --count 5 >get.json &&
+	jq -c --arg h "$(printf %s "$uid" | b64url)" ".response.userHandle = \$h" get.json >mine.json &&
+	mv mine.json get.json &&
 	finish "$tok" authentication get.json &&
 	check_status 200 &&
 	ok=$(record_id) &&
