@@ -6,7 +6,10 @@
  * .../verification-code and .../verify), then the change with the step-up
  * record's id in the logto-verification-id header (6.1), and for a new
  * e-mail address or phone number a second verified code to the new one
- * (newIdentifierVerificationRecordId, 6.6.1). The API's error messages come
+ * (newIdentifierVerificationRecordId, 6.6.1). Passkeys (logto-spec 2.5,
+ * 8.1.9; issue 20): the browser's WebAuthn API with the options the API
+ * gives, registered and then bound to the account under a step-up, or
+ * used as a step-up themselves. The API's error messages come
  * localised through Accept-Language and are shown as they come; the page's
  * own strings are in i18n/LANG.json.
  *
@@ -25,6 +28,10 @@
 	let text = {};
 	let profile = null;
 	let records = null;
+	/* the second factors (GET /api/my-account/mfa-verifications), null
+	 * until loaded; factorsError: why they could not be */
+	let factors = null;
+	let factorsError = '';
 	/* the step-up record: {id, expires (ms)}, or null */
 	let stepup = null;
 	/* a code sent for the step-up: {type, value, id, expires} */
@@ -67,6 +74,7 @@
 		$('lang').value = l;
 		renderProfile();
 		renderStepup();
+		renderFactors();
 		renderRecords();
 	}
 
@@ -221,6 +229,8 @@
 				input.disabled = !p.primaryEmail;
 			else if (input.value === 'phone')
 				input.disabled = !p.primaryPhone;
+			else if (input.value === 'passkey')
+				input.disabled = !hasPasskey();
 			else
 				input.disabled = profile !== null && !p.hasPassword;
 		}
@@ -244,9 +254,11 @@
 		else
 			$('stepup-state').textContent = t('stepup_none');
 		const m = method();
+		const byCode = m === 'email' || m === 'phone';
 		show('stepup-password-form', m === 'password');
-		show('stepup-send-form', m !== 'password');
-		show('stepup-code-form', m !== 'password' && stepupCode !== null && stepupCode.type === m);
+		show('stepup-send-form', byCode);
+		show('stepup-code-form', byCode && stepupCode !== null && stepupCode.type === m);
+		show('stepup-passkey-form', m === 'passkey');
 	}
 
 	/* stepupId: the id of a live step-up record; else it says so, moves
@@ -303,6 +315,24 @@
 		});
 		stepupDone(c.id, c.expires);
 		await loadRecords();
+	});
+
+	/* a step-up by a passkey (ours, issue 20): the ceremony's options,
+	 * the browser's assertion, its check; the record is the step-up */
+	onSubmit('stepup-passkey-form', async () => {
+		const r = await api('POST', '/verifications/web-authn/authentication');
+		const o = r.authenticationOptions || {};
+		const publicKey = Object.assign({}, o, {
+			challenge: fromB64u(o.challenge),
+			allowCredentials: (o.allowCredentials || []).map((c) =>
+				Object.assign({}, c, { id: fromB64u(c.id) })),
+		});
+		const cred = await ceremony(() => navigator.credentials.get({ publicKey: publicKey }));
+		await api('POST', '/verifications/web-authn/authentication/verify',
+			{ verificationRecordId: r.verificationRecordId, payload: credentialJSON(cred) });
+		stepupDone(r.verificationRecordId, r.expiresAt);
+		await loadRecords();
+		await loadFactors();
 	});
 
 	for (const input of document.querySelectorAll('input[name=method]'))
@@ -402,6 +432,153 @@
 		notice('name_changed');
 	});
 
+	/* ---- second factors: list, add a passkey, remove (issue 20) ---- */
+
+	/* fromB64u S: the bytes of base64url S, as an ArrayBuffer */
+	function fromB64u(s) {
+		const str = String(s || '').replace(/-/g, '+').replace(/_/g, '/');
+		const bin = atob(str + '==='.slice((str.length + 3) % 4));
+		const bytes = new Uint8Array(bin.length);
+		for (let i = 0; i < bin.length; i++)
+			bytes[i] = bin.charCodeAt(i);
+		return bytes.buffer;
+	}
+
+	/* toB64u BUF: base64url of an ArrayBuffer, no padding */
+	function toB64u(buf) {
+		const bytes = new Uint8Array(buf);
+		let bin = '';
+		for (let i = 0; i < bytes.length; i++)
+			bin += String.fromCharCode(bytes[i]);
+		return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+	}
+
+	/* credentialJSON CRED: a PublicKeyCredential as the JSON the API takes
+	 * (RegistrationResponseJSON, AuthenticationResponseJSON) */
+	function credentialJSON(cred) {
+		const r = cred.response;
+		const response = { clientDataJSON: toB64u(r.clientDataJSON) };
+		if (r.attestationObject) {
+			response.attestationObject = toB64u(r.attestationObject);
+			response.transports = typeof r.getTransports === 'function' ? r.getTransports() : [];
+		} else {
+			response.authenticatorData = toB64u(r.authenticatorData);
+			response.signature = toB64u(r.signature);
+			if (r.userHandle)
+				response.userHandle = toB64u(r.userHandle);
+		}
+		const json = {
+			id: cred.id,
+			rawId: toB64u(cred.rawId),
+			type: cred.type,
+			response: response,
+			clientExtensionResults: cred.getClientExtensionResults(),
+		};
+		if (cred.authenticatorAttachment)
+			json.authenticatorAttachment = cred.authenticatorAttachment;
+		return json;
+	}
+
+	/* ceremony FN: the credential FN's promise gives; a refusal of the
+	 * browser or the authenticator in the page's words */
+	async function ceremony(fn) {
+		if (!window.PublicKeyCredential || !navigator.credentials)
+			throw { code: '', message: t('passkey_unsupported') };
+		try {
+			const cred = await fn();
+			if (!cred)
+				throw new Error('no credential');
+			return cred;
+		} catch (e) {
+			const key = e && e.name === 'NotAllowedError' ? 'passkey_cancelled'
+				: e && e.name === 'InvalidStateError' ? 'passkey_exists' : 'passkey_failed';
+			throw { code: '', message: t(key) };
+		}
+	}
+
+	function hasPasskey() {
+		return Array.isArray(factors) && factors.some((f) => f.type === 'WebAuthn') &&
+			Boolean(window.PublicKeyCredential);
+	}
+
+	function renderFactors() {
+		const body = $('factors-body');
+		body.replaceChildren();
+		const list = factors || [];
+		for (const f of list) {
+			const tr = document.createElement('tr');
+			tr.dataset.type = f.type;
+			const cells = [
+				t('factor_' + f.type),
+				f.name || '',
+				fmtTime(Date.parse(f.createdAt)),
+				f.lastUsedAt ? fmtTime(Date.parse(f.lastUsedAt)) : t('never'),
+			];
+			for (const c of cells) {
+				const td = document.createElement('td');
+				td.textContent = c;
+				tr.append(td);
+			}
+			const td = document.createElement('td');
+			const b = document.createElement('button');
+			b.type = 'button';
+			b.className = 'remove';
+			b.textContent = t('remove');
+			b.setAttribute('aria-label', t('remove') + ': ' + cells[0] + ' ' + cells[1]);
+			b.addEventListener('click', () => run(b, async () => {
+				const id = stepupId();
+				if (!id)
+					return;
+				await api('DELETE', '/my-account/mfa-verifications/' + encodeURIComponent(f.id),
+					undefined, id);
+				await loadFactors();
+				notice('factor_removed');
+			}));
+			td.append(b);
+			tr.append(td);
+			body.append(tr);
+		}
+		$('factors').hidden = list.length === 0;
+		$('factors-empty').hidden = factors === null || list.length > 0;
+		$('factors-state').textContent = factorsError;
+		$('factors-state').hidden = factorsError === '';
+		renderProfile();
+	}
+
+	async function loadFactors() {
+		const r = await api('GET', '/my-account/mfa-verifications');
+		factors = Array.isArray(r) ? r : [];
+		factorsError = '';
+		renderFactors();
+	}
+
+	/* a new passkey: the step-up first (the binding needs it), then the
+	 * registration ceremony (2.5) and the binding (8.1.9) */
+	onSubmit('passkey-form', async () => {
+		const id = stepupId();
+		if (!id)
+			return;
+		const r = await api('POST', '/verifications/web-authn/registration');
+		const o = r.registrationOptions || {};
+		const publicKey = Object.assign({}, o, {
+			challenge: fromB64u(o.challenge),
+			user: Object.assign({}, o.user, { id: fromB64u(o.user && o.user.id) }),
+			excludeCredentials: (o.excludeCredentials || []).map((c) =>
+				Object.assign({}, c, { id: fromB64u(c.id) })),
+		});
+		const cred = await ceremony(() => navigator.credentials.create({ publicKey: publicKey }));
+		await api('POST', '/verifications/web-authn/registration/verify',
+			{ verificationRecordId: r.verificationRecordId, payload: credentialJSON(cred) });
+		const name = $('passkey-name').value.trim();
+		const bind = { type: 'WebAuthn', newIdentifierVerificationRecordId: r.verificationRecordId };
+		if (name !== '')
+			bind.name = name;
+		await api('POST', '/my-account/mfa-verifications', bind, id);
+		$('passkey-name').value = '';
+		await loadFactors();
+		notice('passkey_added');
+	});
+
 	/* ---- one's step-ups: list and revoke (reverify's extension) ---- */
 
 	function renderRecords() {
@@ -462,6 +639,14 @@
 		await setLang(pickLang());
 		await loadProfile();
 		await loadRecords();
+		/* a token without the identities scope, or second factors off
+		 * (<account-center mfa>): the rest of the page works */
+		try {
+			await loadFactors();
+		} catch (err) {
+			factorsError = err.message || String(err);
+			renderFactors();
+		}
 	}).then(() => {
 		/* the first load is over, well or not (the browser test waits) */
 		document.body.dataset.ready = '1';
