@@ -1,5 +1,5 @@
 // lib.js: what the browser scripts of the e2e tests share (account-page.js,
-// account-passkey.js): the environment, the page's and the API's words,
+// account-mfa.js): the environment, the page's and the API's words,
 // waiting for an element's text or attribute, and a step with its
 // screenshot and its "ok STEP" line in $STEPS
 //

@@ -9,13 +9,14 @@
  * (newIdentifierVerificationRecordId, 6.6.1). Passkeys (logto-spec 2.5,
  * 8.1.9; issue 20): the browser's WebAuthn API with the options the API
  * gives, registered and then bound to the account under a step-up, or
- * used as a step-up themselves. The API's error messages come
- * localised through Accept-Language and are shown as they come; the page's
- * own strings are in i18n/LANG.json.
+ * used as a step-up themselves; an authenticator app (TOTP) likewise.
+ * The API's error messages come localised through Accept-Language and are
+ * shown as they come; the page's own strings are in i18n/LANG.json.
  *
  * Secrets (the token, passwords, codes, record ids) stay in this closure:
  * never in the URL, the DOM's attributes or storage; an input that held
- * one is emptied once it was sent. Everything from the server is shown
+ * one is emptied once it was sent; a new TOTP secret alone is shown (as
+ * text and as its QR code) until it is bound. Everything from the server is shown
  * with textContent, never parsed as HTML. The token comes from
  * accountToken() (token.js), which a site replaces. */
 'use strict';
@@ -32,6 +33,8 @@
 	 * until loaded; factorsError: why they could not be */
 	let factors = null;
 	let factorsError = '';
+	/* a TOTP secret being set up: {secret}, shown until it is bound */
+	let totp = null;
 	/* the step-up record: {id, expires (ms)}, or null */
 	let stepup = null;
 	/* a code sent for the step-up: {type, value, id, expires} */
@@ -231,6 +234,8 @@
 				input.disabled = !p.primaryPhone;
 			else if (input.value === 'passkey')
 				input.disabled = !hasPasskey();
+			else if (input.value === 'totp')
+				input.disabled = !hasFactor('Totp');
 			else
 				input.disabled = profile !== null && !p.hasPassword;
 		}
@@ -259,6 +264,7 @@
 		show('stepup-send-form', byCode);
 		show('stepup-code-form', byCode && stepupCode !== null && stepupCode.type === m);
 		show('stepup-passkey-form', m === 'passkey');
+		show('stepup-totp-form', m === 'totp');
 	}
 
 	/* stepupId: the id of a live step-up record; else it says so, moves
@@ -330,6 +336,14 @@
 		const cred = await ceremony(() => navigator.credentials.get({ publicKey: publicKey }));
 		await api('POST', '/verifications/web-authn/authentication/verify',
 			{ verificationRecordId: r.verificationRecordId, payload: credentialJSON(cred) });
+		stepupDone(r.verificationRecordId, r.expiresAt);
+		await loadRecords();
+		await loadFactors();
+	});
+
+	/* a step-up by an authenticator app's code (ours, issue 20) */
+	onSubmit('stepup-totp-form', async () => {
+		const r = await api('POST', '/verifications/totp', { code: take('stepup-totp').trim() });
 		stepupDone(r.verificationRecordId, r.expiresAt);
 		await loadRecords();
 		await loadFactors();
@@ -496,9 +510,12 @@
 		}
 	}
 
+	function hasFactor(type) {
+		return Array.isArray(factors) && factors.some((f) => f.type === type);
+	}
+
 	function hasPasskey() {
-		return Array.isArray(factors) && factors.some((f) => f.type === 'WebAuthn') &&
-			Boolean(window.PublicKeyCredential);
+		return hasFactor('WebAuthn') && Boolean(window.PublicKeyCredential);
 	}
 
 	function renderFactors() {
@@ -542,6 +559,10 @@
 		$('factors-empty').hidden = factors === null || list.length > 0;
 		$('factors-state').textContent = factorsError;
 		$('factors-state').hidden = factorsError === '';
+		/* one authenticator app at most (user.totp_already_in_use) */
+		show('totp-start-form', factors !== null && !hasFactor('Totp') && totp === null);
+		show('totp-form', totp !== null);
+		$('totp-qr').alt = t('totp_qr');
 		renderProfile();
 	}
 
@@ -577,6 +598,43 @@
 		$('passkey-name').value = '';
 		await loadFactors();
 		notice('passkey_added');
+	});
+
+	/* an authenticator app (8.1.9): a new secret, shown as a QR code and
+	 * as text (the one place where the page shows a secret: the user
+	 * needs it), then bound with the app's first code under a step-up;
+	 * the secret leaves the page once bound */
+	onSubmit('totp-start-form', async () => {
+		if (!stepupId())
+			return;
+		const r = await api('POST', '/my-account/mfa-verifications/totp-secret/generate');
+		totp = { secret: r.secret };
+		/* only an image of ours: an SVG as a data: URL (CSP img-src data:) */
+		const qr = String(r.secretQrCode || '');
+		$('totp-qr').src = qr.startsWith('data:image/svg+xml;base64,') ? qr : '';
+		$('totp-secret').textContent = r.secret;
+		renderFactors();
+		$('totp-code').focus();
+	});
+
+	function endTotp() {
+		totp = null;
+		$('totp-qr').removeAttribute('src');
+		$('totp-secret').textContent = '';
+		$('totp-code').value = '';
+	}
+
+	onSubmit('totp-form', async () => {
+		if (!totp)
+			return;
+		const id = stepupId();
+		if (!id)
+			return;
+		await api('POST', '/my-account/mfa-verifications',
+			{ type: 'Totp', secret: totp.secret, code: take('totp-code').trim() }, id);
+		endTotp();
+		await loadFactors();
+		notice('totp_added');
 	});
 
 	/* ---- one's step-ups: list and revoke (reverify's extension) ---- */

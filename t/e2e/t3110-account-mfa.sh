@@ -1,22 +1,24 @@
 #!/bin/sh
-# t3110-account-passkey: a passkey through the account page (www/account/)
+# t3110-account-mfa: second factors through the account page (www/account/)
 # in a real browser (issue 20): headless Chromium with its virtual
 # authenticator (the DevTools Protocol's WebAuthn domain: CTAP2, internal,
 # resident keys, user verification) driven by playwright-core
-# (t/browser/account-passkey.js), behind lighttpd with the real programs.
+# (t/browser/account-mfa.js), behind lighttpd with the real programs.
 # alice steps up by password, adds a passkey (registration, logto-spec
 # 2.5, then the binding, 8.1.9), steps up again with the passkey alone and
-# changes her username under that step-up; then removes the passkey. The
-# results are checked again through the API and the audit trail, without
-# the page. Screenshots: t/e2e/t3110-account-passkey.shots/ in the build
-# tree.
+# changes her username under that step-up; then removes the passkey. She
+# sets up an authenticator app from the key the page shows (oathtool makes
+# its codes), steps up with a code and removes it. The results are checked
+# again through the API and the audit trail, without the page.
+# Screenshots: t/e2e/t3110-account-mfa.shots/ in the build tree.
 # WebAuthn wants a secure context and an RP ID that is a domain, not an IP
 # address: the page is opened at http://localhost:PORT (a secure context
 # as it is, and "localhost" a valid RP ID), so the instance has
 # <webauthn rp-id="localhost" origins="http://localhost:PORT">, with the
 # port that lighttpd got (its programs read the config at their start, so
 # lighttpd is started again once the port is known).
-# Needs node, Chromium and playwright-core, as t3100; skips without them.
+# Needs node, Chromium and playwright-core, as t3100, and oathtool; skips
+# without them.
 # The libraries are sourced from $top_srcdir (SC1091), which comes from the
 # environment (SC2154); the test bodies are strings for eval (SC2016), so the
 # variables set here for them look unused (SC2034) and the functions defined
@@ -33,7 +35,9 @@ require_server node "$NODE"
 require_server chromium "$CHROMIUM"
 require_server "playwright-core (tools/quickstart check installs it)" \
 	"$(test -f "$PLAYWRIGHT_CORE/package.json" && echo "$NODE")"
-export CHROMIUM PLAYWRIGHT_CORE
+OATHTOOL=$(command -v oathtool || true)
+require_server oathtool "$OATHTOOL"
+export CHROMIUM PLAYWRIGHT_CORE OATHTOOL
 
 SHOTS=$top_builddir/t/e2e/$TEST_NAME.shots
 { rm -rf "$SHOTS" && mkdir -p "$SHOTS"; } || bail_out "cannot make $SHOTS"
@@ -76,8 +80,14 @@ start || bail_out "lighttpd did not start"
 PAGE_BASE=http://localhost:${BASE##*:}
 export BASE PAGE_BASE
 
-test_expect_success 'the browser goes through the page (node t/browser/account-passkey.js)' '
-	timeout 60 "$NODE" "$top_srcdir/t/browser/account-passkey.js" >browser.out 2>&1
+test_expect_success 'the page lets its QR code of a TOTP key load (CSP img-src data:), nothing else' '
+	http GET /account/ &&
+	check_status 200 &&
+	grep -i "^content-security-policy: default-src .none.;.* img-src .self. data:;" "$TRASH/headers"
+'
+
+test_expect_success 'the browser goes through the page (node t/browser/account-mfa.js)' '
+	timeout 60 "$NODE" "$top_srcdir/t/browser/account-mfa.js" >browser.out 2>&1
 	rc=$?
 	cat browser.out
 	test "$rc" = 0
@@ -85,7 +95,7 @@ test_expect_success 'the browser goes through the page (node t/browser/account-p
 
 # each step of the browser run, as its own result
 for s in no-factors stepup-password passkey-added stepup-passkey \
-	username-changed passkey-removed; do
+	username-changed passkey-removed totp-added stepup-totp totp-removed; do
 	test_expect_success "browser step $s, with its screenshot" '
 		grep -qx "ok $s" "$STEPS" &&
 		for shot in "$SHOTS"/[0-9][0-9]-"$s".png; do
@@ -100,28 +110,30 @@ test_expect_success 'the API, asked without the page: the new username' '
 	test "$(json_get "$TRASH/body" .username)" = "$NEW_USERNAME"
 '
 
-test_expect_success 'the audit trail has the passkey bound once and removed; none is left' '
+test_expect_success 'the audit trail has the passkey and the app bound once each and removed; none is left' '
 	"$ADMIN" audit show >audit.out &&
 	grep "\"event\":\"mfa.webauthn.added\"" audit.out >added &&
 	test "$(wc -l <added)" = 1 &&
-	grep -q "\"event\":\"mfa.removed\"" audit.out &&
+	grep "\"event\":\"mfa.totp.added\"" audit.out >added &&
+	test "$(wc -l <added)" = 1 &&
+	grep "\"event\":\"mfa.removed\"" audit.out >removed &&
+	test "$(wc -l <removed)" = 2 &&
 	http GET /api/my-account/mfa-verifications -H "Authorization: Bearer $tok" &&
 	check_status 200 &&
 	test "$(jq length "$TRASH/body")" = 0
 '
 
-test_expect_success 'the audit trail has the step-up by the passkey, and the change made under it' '
-	grep "\"event\":\"verify.passkey.ok\"" audit.out >pk &&
-	test "$(wc -l <pk)" = 1 &&
-	grep -q "\"event\":\"verify.password.ok\"" audit.out
+test_expect_success 'the audit trail has one step-up by the passkey, one by the app, one by password' '
+	for e in passkey totp password; do
+		grep "\"event\":\"verify.$e.ok\"" audit.out >ok.$e &&
+		test "$(wc -l <ok.$e)" = 1 || return 1
+	done
 '
 
-test_expect_success 'the API lists the step-ups that the page made: a password one and a passkey one' '
+test_expect_success 'the API lists the step-ups that the page made: by password, passkey and app' '
 	http GET /api/verifications -H "Authorization: Bearer $tok" &&
 	check_status 200 &&
-	jq -r ".records[].type" "$TRASH/body" >types &&
-	grep -qx Passkey types &&
-	grep -qx Password types
+	test "$(jq -r "[.records[].type] | sort | join(\" \")" "$TRASH/body")" = "Passkey Password Totp"
 '
 
 test_done
