@@ -17,8 +17,8 @@
 # <webauthn rp-id="localhost" origins="http://localhost:PORT">, with the
 # port that lighttpd got (its programs read the config at their start, so
 # lighttpd is started again once the port is known).
-# Needs node, Chromium and playwright-core, as t3100, and oathtool; skips
-# without them.
+# Needs node, Chromium and playwright-core (t/lib/browser.sh), and
+# oathtool; skips without them.
 # The libraries are sourced from $top_srcdir (SC1091), which comes from the
 # environment (SC2154); the test bodies are strings for eval (SC2016), so the
 # variables set here for them look unused (SC2034) and the functions defined
@@ -27,22 +27,12 @@
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"
+. "$top_srcdir/t/lib/browser.sh"
 
-NODE=$(command -v node || true)
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-PLAYWRIGHT_CORE=${REVERIFY_NODE_MODULES:-/usr/local/lib/reverify-test/node_modules}/playwright-core
-require_server node "$NODE"
-require_server chromium "$CHROMIUM"
-require_server "playwright-core (tools/quickstart check installs it)" \
-	"$(test -f "$PLAYWRIGHT_CORE/package.json" && echo "$NODE")"
+browser_setup
 OATHTOOL=$(command -v oathtool || true)
 require_server oathtool "$OATHTOOL"
-export CHROMIUM PLAYWRIGHT_CORE OATHTOOL
-
-SHOTS=$top_builddir/t/e2e/$TEST_NAME.shots
-{ rm -rf "$SHOTS" && mkdir -p "$SHOTS"; } || bail_out "cannot make $SHOTS"
-STEPS=$TRASH/steps
-export SHOTS STEPS
+export OATHTOOL
 
 setup_instance '<webauthn rp-id="localhost" rp-name="reverify test" origins="http://localhost:0"/>' ||
 	bail_out "cannot set up the instance"
@@ -87,22 +77,12 @@ test_expect_success 'the page lets its QR code of a TOTP key load (CSP img-src d
 '
 
 test_expect_success 'the browser goes through the page (node t/browser/account-mfa.js)' '
-	timeout 60 "$NODE" "$top_srcdir/t/browser/account-mfa.js" >browser.out 2>&1
-	rc=$?
-	cat browser.out
-	test "$rc" = 0
+	run_browser account-mfa.js 60
 '
 
 # each step of the browser run, as its own result
-for s in no-factors stepup-password passkey-added stepup-passkey \
-	username-changed passkey-removed totp-added stepup-totp totp-removed; do
-	test_expect_success "browser step $s, with its screenshot" '
-		grep -qx "ok $s" "$STEPS" &&
-		for shot in "$SHOTS"/[0-9][0-9]-"$s".png; do
-			test "$(head -c 8 "$shot" | od -An -tx1 | tr -d " ")" = 89504e470d0a1a0a || return 1
-		done
-	'
-done
+browser_steps no-factors stepup-password passkey-added stepup-passkey \
+	username-changed passkey-removed totp-added stepup-totp totp-removed
 
 test_expect_success 'the API, asked without the page: the new username' '
 	http GET /api/my-account -H "Authorization: Bearer $tok" &&

@@ -446,6 +446,28 @@
 		notice('name_changed');
 	});
 
+	/* tableRow CELLS ACTION LABEL FN: a row of the texts CELLS and a
+	 * button ACTION (its class, and the page's word) labelled LABEL,
+	 * which runs FN */
+	function tableRow(cells, action, label, fn) {
+		const tr = document.createElement('tr');
+		for (const c of cells) {
+			const td = document.createElement('td');
+			td.textContent = c;
+			tr.append(td);
+		}
+		const td = document.createElement('td');
+		const b = document.createElement('button');
+		b.type = 'button';
+		b.className = action;
+		b.textContent = t(action);
+		b.setAttribute('aria-label', t(action) + ': ' + label);
+		b.addEventListener('click', () => run(b, fn));
+		td.append(b);
+		tr.append(td);
+		return tr;
+	}
+
 	/* ---- second factors: list, add a passkey, remove (issue 20) ---- */
 
 	/* fromB64u S: the bytes of base64url S, as an ArrayBuffer */
@@ -523,26 +545,13 @@
 		body.replaceChildren();
 		const list = factors || [];
 		for (const f of list) {
-			const tr = document.createElement('tr');
-			tr.dataset.type = f.type;
 			const cells = [
 				t('factor_' + f.type),
 				f.name || '',
 				fmtTime(Date.parse(f.createdAt)),
 				f.lastUsedAt ? fmtTime(Date.parse(f.lastUsedAt)) : t('never'),
 			];
-			for (const c of cells) {
-				const td = document.createElement('td');
-				td.textContent = c;
-				tr.append(td);
-			}
-			const td = document.createElement('td');
-			const b = document.createElement('button');
-			b.type = 'button';
-			b.className = 'remove';
-			b.textContent = t('remove');
-			b.setAttribute('aria-label', t('remove') + ': ' + cells[0] + ' ' + cells[1]);
-			b.addEventListener('click', () => run(b, async () => {
+			body.append(tableRow(cells, 'remove', cells[0] + ' ' + cells[1], async () => {
 				const id = stepupId();
 				if (!id)
 					return;
@@ -551,9 +560,6 @@
 				await loadFactors();
 				notice('factor_removed');
 			}));
-			td.append(b);
-			tr.append(td);
-			body.append(tr);
 		}
 		$('factors').hidden = list.length === 0;
 		$('factors-empty').hidden = factors === null || list.length > 0;
@@ -644,7 +650,6 @@
 		body.replaceChildren();
 		const list = records || [];
 		for (const r of list) {
-			const tr = document.createElement('tr');
 			const cells = [
 				t('type_' + r.type),
 				r.identifier || '',
@@ -652,25 +657,11 @@
 				fmtTime(Date.parse(r.createdAt)),
 				fmtTime(Date.parse(r.expiresAt)),
 			];
-			for (const c of cells) {
-				const td = document.createElement('td');
-				td.textContent = c;
-				tr.append(td);
-			}
-			const td = document.createElement('td');
-			const b = document.createElement('button');
-			b.type = 'button';
-			b.className = 'revoke';
-			b.textContent = t('revoke');
-			b.setAttribute('aria-label', t('revoke') + ': ' + cells[0] + ' ' + cells[3]);
-			b.addEventListener('click', () => run(b, async () => {
+			body.append(tableRow(cells, 'revoke', cells[0] + ' ' + cells[3], async () => {
 				await api('DELETE', '/verifications/' + encodeURIComponent(r.handle));
 				await loadRecords();
 				notice('revoked');
 			}));
-			td.append(b);
-			tr.append(td);
-			body.append(tr);
 		}
 		$('records').hidden = list.length === 0;
 		$('records-empty').hidden = records === null || list.length > 0;
