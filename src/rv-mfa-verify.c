@@ -228,6 +228,18 @@ sv_answer(const struct sv *v, const char *wrong_code, struct rv_err *err)
 			  "backup code" : "passkey");
 }
 
+static void
+sv_init(struct sv *v, struct rv_req *req, enum rv_record_type type,
+	bool registration, struct rv_record *rec_r)
+{
+	memset(v, 0, sizeof(*v));
+	rv_err_init(&v->why);
+	v->req = req;
+	v->type = type;
+	v->registration = registration;
+	v->rec = rec_r;
+}
+
 static int
 code_run(struct rv_req *req, enum rv_record_type type, const char *wrong,
 	 struct rv_record *rec_r, struct rv_err *err)
@@ -235,11 +247,7 @@ code_run(struct rv_req *req, enum rv_record_type type, const char *wrong,
 	struct rv_store *st;
 	struct sv v;
 
-	memset(&v, 0, sizeof(v));
-	rv_err_init(&v.why);
-	v.req = req;
-	v.type = type;
-	v.rec = rec_r;
+	sv_init(&v, req, type, false, rec_r);
 	/* the body, then first-party (2.1's order) */
 	if (rv_json_str(req->json, "code", true, 1, 64, &v.code, err) < 0 ||
 	    rv_account_action_param(req->json, &v.action, err) < 0 ||
@@ -387,10 +395,7 @@ rv_mfa_webauthn_begin(struct rv_req *req, bool registration,
 	struct rv_store *st;
 	struct sv v;
 
-	memset(&v, 0, sizeof(v));
-	v.req = req;
-	v.registration = registration;
-	v.rec = rec_r;
+	sv_init(&v, req, RV_RECORD_PASSKEY, registration, rec_r);
 	if ((!registration &&
 	     rv_account_action_param(req->json, &v.action, err) < 0) ||
 	    rv_auth_require_first_party(req->caller, err) < 0 ||
@@ -546,12 +551,7 @@ rv_mfa_webauthn_finish(struct rv_req *req, bool registration,
 	struct rv_store *st;
 	struct sv v;
 
-	memset(&v, 0, sizeof(v));
-	rv_err_init(&v.why);
-	v.req = req;
-	v.type = RV_RECORD_PASSKEY;
-	v.registration = registration;
-	v.rec = rec_r;
+	sv_init(&v, req, RV_RECORD_PASSKEY, registration, rec_r);
 	if (rv_json_str(req->json, "verificationRecordId", true, 1, 64,
 			&v.record_id, err) < 0 ||
 	    rv_json_obj(req->json, "payload", true, &v.payload, err) < 0 ||
