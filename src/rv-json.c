@@ -323,7 +323,7 @@ rv_json_dump(const json_t *v, struct rv_buf *out) /* NOLINT(misc-no-recursion) *
 		dump_string(json_string_value(v), json_string_length(v), out);
 		break;
 	case JSON_INTEGER:
-		rv_buf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		rv_buf_addll(out, (long long)json_integer_value(v));
 		break;
 	case JSON_TRUE:
 		rv_buf_add(out, "true", 4);
