@@ -286,6 +286,12 @@ dump_string(const char *s, size_t n, struct rv_buf *out)
 }
 
 void
+rv_json_dump_str(const char *s, struct rv_buf *out)
+{
+	dump_string(s, strlen(s), out);
+}
+
+void
 rv_json_dump(const json_t *v, struct rv_buf *out) /* NOLINT(misc-no-recursion) */
 {
 	const char *key;

@@ -82,6 +82,15 @@ rv_resp_json(struct rv_resp *resp, int status, json_t *v)
 	return 0;
 }
 
+struct rv_buf *
+rv_resp_json_body(struct rv_resp *resp, int status)
+{
+	resp->status = status;
+	resp->json = true;
+	rv_buf_reset(&resp->body);
+	return &resp->body;
+}
+
 int
 rv_resp_empty(struct rv_resp *resp, int status)
 {
