@@ -455,12 +455,17 @@ bdb_reset(void *h, struct rv_err *err)
 
 /*
  * The Berkeley DB transaction begins with the first call that needs one
- * (issue 17): a lock kept to the commit (a read for update, a walk) or a
- * write. A plain read before it (a get or an index lookup without
- * for_update) runs without one and sees committed data, which is what the
- * contract promises it (rv-store.h), as PostgreSQL's statements without
- * BEGIN do; a body of plain reads (GET /api/my-account) begins and commits
- * nothing. What comes after the begin is in the transaction.
+ * (issue 17): a write, a read for update, a walk or an index lookup. A
+ * plain get by key before it runs without one and sees committed data,
+ * which is what the contract promises it (rv-store.h), as PostgreSQL's
+ * statements without BEGIN do; a body of plain gets (GET /api/my-account)
+ * begins and commits nothing. An index lookup stays in the transaction:
+ * the unique-key check before a user put (rv-store-users.c, taken) holds
+ * its read lock to the commit, so that two puts of one e-mail deadlock
+ * and one is retried and refused with 422; without it the second put
+ * failed in Berkeley DB ("non-unique secondary key", EINVAL, a 503;
+ * t/unit/store-contract's race). What comes after the begin is in the
+ * transaction.
  */
 static int
 begin_now(struct rv_txn *txn, struct rv_err *err)
@@ -614,6 +619,8 @@ bdb_find(struct rv_txn *txn, int ukey, const char *folded, char **doc_r,
 	memset(&v, 0, sizeof(v));
 	pk.flags = DB_DBT_MALLOC;
 	v.flags = DB_DBT_MALLOC;
+	if (begin_now(txn, err) < 0)
+		return -1;
 	ret = idx->pget(idx, T(txn), &k, &pk, &v, 0);
 	if (ret == DB_NOTFOUND)
 		return 0;
