@@ -7,36 +7,39 @@
 #include "rv-store.h"
 
 struct get_ctx {
-	struct rv_req *req;
 	const struct rv_caller *caller;
-	json_t *profile;
+	struct rv_user user;
 };
 
+/* A read: the user is copied out, and the answer written after the
+ * transaction, straight into the body (issue 17) */
 static int
 load(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err)
 {
 	struct get_ctx *g = vctx;
-	struct rv_user u;
 
-	rv_user_init(&u);
-	if (rv_account_user(txn, g->caller, false, &u, err) < 0)
-		return -1;
-	g->profile = rv_account_profile(&u, g->caller, g->req->conf);
-	rv_user_release(&u);
-	return 0;
+	(void)st;
+	rv_user_release(&g->user);	/* a retried transaction reads it again */
+	return rv_account_user(txn, g->caller, false, &g->user, err) < 0 ? -1 : 0;
 }
 
 /* No step-up and no first-party check: third-party apps may read (8.1.7). */
 static int
 get_my_account(struct rv_req *req, struct rv_resp *resp, struct rv_err *err)
 {
-	struct get_ctx g = { req, req->caller, NULL };
+	struct get_ctx g;
 	struct rv_store *st;
+	int rc = -1;
 
-	if ((st = rv_main_store(err)) == NULL ||
-	    rv_store_txn(st, load, &g, err) < 0)
-		return -1;
-	return rv_resp_json(resp, 200, g.profile);
+	g.caller = req->caller;
+	rv_user_init(&g.user);
+	if ((st = rv_main_store(err)) != NULL && rv_store_txn(st, load, &g, err) == 0) {
+		rv_account_profile_write(&g.user, req->caller, req->conf,
+					 rv_resp_json_body(resp, 200));
+		rc = 0;
+	}
+	rv_user_release(&g.user);
+	return rc;
 }
 
 /* PATCH name, avatar, username (logto-spec 6.7, 8.1.5) */

@@ -8,6 +8,7 @@
 
 #include "rv-arena.h"
 #include "rv-auth.h"
+#include "rv-buf.h"
 #include "rv-conf.h"
 #include "rv-err.h"
 #include "rv-json.h"
@@ -298,10 +299,22 @@ rv_account_has_method(const struct rv_user *u)
 	       (u->email && *u->email) || (u->phone && *u->phone);
 }
 
+/* key (with its comma and colon), then the string or null */
 static void
-set_nullable(json_t *o, const char *key, const char *v)
+put_str(struct rv_buf *out, const char *key, const char *v)
 {
-	json_object_set_new(o, key, v ? json_string(v) : json_null());
+	rv_buf_addstr(out, key);
+	if (v != NULL)
+		rv_json_dump_str(v, out);
+	else
+		rv_buf_add(out, "null", 4);
+}
+
+static void
+put_bool(struct rv_buf *out, const char *key, bool v)
+{
+	rv_buf_addstr(out, key);
+	rv_buf_addstr(out, v ? "true" : "false");
 }
 
 static bool
@@ -310,36 +323,55 @@ readable(int field)
 	return field == RV_FIELD_READ_ONLY || field == RV_FIELD_EDIT;
 }
 
+/* The members in the order of Logto's answer, which is the order the
+ * jansson object of earlier releases was built in: t/unit/account
+ * compares the bytes with jansson's dump of that object */
+void
+rv_account_profile_write(const struct rv_user *u, const struct rv_caller *c,
+			 const struct rv_conf *conf, struct rv_buf *out)
+{
+	put_str(out, "{\"id\":", u->id);
+	/* stage 1: the token's scopes; stage 2: the account-center fields */
+	if (rv_auth_has_scope(c, "profile")) {
+		if (readable(conf->ac_name))
+			put_str(out, ",\"name\":", u->name);
+		if (readable(conf->ac_avatar))
+			put_str(out, ",\"avatar\":", u->avatar);
+		if (readable(conf->ac_username))
+			put_str(out, ",\"username\":", u->username);
+		rv_buf_addstr(out, ",\"lastSignInAt\":");
+		if (u->last_sign_in_at)
+			rv_buf_addll(out, u->last_sign_in_at);
+		else
+			rv_buf_add(out, "null", 4);
+		rv_buf_addstr(out, ",\"createdAt\":");
+		rv_buf_addll(out, u->created_at);
+		rv_buf_addstr(out, ",\"updatedAt\":");
+		rv_buf_addll(out, u->updated_at);
+		rv_buf_addstr(out, ",\"applicationId\":null");
+		put_bool(out, ",\"isSuspended\":", u->suspended);
+		if (readable(conf->ac_password))
+			put_bool(out, ",\"hasPassword\":",
+				 u->password_hash && *u->password_hash);
+	}
+	if (rv_auth_has_scope(c, "email") && readable(conf->ac_email))
+		put_str(out, ",\"primaryEmail\":", u->email);
+	if (rv_auth_has_scope(c, "phone") && readable(conf->ac_phone))
+		put_str(out, ",\"primaryPhone\":", u->phone);
+	put_bool(out, ",\"hasSecurityVerificationMethod\":", rv_account_has_method(u));
+	rv_buf_addch(out, '}');
+}
+
 json_t *
 rv_account_profile(const struct rv_user *u, const struct rv_caller *c,
 		   const struct rv_conf *conf)
 {
-	json_t *o = json_object();
+	struct rv_buf b = RV_BUF_INIT;
+	json_t *o;
 
-	json_object_set_new(o, "id", json_string(u->id));
-	/* stage 1: the token's scopes; stage 2: the account-center fields */
-	if (rv_auth_has_scope(c, "profile")) {
-		if (readable(conf->ac_name))
-			set_nullable(o, "name", u->name);
-		if (readable(conf->ac_avatar))
-			set_nullable(o, "avatar", u->avatar);
-		if (readable(conf->ac_username))
-			set_nullable(o, "username", u->username);
-		json_object_set_new(o, "lastSignInAt", u->last_sign_in_at ?
-				    json_integer(u->last_sign_in_at) : json_null());
-		json_object_set_new(o, "createdAt", json_integer(u->created_at));
-		json_object_set_new(o, "updatedAt", json_integer(u->updated_at));
-		json_object_set_new(o, "applicationId", json_null());
-		json_object_set_new(o, "isSuspended", json_boolean(u->suspended));
-		if (readable(conf->ac_password))
-			json_object_set_new(o, "hasPassword",
-					    json_boolean(u->password_hash && *u->password_hash));
-	}
-	if (rv_auth_has_scope(c, "email") && readable(conf->ac_email))
-		set_nullable(o, "primaryEmail", u->email);
-	if (rv_auth_has_scope(c, "phone") && readable(conf->ac_phone))
-		set_nullable(o, "primaryPhone", u->phone);
-	json_object_set_new(o, "hasSecurityVerificationMethod",
-			    json_boolean(rv_account_has_method(u)));
+	rv_account_profile_write(u, c, conf, &b);
+	o = json_loadb(b.buf, b.len, 0, NULL);
+	RV_ASSERT(o != NULL);
+	rv_buf_release(&b);
 	return o;
 }

@@ -7,6 +7,7 @@
 
 #include "rv-policy.h"
 
+struct rv_buf;
 struct rv_caller;
 struct rv_conf;
 struct rv_err;
@@ -125,7 +126,12 @@ int rv_account_stepup_denied(const struct rv_conf *conf, enum rv_change ch,
 bool rv_account_has_method(const struct rv_user *u);
 
 /* The profile of GET /api/my-account (spec 6.4): filtered by the caller's
- * scopes, then by the account-center fields. A new reference. */
+ * scopes, then by the account-center fields, appended to out as compact
+ * JSON, as rv_json_dump writes the same object, without building it
+ * (issue 17). The user's strings are valid UTF-8, as the store keeps them. */
+void rv_account_profile_write(const struct rv_user *u, const struct rv_caller *c,
+			      const struct rv_conf *conf, struct rv_buf *out);
+/* The same as a new reference (the PATCH answer). */
 json_t *rv_account_profile(const struct rv_user *u, const struct rv_caller *c,
 			   const struct rv_conf *conf);
 

@@ -98,6 +98,22 @@ rv_buf_addch(struct rv_buf *b, char c)
 }
 
 void
+rv_buf_addll(struct rv_buf *b, long long v)
+{
+	char d[24], *p = d + sizeof(d);
+	/* the magnitude as unsigned: -LLONG_MIN does not fit a long long */
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	rv_buf_add(b, p, (size_t)(d + sizeof(d) - p));
+}
+
+void
 rv_buf_vaddf(struct rv_buf *b, const char *fmt, va_list ap)
 {
 	va_list cp;

@@ -37,6 +37,8 @@ void rv_buf_reset(struct rv_buf *b);
 void rv_buf_add(struct rv_buf *b, const void *data, size_t n);
 void rv_buf_addstr(struct rv_buf *b, const char *s);
 void rv_buf_addch(struct rv_buf *b, char c);
+/* The decimal of v, as "%lld" writes it, without printf's cost. */
+void rv_buf_addll(struct rv_buf *b, long long v);
 void rv_buf_addf(struct rv_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void rv_buf_vaddf(struct rv_buf *b, const char *fmt, va_list ap)

@@ -96,8 +96,12 @@ rv_memeq_secret(const void *a, const void *b, size_t n)
  * A keyed HMAC-SHA256 context per key, kept for the process: the key
  * schedule and the digest lookup of EVP_MAC_init were most of the cost of
  * an HMAC, and a request makes several with the same one or two keys (the
- * pepper, the audit key). Each call duplicates the keyed context. Keys of
- * at most 64 bytes, a few of them; another goes the long way.
+ * pepper, the audit key). Each call uses the kept context and re-inits it
+ * after the final (EVP_MAC_init without a key: the keyed start state is
+ * copied back, and what the message left in it is freed with
+ * OPENSSL_clear_free); a copy and a free per call were a third of an
+ * HMAC (issue 17). Keys of at most 64 bytes, a few of them; another goes
+ * the long way.
  */
 #define HMAC_KEYS 4
 #define HMAC_KEY_MAX 64
@@ -128,15 +132,14 @@ hmac_new(const void *key, size_t klen)
 	return ctx;
 }
 
-/* a fresh context keyed with key: a copy of the kept one */
+/* the kept context of key, ready for a message; NULL: none kept */
 static EVP_MAC_CTX *
-hmac_keyed(const void *key, size_t klen)
+hmac_kept(const void *key, size_t klen)
 {
-	EVP_MAC_CTX *ctx;
 	int i, free_slot = -1;
 
 	if (klen == 0 || klen > HMAC_KEY_MAX)
-		return hmac_new(key, klen);
+		return NULL;
 	for (i = 0; i < HMAC_KEYS; i++) {
 		if (keyed[i].ctx == NULL) {
 			if (free_slot < 0)
@@ -144,19 +147,14 @@ hmac_keyed(const void *key, size_t klen)
 			continue;
 		}
 		if (keyed[i].klen == klen && rv_memeq_secret(keyed[i].key, key, klen))
-			break;
+			return keyed[i].ctx;
 	}
-	if (i == HMAC_KEYS) {
-		if (free_slot < 0)
-			return hmac_new(key, klen);
-		i = free_slot;
-		keyed[i].ctx = hmac_new(key, klen);
-		memcpy(keyed[i].key, key, klen);
-		keyed[i].klen = klen;
-	}
-	ctx = EVP_MAC_CTX_dup(keyed[i].ctx);
-	RV_ASSERT(ctx != NULL);
-	return ctx;
+	if (free_slot < 0)
+		return NULL;
+	keyed[free_slot].ctx = hmac_new(key, klen);
+	memcpy(keyed[free_slot].key, key, klen);
+	keyed[free_slot].klen = klen;
+	return keyed[free_slot].ctx;
 }
 
 void
@@ -176,14 +174,18 @@ void
 rv_hmac_sha256(const void *key, size_t klen, const void *a, size_t alen,
 	       const void *b, size_t blen, unsigned char out[32])
 {
-	EVP_MAC_CTX *ctx = hmac_keyed(key, klen);
+	EVP_MAC_CTX *kept = hmac_kept(key, klen);
+	EVP_MAC_CTX *ctx = kept != NULL ? kept : hmac_new(key, klen);
 	size_t outlen = 0;
 
 	if (EVP_MAC_update(ctx, a, alen) != 1 ||
 	    (blen > 0 && EVP_MAC_update(ctx, b, blen) != 1) ||
 	    EVP_MAC_final(ctx, out, &outlen, 32) != 1 || outlen != 32)
 		rv_bug(__FILE__, __LINE__, "HMAC-SHA256 failed");
-	EVP_MAC_CTX_free(ctx);
+	if (ctx != kept)
+		EVP_MAC_CTX_free(ctx);
+	else if (EVP_MAC_init(ctx, NULL, 0, NULL) != 1)
+		rv_bug(__FILE__, __LINE__, "HMAC-SHA256 re-init failed");
 }
 
 void

@@ -17,8 +17,8 @@ int rv_random_bytes(void *buf, size_t n, struct rv_err *err);
  */
 int rv_random_id(char *out, size_t len, struct rv_err *err);
 /* HMAC-SHA256 over a || b (b may be NULL with blen 0) into out[32]. The
- * keyed state of the few keys used most is kept for the process (a copy
- * of it per call is much cheaper than keying anew); rv_hmac_forget()
+ * keyed state of the few keys used most is kept for the process and
+ * reset after each call (much cheaper than keying anew); rv_hmac_forget()
  * drops and wipes it (rv_store_close calls it). */
 void rv_hmac_sha256(const void *key, size_t klen, const void *a, size_t alen,
 		    const void *b, size_t blen, unsigned char out[32]);

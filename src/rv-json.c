@@ -286,7 +286,54 @@ dump_string(const char *s, size_t n, struct rv_buf *out)
 }
 
 void
-rv_json_dump(const json_t *v, struct rv_buf *out) /* NOLINT(misc-no-recursion) */
+rv_json_dump_str(const char *s, struct rv_buf *out)
+{
+	dump_string(s, strlen(s), out);
+}
+
+struct member {
+	const char *key;
+	json_t *value;
+};
+
+static int
+member_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct member *)a)->key, ((const struct member *)b)->key);
+}
+
+static void dump_value(const json_t *v, bool sorted, struct rv_buf *out);
+
+/* an object's members in key order, as JSON_SORT_KEYS sorts them (by
+ * bytes; keys have no NUL) */
+static void
+dump_sorted(const json_t *v, struct rv_buf *out) /* NOLINT(misc-no-recursion) */
+{
+	size_t i = 0, n = json_object_size(v);
+	struct member *m = rv_xmalloc((n > 0 ? n : 1) * sizeof(*m));
+	const char *key;
+	json_t *item;
+
+	/* NOLINTNEXTLINE(performance-no-int-to-ptr) */
+	json_object_foreach((json_t *)(uintptr_t)v, key, item) {
+		m[i].key = key;
+		m[i++].value = item;
+	}
+	qsort(m, n, sizeof(*m), member_cmp);
+	rv_buf_addch(out, '{');
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			rv_buf_addch(out, ',');
+		dump_string(m[i].key, strlen(m[i].key), out);
+		rv_buf_addch(out, ':');
+		dump_value(m[i].value, true, out);
+	}
+	rv_buf_addch(out, '}');
+	free(m);
+}
+
+static void
+dump_value(const json_t *v, bool sorted, struct rv_buf *out) /* NOLINT(misc-no-recursion) */
 {
 	const char *key;
 	json_t *item;
@@ -297,6 +344,10 @@ rv_json_dump(const json_t *v, struct rv_buf *out) /* NOLINT(misc-no-recursion) *
 		return;		/* as json_dump_callback: nothing (a failed json_pack) */
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
+		if (sorted) {
+			dump_sorted(v, out);
+			break;
+		}
 		rv_buf_addch(out, '{');
 		/* json_object_foreach takes a non-const object; it only reads */
 		/* NOLINTNEXTLINE(performance-no-int-to-ptr) */
@@ -306,7 +357,7 @@ rv_json_dump(const json_t *v, struct rv_buf *out) /* NOLINT(misc-no-recursion) *
 			first = false;
 			dump_string(key, strlen(key), out);
 			rv_buf_addch(out, ':');
-			rv_json_dump(item, out);
+			dump_value(item, false, out);
 		}
 		rv_buf_addch(out, '}');
 		break;
@@ -315,7 +366,7 @@ rv_json_dump(const json_t *v, struct rv_buf *out) /* NOLINT(misc-no-recursion) *
 		for (i = 0; i < json_array_size(v); i++) {
 			if (i > 0)
 				rv_buf_addch(out, ',');
-			rv_json_dump(json_array_get(v, i), out);
+			dump_value(json_array_get(v, i), sorted, out);
 		}
 		rv_buf_addch(out, ']');
 		break;
@@ -323,7 +374,7 @@ rv_json_dump(const json_t *v, struct rv_buf *out) /* NOLINT(misc-no-recursion) *
 		dump_string(json_string_value(v), json_string_length(v), out);
 		break;
 	case JSON_INTEGER:
-		rv_buf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		rv_buf_addll(out, (long long)json_integer_value(v));
 		break;
 	case JSON_TRUE:
 		rv_buf_add(out, "true", 4);
@@ -335,8 +386,21 @@ rv_json_dump(const json_t *v, struct rv_buf *out) /* NOLINT(misc-no-recursion) *
 		rv_buf_add(out, "null", 4);
 		break;
 	default:
-		json_dump_callback(v, dump_cb, out, JSON_COMPACT | JSON_ENCODE_ANY);
+		json_dump_callback(v, dump_cb, out, JSON_COMPACT | JSON_ENCODE_ANY |
+				   (sorted ? JSON_SORT_KEYS : 0));
 	}
+}
+
+void
+rv_json_dump(const json_t *v, struct rv_buf *out)
+{
+	dump_value(v, false, out);
+}
+
+void
+rv_json_dump_sorted(const json_t *v, struct rv_buf *out)
+{
+	dump_value(v, true, out);
 }
 
 /* The recursion is as deep as the value, which jansson's parser bounds

@@ -55,6 +55,12 @@ void rv_json_wipe_strings(json_t *v);
 
 /* Appends the compact serialisation of v to out. */
 void rv_json_dump(const json_t *v, struct rv_buf *out);
+/* The same with every object's members in key order: what
+ * json_dumps(JSON_COMPACT | JSON_SORT_KEYS) writes (the audit chain's hash). */
+void rv_json_dump_sorted(const json_t *v, struct rv_buf *out);
+/* Appends s (valid UTF-8) as a JSON string, as rv_json_dump writes one:
+ * for answers written without building a jansson value. */
+void rv_json_dump_str(const char *s, struct rv_buf *out);
 /* The zod name of a JSON type ("string", "number", "object", "null"...). */
 const char *rv_json_type_name(const json_t *v);
 

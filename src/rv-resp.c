@@ -44,6 +44,16 @@ clean(const char *s)
 	return true;
 }
 
+/* "name: value" and CRLF: the headers of every answer, without printf */
+static void
+add_header(struct rv_buf *b, const char *name, const char *value)
+{
+	rv_buf_addstr(b, name);
+	rv_buf_add(b, ": ", 2);
+	rv_buf_addstr(b, value);
+	rv_buf_add(b, "\r\n", 2);
+}
+
 int
 rv_resp_header(struct rv_resp *resp, const char *name, const char *fmt, ...)
 {
@@ -57,7 +67,7 @@ rv_resp_header(struct rv_resp *resp, const char *name, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof(value) || !clean(name) || !clean(value) ||
 	    strchr(name, ':') != NULL)
 		return -1;
-	rv_buf_addf(&resp->headers, "%s: %s\r\n", name, value);
+	add_header(&resp->headers, name, value);
 	return 0;
 }
 
@@ -70,6 +80,15 @@ rv_resp_json(struct rv_resp *resp, int status, json_t *v)
 	rv_json_dump(v, &resp->body);
 	json_decref(v);
 	return 0;
+}
+
+struct rv_buf *
+rv_resp_json_body(struct rv_resp *resp, int status)
+{
+	resp->status = status;
+	resp->json = true;
+	rv_buf_reset(&resp->body);
+	return &resp->body;
 }
 
 int
@@ -89,15 +108,24 @@ rv_resp_send(const struct rv_resp *resp, const char *request_id, bool head,
 	int status = resp->status ? resp->status : 500;
 	int rc;
 
-	rv_buf_addf(&h, "Status: %d %s\r\n", status, rv_http_reason(status));
+	rv_buf_grow(&h, 256 + resp->headers.len +
+		    (head || status == 204 || status == 304 ? 0 : resp->body.len));
+	rv_buf_add(&h, "Status: ", 8);
+	rv_buf_addll(&h, status);
+	rv_buf_addch(&h, ' ');
+	rv_buf_addstr(&h, rv_http_reason(status));
+	rv_buf_add(&h, "\r\n", 2);
 	if (resp->json)
 		rv_buf_addstr(&h, "Content-Type: application/json; charset=utf-8\r\n");
-	if (status != 204 && status != 304)
-		rv_buf_addf(&h, "Content-Length: %zu\r\n", resp->body.len);
+	if (status != 204 && status != 304) {
+		rv_buf_addstr(&h, "Content-Length: ");
+		rv_buf_addll(&h, (long long)resp->body.len);
+		rv_buf_add(&h, "\r\n", 2);
+	}
 	rv_buf_addstr(&h, "Cache-Control: no-store\r\n"
 		      "X-Content-Type-Options: nosniff\r\n");
 	if (request_id != NULL)
-		rv_buf_addf(&h, "X-Request-Id: %s\r\n", request_id);
+		add_header(&h, "X-Request-Id", request_id);
 	rv_buf_add(&h, resp->headers.buf, resp->headers.len);
 	rv_buf_addstr(&h, "\r\n");
 	if (!head && status != 204 && status != 304)

@@ -28,6 +28,9 @@ int rv_resp_header(struct rv_resp *resp, const char *name, const char *fmt, ...)
 /* Sets the status and a JSON body from v (the reference is stolen).
  * Returns 0, so a handler can "return rv_resp_json(resp, 201, obj);". */
 int rv_resp_json(struct rv_resp *resp, int status, json_t *v);
+/* Sets the status and an empty JSON body, and returns the body for the
+ * caller to write the JSON into (an answer written without jansson). */
+struct rv_buf *rv_resp_json_body(struct rv_resp *resp, int status);
 /* Sets a status with no body (204). Returns 0. */
 int rv_resp_empty(struct rv_resp *resp, int status);
 

@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rv-buf.h"
 #include "rv-crypto.h"
 #include "rv-err.h"
+#include "rv-json.h"
 #include "rv-log.h"
 #include "rv-util.h"
 
@@ -37,18 +39,18 @@ entry_hash(json_t *entry, const unsigned char *key, char out[65])
 	/* a new entry has no "hash" yet: only a stored one needs a copy */
 	json_t *copy = json_object_get(entry, "hash") != NULL ?
 		       json_deep_copy(entry) : json_incref(entry);
+	struct rv_buf s = RV_BUF_INIT;
 	unsigned char h[32];
-	char *s;
 
 	json_object_del(copy, "hash");
-	s = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
-	RV_ASSERT(s != NULL);
+	/* json_dumps(JSON_COMPACT | JSON_SORT_KEYS)'s bytes (t/unit/json) */
+	rv_json_dump_sorted(copy, &s);
 	if (key != NULL)
-		rv_hmac_sha256(key, KEY_LEN, s, strlen(s), NULL, 0, h);
+		rv_hmac_sha256(key, KEY_LEN, s.buf, s.len, NULL, 0, h);
 	else
-		rv_sha256(s, strlen(s), h);
+		rv_sha256(s.buf, s.len, h);
 	rv_hex(h, sizeof(h), out);
-	free(s);
+	rv_buf_release(&s);
 	json_decref(copy);
 }
 

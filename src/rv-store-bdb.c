@@ -453,19 +453,44 @@ bdb_reset(void *h, struct rv_err *err)
 
 /* ---- transactions ------------------------------------------------------------- */
 
+/*
+ * The Berkeley DB transaction begins with the first call that needs one
+ * (issue 17): a write, a read for update, a walk or an index lookup. A
+ * plain get by key before it runs without one and sees committed data,
+ * which is what the contract promises it (rv-store.h), as PostgreSQL's
+ * statements without BEGIN do; a body of plain gets (GET /api/my-account)
+ * begins and commits nothing. An index lookup stays in the transaction:
+ * the unique-key check before a user put (rv-store-users.c, taken) holds
+ * its read lock to the commit, so that two puts of one e-mail deadlock
+ * and one is retried and refused with 422; without it the second put
+ * failed in Berkeley DB ("non-unique secondary key", EINVAL, a 503;
+ * t/unit/store-contract's race). What comes after the begin is in the
+ * transaction.
+ */
 static int
-bdb_begin(struct rv_txn *txn, struct rv_err *err)
+begin_now(struct rv_txn *txn, struct rv_err *err)
 {
 	struct bdb *b = H(txn);
 	DB_TXN *t;
 	int ret;
 
-	/* a reopen failed earlier: try again */
-	if (b->env == NULL && open_env(b, false, err) < 0)
-		return rv_store_fail(txn, RV_FAULT_FAIL);
+	if (txn->tx != NULL)
+		return 0;
 	if ((ret = b->env->txn_begin(b->env, NULL, &t, 0)) != 0)
 		return fail(txn, b, ret, "txn_begin", err);
 	txn->tx = t;
+	return 0;
+}
+
+static int
+bdb_begin(struct rv_txn *txn, struct rv_err *err)
+{
+	struct bdb *b = H(txn);
+
+	/* a reopen failed earlier: try again */
+	if (b->env == NULL && open_env(b, false, err) < 0)
+		return rv_store_fail(txn, RV_FAULT_FAIL);
+	txn->tx = NULL;
 	return 0;
 }
 
@@ -486,7 +511,7 @@ bdb_commit(struct rv_txn *txn, bool sync, struct rv_err *err)
 	int ret;
 
 	txn->tx = NULL;
-	ret = t->commit(t, DB_TXN_WRITE_NOSYNC);
+	ret = t != NULL ? t->commit(t, DB_TXN_WRITE_NOSYNC) : 0;	/* plain reads */
 	idx_memo_release();
 	if (ret != 0)
 		return fail(txn, b, ret, "commit", err);
@@ -568,6 +593,8 @@ bdb_get(struct rv_txn *txn, enum rv_table t, const char *key, bool for_update,
 	dbt_key(&k, key, strlen(key));
 	memset(&v, 0, sizeof(v));
 	v.flags = DB_DBT_MALLOC;
+	if (for_update && begin_now(txn, err) < 0)
+		return -1;
 	ret = db->get(db, T(txn), &k, &v, for_update ? DB_RMW : 0);
 	if (ret == DB_NOTFOUND)
 		return 0;
@@ -592,6 +619,8 @@ bdb_find(struct rv_txn *txn, int ukey, const char *folded, char **doc_r,
 	memset(&v, 0, sizeof(v));
 	pk.flags = DB_DBT_MALLOC;
 	v.flags = DB_DBT_MALLOC;
+	if (begin_now(txn, err) < 0)
+		return -1;
 	ret = idx->pget(idx, T(txn), &k, &pk, &v, 0);
 	if (ret == DB_NOTFOUND)
 		return 0;
@@ -614,6 +643,8 @@ bdb_put(struct rv_txn *txn, enum rv_table t, const char *key,
 	(void)cols;	/* the secondaries are built from doc */
 	dbt_key(&k, key, strlen(key));
 	dbt_key(&v, doc, len);
+	if (begin_now(txn, err) < 0)
+		return -1;
 	ret = db->put(db, T(txn), &k, &v, 0);
 	if (ret == DB_KEYEXIST) {	/* a unique secondary */
 		if (clash_r != NULL)
@@ -632,6 +663,8 @@ bdb_del(struct rv_txn *txn, enum rv_table t, const char *key,
 	int ret;
 
 	dbt_key(&k, key, strlen(key));
+	if (begin_now(txn, err) < 0)
+		return -1;
 	ret = db->del(db, T(txn), &k, 0);
 	if (ret == DB_NOTFOUND)
 		return 0;
@@ -647,6 +680,8 @@ each_doc(struct rv_txn *txn, DB *db, rv_doc_fn *fn, void *ctx, struct rv_err *er
 	DBT k, v;
 	int ret, rc = 0;
 
+	if (begin_now(txn, err) < 0)
+		return -1;
 	if ((ret = db->cursor(db, T(txn), &c, 0)) != 0)
 		return fail(txn, H(txn), ret, "cursor", err);
 	memset(&k, 0, sizeof(k));
@@ -686,6 +721,8 @@ bdb_each_record(struct rv_txn *txn, const char *uid, bool for_update,
 	DBT k, pk, v;
 	int ret, rc = 0;
 
+	if (begin_now(txn, err) < 0)
+		return -1;
 	if ((ret = idx->cursor(idx, T(txn), &c, 0)) != 0)
 		return fail(txn, H(txn), ret, "cursor", err);
 	dbt_key(&k, uid, strlen(uid));
@@ -720,6 +757,8 @@ bdb_audit_head(struct rv_txn *txn, bool for_update, long long *seq_r,
 	*seq_r = 0;
 	memset(hash_r, '0', 64);
 	hash_r[64] = '\0';
+	if (begin_now(txn, err) < 0)
+		return -1;
 	if ((ret = db->cursor(db, T(txn), &c, 0)) != 0)
 		return fail(txn, H(txn), ret, "audit cursor", err);
 	memset(&k, 0, sizeof(k));
@@ -760,6 +799,8 @@ audit_put(struct rv_txn *txn, long long seq, const char *doc, size_t len,
 	put_be64(seq, key);
 	dbt_key(&k, key, 8);
 	dbt_key(&v, doc, len);
+	if (begin_now(txn, err) < 0)
+		return -1;
 	ret = db->put(db, T(txn), &k, &v, flags);
 	if (ret == DB_KEYEXIST) {
 		rv_err_set(err, RV_E_INTERNAL, "store: audit sequence clash");
@@ -794,6 +835,8 @@ bdb_audit_each(struct rv_txn *txn, long long from, bool for_update,
 	DBT k, v;
 	int ret, rc = 0;
 
+	if (begin_now(txn, err) < 0)
+		return -1;
 	if ((ret = db->cursor(db, T(txn), &c, 0)) != 0)
 		return fail(txn, H(txn), ret, "audit cursor", err);
 	put_be64(from, key);
@@ -823,6 +866,8 @@ bdb_audit_del(struct rv_txn *txn, long long seq, struct rv_err *err)
 
 	put_be64(seq, key);
 	dbt_key(&k, key, 8);
+	if (begin_now(txn, err) < 0)
+		return -1;
 	ret = db->del(db, T(txn), &k, 0);
 	if (ret == DB_NOTFOUND)
 		return 0;
@@ -843,6 +888,8 @@ bdb_purge(struct rv_txn *txn, enum rv_table t, long long now, long max,
 	long n = 0;
 
 	*done_r = 0;
+	if (begin_now(txn, err) < 0)
+		return -1;
 	if ((ret = idx->cursor(idx, T(txn), &c, 0)) != 0)
 		return fail(txn, b, ret, "purge cursor", err);
 	memset(&k, 0, sizeof(k));
@@ -873,6 +920,8 @@ count_db(struct rv_txn *txn, DB *db, long long *n_r, long long live_after,
 	*n_r = 0;
 	/* read committed: a walk over a million entries must not hold a
 	 * read lock on every page (it ran out of the lock table) */
+	if (begin_now(txn, err) < 0)
+		return -1;
 	if ((ret = db->cursor(db, T(txn), &c, DB_READ_COMMITTED)) != 0)
 		return fail(txn, H(txn), ret, "cursor", err);
 	memset(&k, 0, sizeof(k));

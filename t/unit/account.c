@@ -205,6 +205,59 @@ test_suspend(void)
 	rv_user_release(&u);
 }
 
+/* The profile is written without jansson: its bytes are what jansson
+ * dumps of it (a different escape, member or order would show), and the
+ * whole answer of one full case is as Logto's */
+static void
+test_profile_bytes(struct rv_user *u, struct rv_caller *c)
+{
+	static const char *const names[] = {
+		"plain", "q\"uote\\back/slash", "ctl\x01\x1f\x7f\b\f\n\r\t",
+		"\xc3\xa9t\xc3\xa9 \xe2\x80\xa8 \xf0\x9f\x98\x80", "",
+	};
+	static const char *const scopes[] = {
+		"openid", "openid profile", "openid profile email phone", "email phone",
+	};
+	struct rv_buf b = RV_BUF_INIT;
+	size_t i, k;
+	int same = 0, n = 0;
+	json_t *j;
+	char *s;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		free(u->name);
+		u->name = strdup(names[i]);
+		u->last_sign_in_at = i % 2 ? 0 : -1700000000123LL + (long long)i;
+		u->suspended = i % 2;
+		for (k = 0; k < sizeof(scopes) / sizeof(scopes[0]); k++, n++) {
+			strcpy(c->scope, scopes[k]);
+			rv_buf_reset(&b);
+			rv_account_profile_write(u, c, &conf, &b);
+			j = json_loadb(b.buf, b.len, 0, NULL);
+			s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+			same += s != NULL && strcmp(s, b.buf) == 0;
+			free(s);
+			json_decref(j);
+		}
+	}
+	ok(same == n, "the profile's bytes are jansson's compact dump of it (%d of %d)",
+	   same, n);
+	free(u->name);
+	u->name = NULL;
+	u->last_sign_in_at = 0;
+	u->suspended = false;
+	strcpy(c->scope, "openid profile email phone");
+	rv_buf_reset(&b);
+	rv_account_profile_write(u, c, &conf, &b);
+	/* (username and primaryEmail are off in conf here) */
+	is_str(b.buf, "{\"id\":\"u1\",\"name\":null,\"avatar\":null,\"lastSignInAt\":null,"
+	       "\"createdAt\":1700000000000,\"updatedAt\":1700000000000,"
+	       "\"applicationId\":null,\"isSuspended\":false,\"hasPassword\":false,"
+	       "\"primaryPhone\":null,\"hasSecurityVerificationMethod\":false}",
+	       "the whole profile, byte for byte");
+	rv_buf_release(&b);
+}
+
 int
 main(void)
 {
@@ -395,6 +448,7 @@ main(void)
 	   "no password, e-mail or phone: no security verification method");
 	json_decref(prof);
 
+	test_profile_bytes(&u, &c);
 	test_cap();
 	test_suspend();
 

@@ -1,6 +1,8 @@
 /* unit/buf: rv-buf.c and rv-util.c */
 #include "config.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +51,33 @@ main(void)
 	p = rv_buf_detach(&b, &len);
 	ok(p != NULL && *p == '\0' && len == 0, "detach of an empty buffer gives a fresh empty string");
 	free(p);
+
+	/* addll writes what "%lld" writes: the ends, and every power of ten
+	 * and its neighbours, of both signs */
+	{
+		static const long long ends[] = { 0, LLONG_MAX, LLONG_MIN, LLONG_MIN + 1 };
+		char want[32];
+		long long t, d = 1;
+		int bad = 0, n = 0;
+
+		for (int i = 0; i < 19 + 4; i++) {
+			for (int k = -1; k <= 1; k++) {
+				for (int s = 0; s < 2; s++) {
+					t = i < 4 ? ends[i] : d + k;
+					if (s)
+						t = t == LLONG_MIN ? t : -t;
+					snprintf(want, sizeof(want), "%lld", t);
+					rv_buf_reset(&b);
+					rv_buf_addll(&b, t);
+					bad += strcmp(b.buf, want) != 0 || b.len != strlen(want);
+					n++;
+				}
+			}
+			if (i >= 4 && d <= LLONG_MAX / 10)
+				d *= 10;
+		}
+		ok(bad == 0 && n == 138, "addll writes as %%lld does (%d values)", n);
+	}
 
 	rv_buf_addf(&b, "%s", "secret");
 	rv_buf_release_secret(&b);

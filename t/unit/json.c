@@ -164,7 +164,7 @@ main(void)
 
 	/* rv_json_dump writes what jansson writes, byte for byte */
 	{
-		int differ = 0;
+		int differ = 0, sorted_differ = 0;
 		char *want;
 		json_t *v;
 
@@ -179,10 +179,21 @@ main(void)
 					diag("got %s, jansson %s", out.buf, want ? want : "(null)");
 			}
 			free(want);
+			want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+			rv_buf_reset(&out);
+			rv_json_dump_sorted(v, &out);
+			if (want == NULL || strcmp(out.buf, want) != 0) {
+				if (sorted_differ++ < 3)
+					diag("sorted: got %s, jansson %s", out.buf,
+					     want ? want : "(null)");
+			}
+			free(want);
 			rv_buf_release(&out);
 			json_decref(v);
 		}
 		ok(differ == 0, "5,000 random values dump as jansson dumps them (%d differ)", differ);
+		ok(sorted_differ == 0, "... and sorted as JSON_SORT_KEYS sorts them (%d differ)",
+		   sorted_differ);
 		v = json_real(0.5);
 		rv_buf_init(&out);
 		rv_json_dump(v, &out);

@@ -143,6 +143,46 @@ drop_regions(void)
 	env->remove(env, conf.store_home, DB_FORCE);
 }
 
+/* the transactions begun in the environment so far, by anyone */
+static unsigned long
+txn_begins(void)
+{
+	DB_ENV *env;
+	DB_TXN_STAT *ts;
+	unsigned long n = 0;
+
+	db_env_create(&env, 0);
+	if (env->open(env, conf.store_home, DB_JOINENV, 0) == 0 &&
+	    env->txn_stat(env, &ts, 0) == 0) {
+		n = ts->st_nbegins;
+		free(ts);
+	}
+	env->close(env, 0);
+	return n;
+}
+
+/* A body of plain gets begins no Berkeley DB transaction (issue 17); an
+ * index lookup (the unique-key check holds its lock), a read for update
+ * or a write does, once */
+static void
+test_lazy_txn(struct rv_store *st)
+{
+	unsigned long before;
+
+	is_str(put(st, "lazy", "lazy", "lazy@example.com", NULL), "", "setup: a user");
+	before = txn_begins();
+	is_str(find(st, get_by_id, "lazy"), "lazy", "a plain get finds the user");
+	is_int((long long)(txn_begins() - before), 0, "... and begins no transaction");
+	before = txn_begins();
+	is_str(find(st, rv_store_user_by_email, "LAZY@example.com"), "lazy",
+	       "an index lookup finds the user");
+	is_int((long long)(txn_begins() - before), 1, "... in a transaction");
+	before = txn_begins();
+	is_str(put(st, "lazy", "lazy2", NULL, NULL), "", "a write");
+	is_int((long long)(txn_begins() - before), 1, "... begins one");
+	is_str(find(st, rv_store_user_by_username, "lazy2"), "lazy", "... and is read back");
+}
+
 static int
 audit_body(struct rv_store *st, struct rv_txn *txn, void *ctx, struct rv_err *err)
 {
@@ -640,6 +680,7 @@ main(void)
 	snprintf(path, sizeof(path), "%s/users.db", conf.store_home);
 	stat(path, &sb);
 	is_int(sb.st_mode & 0077, 0, "database files are private");
+	test_lazy_txn(st);
 	test_audit(&st);
 	rv_store_close(&st);
 	test_kill();
