@@ -86,7 +86,8 @@ static const struct rv_route routes[] = {
 static const struct rv_endpoint ep = {
 	.name = "my-account-mfa",
 	.routes = routes,
-	.needs = RV_NEED_AUTH | RV_NEED_STORE,
+	/* the notice of a new or removed factor */
+	.needs = RV_NEED_AUTH | RV_NEED_STORE | RV_NEED_TEMPLATES,
 	.gate = rv_account_gate,
 };
 

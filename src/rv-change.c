@@ -138,8 +138,8 @@ notify(struct rv_req *req, const char *type, const struct rv_user *before,
 /* After the commit: the notices and the on-change programs (hook: false
  * for a change they are not run for). Failures are logged, never
  * returned. */
-static void
-after_change(struct rv_req *req, const char *event, const char *type,
+void
+rv_change_after(struct rv_req *req, const char *event, const char *type,
 	     const struct rv_user *before, const struct rv_user *after,
 	     bool hook)
 {
@@ -312,7 +312,7 @@ rv_change_password(struct rv_req *req, struct rv_err *err)
 	if (rv_password_hash(p.password, len, req->conf, &p.new_hash, err) < 0 ||
 	    rv_store_txn(st, pw_store, &p, err) < 0)
 		goto out;
-	after_change(req, "password.changed", "PasswordChanged", &p.before, &p.after,
+	rv_change_after(req, "password.changed", "PasswordChanged", &p.before, &p.after,
 		     true);
 	rc = 0;
 out:
@@ -436,7 +436,7 @@ primary_run(struct primary *p, struct rv_err *err)
 
 	if ((st = rv_main_store(err)) != NULL &&
 	    rv_store_txn(st, primary_body, p, err) == 0) {
-		after_change(p->req, p->email ? "email.changed" : "phone.changed",
+		rv_change_after(p->req, p->email ? "email.changed" : "phone.changed",
 			     p->email ? "EmailChanged" : "PhoneChanged", &p->before, &p->after,
 			     true);
 		rc = 0;
@@ -612,7 +612,7 @@ rv_change_profile(struct rv_req *req, json_t **profile_r, struct rv_err *err)
 	/* a new username is notified; the on-change programs are for the
 	 * password, e-mail and phone */
 	if (p.renamed)
-		after_change(req, "username.changed", "UsernameChanged", &p.before,
+		rv_change_after(req, "username.changed", "UsernameChanged", &p.before,
 			     &p.after, false);
 	*profile_r = p.result;
 	rc = 0;

@@ -7,6 +7,7 @@
 
 struct rv_err;
 struct rv_req;
+struct rv_user;
 
 /*
  * Each function runs one Logto route's checks in Logto's order (the spec
@@ -26,6 +27,16 @@ int rv_change_password(struct rv_req *req, struct rv_err *err);
 int rv_change_primary(struct rv_req *req, bool email, struct rv_err *err);
 /* DELETE /api/my-account/primary-email or -phone (6.6.2, 6.6.4). */
 int rv_change_remove_primary(struct rv_req *req, bool email, struct rv_err *err);
+/*
+ * After a committed change of user (before and after it): the notice of
+ * template type (PasswordChanged, ..., MfaChanged) to every address the
+ * user has and had, in the request's language, and with hook the <hooks
+ * on-change> programs with event. Failures are logged, never returned.
+ */
+void rv_change_after(struct rv_req *req, const char *event, const char *type,
+		     const struct rv_user *before, const struct rv_user *after,
+		     bool hook);
+
 /* PATCH /api/my-account (6.7, 8.1.5): *profile_r gets the new profile. */
 int rv_change_profile(struct rv_req *req, json_t **profile_r, struct rv_err *err);
 

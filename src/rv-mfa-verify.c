@@ -228,6 +228,18 @@ sv_answer(const struct sv *v, const char *wrong_code, struct rv_err *err)
 			  "backup code" : "passkey");
 }
 
+static void
+sv_init(struct sv *v, struct rv_req *req, enum rv_record_type type,
+	bool registration, struct rv_record *rec_r)
+{
+	memset(v, 0, sizeof(*v));
+	rv_err_init(&v->why);
+	v->req = req;
+	v->type = type;
+	v->registration = registration;
+	v->rec = rec_r;
+}
+
 static int
 code_run(struct rv_req *req, enum rv_record_type type, const char *wrong,
 	 struct rv_record *rec_r, struct rv_err *err)
@@ -235,11 +247,7 @@ code_run(struct rv_req *req, enum rv_record_type type, const char *wrong,
 	struct rv_store *st;
 	struct sv v;
 
-	memset(&v, 0, sizeof(v));
-	rv_err_init(&v.why);
-	v.req = req;
-	v.type = type;
-	v.rec = rec_r;
+	sv_init(&v, req, type, false, rec_r);
 	/* the body, then first-party (2.1's order) */
 	if (rv_json_str(req->json, "code", true, 1, 64, &v.code, err) < 0 ||
 	    rv_account_action_param(req->json, &v.action, err) < 0 ||
@@ -387,10 +395,7 @@ rv_mfa_webauthn_begin(struct rv_req *req, bool registration,
 	struct rv_store *st;
 	struct sv v;
 
-	memset(&v, 0, sizeof(v));
-	v.req = req;
-	v.registration = registration;
-	v.rec = rec_r;
+	sv_init(&v, req, RV_RECORD_PASSKEY, registration, rec_r);
 	if ((!registration &&
 	     rv_account_action_param(req->json, &v.action, err) < 0) ||
 	    rv_auth_require_first_party(req->caller, err) < 0 ||
@@ -442,6 +447,26 @@ keep_credential(struct sv *v, const struct rv_webauthn_cred *c,
 		memcpy(v->rec->credential, b.buf, b.len + 1);
 	rv_buf_release(&b);
 	return rc;
+}
+
+/* W3C WebAuthn 7.2 step 6: a userHandle, when the authenticator gives
+ * one, is the user's handle (user.id of the registration: base64url of
+ * the user id) */
+static bool
+user_handle_ok(json_t *payload, const char *user)
+{
+	json_t *h = json_object_get(json_object_get(payload, "response"), "userHandle");
+	char want[RV_B64_SIZE(RV_ID_MAX)];
+	const char *s;
+
+	if (h == NULL || json_is_null(h))
+		return true;
+	if ((s = json_string_value(h)) == NULL)
+		return false;
+	if (*s == '\0')
+		return true;
+	rv_b64_encode(user, strlen(user), RV_B64_URL, false, want);
+	return strcmp(s, want) == 0;
 }
 
 static int
@@ -521,6 +546,12 @@ finish_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *
 		goto out;
 	}
 	cred_of(f, &c);
+	if (!user_handle_ok(v->payload, u.id)) {
+		rv_err_set(&v->why, "session.mfa.webauthn_verification_failed",
+			   "userHandle is another user's");
+		rc = sv_fail(txn, v, f->id, err);
+		goto out;
+	}
 	if (rv_webauthn_assert(&rp.rp, challenge, clen, v->payload, &c, &count,
 			       &clone, &v->why) < 0) {
 		/* W3C WebAuthn 7.2 step 21: a signature counter that did
@@ -546,12 +577,7 @@ rv_mfa_webauthn_finish(struct rv_req *req, bool registration,
 	struct rv_store *st;
 	struct sv v;
 
-	memset(&v, 0, sizeof(v));
-	rv_err_init(&v.why);
-	v.req = req;
-	v.type = RV_RECORD_PASSKEY;
-	v.registration = registration;
-	v.rec = rec_r;
+	sv_init(&v, req, RV_RECORD_PASSKEY, registration, rec_r);
 	if (rv_json_str(req->json, "verificationRecordId", true, 1, 64,
 			&v.record_id, err) < 0 ||
 	    rv_json_obj(req->json, "payload", true, &v.payload, err) < 0 ||

@@ -9,6 +9,7 @@
 
 #include "rv-account.h"
 #include "rv-auth.h"
+#include "rv-change.h"
 #include "rv-conf.h"
 #include "rv-crypto.h"
 #include "rv-err.h"
@@ -166,6 +167,15 @@ need_identities(const struct rv_req *req, struct rv_err *err)
 	return 0;
 }
 
+/* After a committed enrolment or removal: the MfaChanged notice to every
+ * address of the user (NIST SP 800-63B-4 4.6: a new authenticator is
+ * announced; ASVS 5.0 6.3.7) and the on-change programs (mfa.changed). */
+static void
+notice(struct rv_req *req, const struct rv_user *u)
+{
+	rv_change_after(req, "mfa.changed", "MfaChanged", u, u, true);
+}
+
 struct list_ctx {
 	struct rv_req *req;
 	json_t *out;
@@ -289,6 +299,7 @@ struct add_ctx {
 	const char *secret, *code;	/* Totp */
 	const char *codes[RV_BACKUP_CODES];	/* BackupCode */
 	const char *record_id, *name;	/* WebAuthn */
+	struct rv_user user;		/* out: the user as committed */
 };
 
 /* The caller's user, locked, then the step-up, the field, the scope and
@@ -463,6 +474,11 @@ add_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err
 		u.updated_at = rv_store_now();
 		rc = rv_store_user_put(txn, &u, err);
 	}
+	if (rc == 0) {		/* kept for the notice */
+		rv_user_release(&a->user);
+		a->user = u;
+		rv_user_init(&u);
+	}
 out:
 	rv_user_release(&u);
 	return rc;
@@ -533,10 +549,16 @@ rv_mfa_add(struct rv_req *req, bool replace_totp, struct rv_err *err)
 	struct add_ctx a;
 	struct rv_store *st;
 
+	int rc;
+
 	if (add_parse(req, replace_totp, &a, err) < 0 ||
 	    (st = rv_main_store(err)) == NULL)
 		return -1;
-	return rv_store_txn(st, add_body, &a, err);
+	rv_user_init(&a.user);
+	if ((rc = rv_store_txn(st, add_body, &a, err)) == 0)
+		notice(req, &a.user);
+	rv_user_release(&a.user);
+	return rc;
 }
 
 /* ---- the backup codes' state, renaming, removing ---------------------------- */
@@ -547,6 +569,7 @@ struct one_ctx {
 	const char *name;
 	enum { ONE_CODES, ONE_RENAME, ONE_DELETE } op;
 	json_t *out;
+	struct rv_user user;	/* out: the user as committed (DELETE) */
 };
 
 static int
@@ -627,10 +650,23 @@ one_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err
 	if (rv_store_user_put(txn, &u, err) < 0 ||
 	    rv_mfa_audit(txn, event, u.id, o->req, o->id, err) < 0)
 		goto out;
+	rv_user_release(&o->user);
+	o->user = u;
+	rv_user_init(&u);
 	rc = 0;
 out:
 	rv_user_release(&u);
 	return rc;
+}
+
+static void
+one_init(struct one_ctx *o, struct rv_req *req, const char *id, int op)
+{
+	memset(o, 0, sizeof(*o));
+	o->req = req;
+	o->id = id;
+	o->op = op;
+	rv_user_init(&o->user);
 }
 
 static int
@@ -649,8 +685,9 @@ one_run(struct one_ctx *o, struct rv_err *err)
 int
 rv_mfa_backup_codes(struct rv_req *req, json_t **out_r, struct rv_err *err)
 {
-	struct one_ctx o = { req, NULL, NULL, ONE_CODES, NULL };
+	struct one_ctx o;
 
+	one_init(&o, req, NULL, ONE_CODES);
 	if (one_run(&o, err) < 0)
 		return -1;
 	*out_r = o.out;
@@ -661,10 +698,16 @@ int
 rv_mfa_rename(struct rv_req *req, const char *id, json_t **out_r,
 	      struct rv_err *err)
 {
-	struct one_ctx o = { req, id, NULL, ONE_RENAME, NULL };
+	struct one_ctx o;
 
-	if (rv_json_str(req->json, "name", true, 1, 128, &o.name, err) < 0 ||
-	    one_run(&o, err) < 0)
+	int rc;
+
+	one_init(&o, req, id, ONE_RENAME);
+	if (rv_json_str(req->json, "name", true, 1, 128, &o.name, err) < 0)
+		return -1;
+	rc = one_run(&o, err);
+	rv_user_release(&o.user);
+	if (rc < 0)
 		return -1;
 	*out_r = o.out;
 	return 0;
@@ -673,9 +716,14 @@ rv_mfa_rename(struct rv_req *req, const char *id, json_t **out_r,
 int
 rv_mfa_delete(struct rv_req *req, const char *id, struct rv_err *err)
 {
-	struct one_ctx o = { req, id, NULL, ONE_DELETE, NULL };
+	struct one_ctx o;
+	int rc;
 
-	return one_run(&o, err);
+	one_init(&o, req, id, ONE_DELETE);
+	if ((rc = one_run(&o, err)) == 0)
+		notice(req, &o.user);
+	rv_user_release(&o.user);
+	return rc;
 }
 
 /* ---- reverify-admin user import ----------------------------------------------- */

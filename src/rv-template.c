@@ -22,11 +22,12 @@
 enum { P_SUBJECT, P_TEXT, P_HTML, P_SMS, NPARTS };
 static const char *const part_names[NPARTS] = { "subject", "text", "html", "sms" };
 
-#define NTYPES 8
+#define NTYPES 9
 #define T_GENERIC 3
 static const char *const type_names[NTYPES] = {
 	"UserPermissionValidation", "BindNewIdentifier", "BindMfa", "Generic",
 	"PasswordChanged", "EmailChanged", "PhoneChanged", "UsernameChanged",
+	"MfaChanged",
 };
 
 /* One language; part[t][P_SUBJECT] == NULL means the type is absent. */

@@ -569,6 +569,40 @@ check_rp_flags(const struct rv_webauthn_rp *rp, const struct authdata *ad,
 	return 0;
 }
 
+/* ---- keys in libfido2's form -------------------------------------------- */
+
+static void
+key_free(int alg, void **key)
+{
+	if (alg == COSE_ES256)
+		es256_pk_free((es256_pk_t **)key);
+	else if (alg == COSE_EDDSA)
+		eddsa_pk_free((eddsa_pk_t **)key);
+	else if (alg == COSE_RS256)
+		rs256_pk_free((rs256_pk_t **)key);
+	*key = NULL;
+}
+
+/* The key of COSE alg in the bytes fido_cred_pubkey_ptr gives (es256: x ||
+ * y, checked to be on the curve; eddsa: 32 bytes; rs256: n || e), or NULL;
+ * free it with key_free. */
+static void *
+key_from(int alg, const unsigned char *p, size_t n)
+{
+	void *key = NULL;
+	int r = FIDO_ERR_INVALID_ARGUMENT;
+
+	if (alg == COSE_ES256 && (key = es256_pk_new()) != NULL)
+		r = es256_pk_from_ptr(key, p, n);
+	else if (alg == COSE_EDDSA && (key = eddsa_pk_new()) != NULL)
+		r = eddsa_pk_from_ptr(key, p, n);
+	else if (alg == COSE_RS256 && (key = rs256_pk_new()) != NULL)
+		r = rs256_pk_from_ptr(key, p, n);
+	if (r != FIDO_OK)
+		key_free(alg, &key);
+	return key;
+}
+
 /* ---- registration (7.1) ----------------------------------------------- */
 
 /* The pieces of an attestation object (a map of exactly fmt, attStmt and
@@ -730,6 +764,7 @@ rv_webauthn_register(const struct rv_webauthn_rp *rp,
 	struct authdata ad;
 	fido_cred_t *fc = NULL;
 	json_t *resp;
+	void *key;
 	int rc = -1;
 
 	memset(cred_r, 0, sizeof(*cred_r));
@@ -752,10 +787,15 @@ rv_webauthn_register(const struct rv_webauthn_rp *rp,
 	}
 	if (check_statement(rp, &ao, &ad, cdh, fc, err) < 0)
 		goto out;
-	if (fido_cred_pubkey_ptr(fc) == NULL || fido_cred_pubkey_len(fc) == 0) {
-		rv_err_set(err, "session.mfa.webauthn_verification_failed", "webauthn: no public key");
+	/* stored only if it can be read back (a point off the curve would
+	 * otherwise fail every later assertion) */
+	key = fido_cred_pubkey_ptr(fc) == NULL ? NULL :
+	      key_from(ad.alg, fido_cred_pubkey_ptr(fc), fido_cred_pubkey_len(fc));
+	if (key == NULL) {
+		rv_err_set(err, "session.mfa.webauthn_verification_failed", "webauthn: public key unusable");
 		goto out;
 	}
+	key_free(ad.alg, &key);
 	cred_r->cred_id = b64url(raw, raw_len);
 	cred_r->cose_alg = ad.alg;
 	cred_r->public_key = b64url(fido_cred_pubkey_ptr(fc),
@@ -789,34 +829,15 @@ check_signature(const struct rv_webauthn_rp *rp,
 	unsigned char pk[600];
 	size_t pk_len = 0;
 	fido_assert_t *fa = NULL;
-	void *key = NULL;
-	int r = FIDO_ERR_INVALID_ARGUMENT, rc = -1;
+	void *key;
+	int r, rc = -1;
 
 	if (cred->public_key == NULL ||
 	    rv_b64_decode(cred->public_key, strlen(cred->public_key), RV_B64_URL,
-			  RV_B64_PAD_OPT, pk, sizeof(pk), &pk_len) < 0)
-		return rv_err_set(err, RV_E_INTERNAL, "webauthn: stored public key unreadable");
-	switch (cred->cose_alg) {
-	case COSE_ES256:
-		if ((key = es256_pk_new()) != NULL)
-			r = es256_pk_from_ptr(key, pk, pk_len);
-		break;
-	case COSE_EDDSA:
-		if ((key = eddsa_pk_new()) != NULL)
-			r = eddsa_pk_from_ptr(key, pk, pk_len);
-		break;
-	case COSE_RS256:
-		if ((key = rs256_pk_new()) != NULL)
-			r = rs256_pk_from_ptr(key, pk, pk_len);
-		break;
-	default:
-		break;
-	}
-	if (r != FIDO_OK) {
-		rv_err_set(err, RV_E_INTERNAL, "webauthn: stored public key (alg %d) unusable",
-			   cred->cose_alg);
-		goto out;
-	}
+			  RV_B64_PAD_OPT, pk, sizeof(pk), &pk_len) < 0 ||
+	    (key = key_from(cred->cose_alg, pk, pk_len)) == NULL)
+		return rv_err_set(err, RV_E_INTERNAL, "webauthn: stored public key (alg %d) unusable",
+				  cred->cose_alg);
 	if ((fa = fido_assert_new()) == NULL ||
 	    fido_assert_set_count(fa, 1) != FIDO_OK ||
 	    fido_assert_set_rp(fa, rp->rp_id) != FIDO_OK ||
@@ -836,12 +857,7 @@ check_signature(const struct rv_webauthn_rp *rp,
 	rc = 0;
 out:
 	fido_assert_free(&fa);
-	if (cred->cose_alg == COSE_ES256)
-		es256_pk_free((es256_pk_t **)&key);
-	else if (cred->cose_alg == COSE_EDDSA)
-		eddsa_pk_free((eddsa_pk_t **)&key);
-	else if (cred->cose_alg == COSE_RS256)
-		rs256_pk_free((rs256_pk_t **)&key);
+	key_free(cred->cose_alg, &key);
 	return rc;
 }
 

@@ -94,7 +94,11 @@ const char *rv_webauthn_payload_id(json_t *payload);
  * when either the stored or the new count is non-zero and the new one is
  * not greater, *clone_r is set and -1 returned (a cloned authenticator:
  * the caller audits it). 0 with *count_r the new count; -1 with 400
- * session.mfa.webauthn_verification_failed and err->msg.
+ * session.mfa.webauthn_verification_failed and err->msg (but 500
+ * internal_error when the stored cred's key cannot be read back: the
+ * store's fault, not the caller's). userHandle is not checked here: the
+ * caller compares it, when present, with the credential's user (7.2
+ * step 6).
  */
 int rv_webauthn_assert(const struct rv_webauthn_rp *rp,
 		       const unsigned char *challenge, size_t clen,

@@ -77,7 +77,7 @@ test_expect_success 'reverify-admin help and --help list every command' '
 		awk "/^  / { w = \$1; if (\$2 ~ /^[a-z][a-z-]*\$/) w = w \" \" \$2; print w }" \
 		>commands &&
 	printf "%s\n" init "user add" "user show" "user list" "user del" \
-		"user set-password" "user suspend" "user unsuspend" "user unlock" \
+		"user set-password" "user suspend" "user unsuspend" "user mfa-reset" "user unlock" \
 		"user import" token "jwks import" "pwned build" "config check" unlock purge \
 		"record handle" backup recover migrate "store copy" \
 		"audit verify" "audit show" "audit head" "audit prune" stats help >expect &&

@@ -61,7 +61,7 @@ test_expect_success 'a verified code to her own e-mail (email-proof="no"): 401 p
 	e=$(code_record "$tok" email alice@example.com) &&
 	rename "$tok" alice2 "$e" &&
 	check_status 401 && check_code verification_record.proof_not_accepted && challenge &&
-	test "$(jq -c .data "$TRASH/body")" = "{\"acceptedProofs\":[\"password\",\"phone-code\",\"login\"]}"
+	test "$(jq -c .data "$TRASH/body")" = "{\"acceptedProofs\":[\"password\",\"phone-code\",\"totp\",\"backup-code\",\"passkey\",\"login\"]}"
 '
 
 test_expect_success 'a new e-mail with an e-mail-code proof: 401, data says password or phone-code' '

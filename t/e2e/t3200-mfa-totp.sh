@@ -82,6 +82,15 @@ test_expect_success 'the secret with its current code: 204, listed as Totp' '
 	! grep -q "$secret" "$TRASH/body"
 '
 
+test_expect_success 'a notice went to her address (MfaChanged; NIST SP 800-63B-4 4.6), without the secret' '
+	test "$(outbox_count mail)" = 1 &&
+	m=$(outbox_last mail) &&
+	test "$(outbox_header "$m" To)" = alice@example.com &&
+	outbox_text "$m" | grep -q "verification methods of your" &&
+	! grep -q "$secret" "$m" &&
+	outbox_clear
+'
+
 test_expect_success 'a second one: 422 user.totp_already_in_use' '
 	totp_add "$tok" "$pw" "$secret" &&
 	check_status 422 && check_code user.totp_already_in_use

@@ -17,12 +17,17 @@
 
 AUTHN=$top_builddir/t/helper/authenticator
 PW='my Password 123'
-setup_instance '<webauthn rp-id="example.com" rp-name="Example Bank" origins="https://example.com https://login.example.com"/>' ||
+secret=s3cr3t-value
+hash=$(printf %s "$secret" | sha256sum | cut -d" " -f1)
+setup_instance '<webauthn rp-id="example.com" rp-name="Example Bank" origins="https://example.com https://login.example.com"/>' \
+	"<introspection clients=\"payments:$hash\"/>" \
+	'<step-up-policy username="passkey"/>' ||
 	bail_out "cannot set up the instance"
 uid=$(printf '%s\n' "$PW" | add_user --username alice --name "Alice A." --password-stdin) ||
 	bail_out "no user"
 bob=$(printf '%s\n' "$PW" | add_user --username bob --password-stdin) || bail_out "no user"
-start_lighttpd verification-password verification-mfa my-account-mfa my-account ||
+start_lighttpd verification-password verification-mfa my-account-mfa my-account \
+	verification-introspect ||
 	bail_out "lighttpd did not start"
 tok=$(MINT_SCOPE="openid profile identities" mint "$uid")
 btok=$(MINT_SCOPE="openid profile identities" mint "$bob")
@@ -149,8 +154,17 @@ test_expect_success 'a wrong origin, a wrong RP ID hash: 400 each' '
 	check_status 400 && check_code session.mfa.webauthn_verification_failed
 '
 
+test_expect_success 'a userHandle of another user (7.2 step 6): 400' '
+	authn get --count 4 >get.json &&
+	jq -c --arg h "$(printf %s "$bob" | b64url)" ".response.userHandle = \$h" get.json >other.json &&
+	finish "$tok" authentication other.json &&
+	check_status 400 && check_code session.mfa.webauthn_verification_failed
+'
+
 test_expect_success 'the right assertion: 200, a Passkey record the sensitive routes accept' '
 	authn get --count 5 >get.json &&
+	jq -c --arg h "$(printf %s "$uid" | b64url)" ".response.userHandle = \$h" get.json >mine.json &&
+	mv mine.json get.json &&
 	finish "$tok" authentication get.json &&
 	check_status 200 &&
 	ok=$(record_id) &&
@@ -186,9 +200,34 @@ test_expect_success 'then a higher one works again' '
 	check_status 200
 '
 
+test_expect_success 'a username change takes only a passkey (<step-up-policy username="passkey">): a password is 401 proof_not_accepted' '
+	jq -cn "{username: \"alice2\"}" >u.json &&
+	http PATCH /api/my-account u.json -H "Authorization: Bearer $tok" -H "logto-verification-id: $pw" &&
+	check_status 401 && check_code verification_record.proof_not_accepted &&
+	test "$(jq -c .data "$TRASH/body")" = "{\"acceptedProofs\":[\"passkey\"]}"
+'
+
+test_expect_success 'a payout: a passkey step-up for the action payout, introspected active by the bank' '
+	jq -cn "{action: \"payout\"}" >a.json &&
+	http POST /api/verifications/web-authn/authentication a.json -H "Authorization: Bearer $tok" &&
+	check_status 200 && rec=$(record_id) &&
+	ch=$(jq -r .authenticationOptions.challenge "$TRASH/body") &&
+	authn get --count 7 >get.json &&
+	finish "$tok" authentication get.json &&
+	check_status 200 &&
+	jq -cn --arg r "$rec" --arg u "$uid" "{verificationRecordId: \$r, userId: \$u, action: \"payout\", consume: true}" >i.json &&
+	http POST /api/verifications/introspect i.json -u "payments:$secret" &&
+	check_status 200 &&
+	test "$(jq -r .active "$TRASH/body")" = true &&
+	test "$(jq -r .type "$TRASH/body")" = Passkey &&
+	test "$(jq -r .action "$TRASH/body")" = payout &&
+	http POST /api/verifications/introspect i.json -u "payments:$secret" &&
+	test "$(jq -r .active "$TRASH/body")" = false
+'
+
 test_expect_success 'another user cannot finish alice'"'"'s ceremony, nor step up with her passkey' '
 	begin "$tok" authentication &&
-	authn get --count 7 >get.json &&
+	authn get --count 8 >get.json &&
 	finish "$btok" authentication get.json &&
 	check_status 400 && check_code verification_record.not_found &&
 	http POST /api/verifications/web-authn/authentication -H "Authorization: Bearer $btok" &&

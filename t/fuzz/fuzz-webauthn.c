@@ -13,8 +13,8 @@
  * "http://localhost", and the stored credential of 'a' and 'd' is the
  * corpus's. The corpus (t/fuzz/corpus/fuzz-webauthn) was made with
  * t/helper/authenticator and that challenge: "create --rp-id localhost
- * --origin http://localhost --challenge CHAL --count 1" for each --alg and
- * --fmt (reg-*), "get ... --count 2 --raw-id 3q2-7w" with the key of
+ * --origin http://localhost --challenge CHAL --id 3q2-7w" for each --alg
+ * and --fmt (reg-*), "get ... --count 2" with the key of
  * reg-es256-none (get-es256, whose public key is cred's below), and the
  * attestation objects, clientDataJSON and authenticatorData of those
  * decoded (cbor-*, cdj-*, authdata-*).
@@ -43,8 +43,8 @@ static const struct rv_webauthn_rp rp = { "localhost", "fuzz", origins, false };
 static struct rv_webauthn_cred cred = {
 	.cred_id = (char *)"3q2-7w",
 	.cose_alg = -7,
-	.public_key = (char *)"yPgUG2uq4lGqxTcG-GFBxJe12ZsYvjEdN_whyExViLGZ"
-			      "Vg4yvMtteyxScDHSm0xSIZesHfVcaLBMogKlOQApQw",
+	.public_key = (char *)"xVW5vvXLrgdyvJMgik-Sn2WKEnDt3zjFyzmFsA-D2eNN"
+			      "Y0buEhUaYWpbVOto70AziyNk--hYjZZE01B075P7Vw",
 	.sign_count = 1,
 };
 
@@ -97,7 +97,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rv_b64_encode(data + 1, size - 1, RV_B64_URL, false, b64);
 		if (data[0] == 'j') {
 			cd = fuzz_strndup(data + 1, size - 1);
-			j = wrap("attestationObject", "o2NmbXRkbm9uZQ", cd);
+			j = wrap("attestationObject", "oWNmbXRkbm9uZQ", cd);
 		} else if (data[0] == 'c') {
 			j = wrap("attestationObject", b64,
 				 CLIENT_DATA("webauthn.create"));

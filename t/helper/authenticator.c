@@ -3,9 +3,11 @@
  *
  *   authenticator create --key FILE --rp-id ID --origin ORIGIN
  *                        --challenge B64URL [--alg es256|eddsa|rs256]
- *                        [--fmt none|packed|packed-x5c|NAME] [options]
+ *                        [--fmt none|packed|packed-x5c|NAME] [--id B64URL]
+ *                        [options]
  *       makes a key pair, writes FILE (PEM private key) and FILE.id (the
- *       credential id, base64url), prints RegistrationResponseJSON
+ *       credential id, base64url: --id's, or 32 random bytes), prints
+ *       RegistrationResponseJSON
  *   authenticator get --key FILE --rp-id ID --origin ORIGIN
  *                     --challenge B64URL --count N [options]
  *       prints AuthenticationResponseJSON signed with FILE's key
@@ -39,7 +41,7 @@ usage(const char *why)
 		"         --challenge B64URL [--count N] [--alg es256|eddsa|rs256]\n"
 		"         [--fmt none|packed|packed-x5c|NAME] [--no-up] [--no-uv]\n"
 		"         [--be] [--bs] [--type T] [--cross-origin] [--bad-sig]\n"
-		"         [--raw-id B64URL]\n", why);
+		"         [--raw-id B64URL] [--id B64URL]\n", why);
 	exit(2);
 }
 
@@ -60,7 +62,7 @@ main(int argc, char **argv)
 {
 	struct authn_opts o;
 	struct authn a;
-	const char *key = NULL, *cmd;
+	const char *key = NULL, *cmd, *id = NULL;
 	bool create, have_count = false;
 	int i, alg = -7, rc;
 	json_t *j;
@@ -94,6 +96,8 @@ main(int argc, char **argv)
 			o.fmt = val;
 		else if (ARG("--raw-id"))
 			o.raw_id = val;
+		else if (ARG("--id"))
+			id = val;
 		else if (ARG("--alg"))
 			alg = alg_of(val);
 		else if (ARG("--count")) {
@@ -122,8 +126,12 @@ main(int argc, char **argv)
 	if (!create && !have_count)
 		usage("get needs --count");
 	if (create) {
-		if (authn_new(&a, alg) < 0 || authn_save(&a, key) < 0) {
-			fprintf(stderr, "authenticator: cannot make or write the key '%s'\n", key);
+		if (authn_new(&a, alg) < 0 ||
+		    (id != NULL && rv_b64_decode(id, strlen(id), RV_B64_URL,
+						 RV_B64_PAD_NO, a.id, sizeof(a.id),
+						 &a.id_len) < 0) ||
+		    authn_save(&a, key) < 0) {
+			fprintf(stderr, "authenticator: cannot make or write the key '%s' (or --id is not base64url of 1-64 bytes)\n", key);
 			authn_release(&a);
 			return 1;
 		}

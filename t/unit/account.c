@@ -333,7 +333,8 @@ main(void)
 		ok(rv_policy_list_ok("password login", false, &bad) &&
 		   rv_policy_list_ok("none", true, &bad) &&
 		   !rv_policy_list_ok("none", false, &bad) &&
-		   !rv_policy_list_ok("password totp", false, &bad) && strcmp(bad, "totp") == 0 &&
+		   rv_policy_list_ok("password totp backup-code passkey", false, &bad) &&
+		   !rv_policy_list_ok("password hotp", false, &bad) && strcmp(bad, "hotp") == 0 &&
 		   !rv_policy_list_ok("", true, &bad),
 		   "policy lists name known proofs");
 	}
