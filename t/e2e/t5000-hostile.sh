@@ -118,6 +118,12 @@ factors () {
 	"$ADMIN" user show "$alice" | jq -c '.mfaVerifications'
 }
 factors >"$TRASH/factors.before" || bail_out "no factors"
+# the two bindings were notified (MfaChanged) by e-mail and SMS: the
+# battery starts with an empty outbox
+if ! { test "$(outbox_count mail)" = 2 && test "$(outbox_count sms)" = 2; }; then
+	bail_out "the bindings were not notified"
+fi
+outbox_clear
 
 # stats: the store's counts, one "name value" line each
 stats () {
