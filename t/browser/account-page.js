@@ -8,42 +8,18 @@
 // the page's tables (www/account/i18n) and the API's catalogs
 // (conf/locale), read here, not from the page.
 //
-// Environment: BASE, REVERIFY_OUTBOX, SHOTS, STEPS, PLAYWRIGHT_CORE (the
-// module's directory), CHROMIUM (the browser), top_srcdir, PASSWORD (alice's),
-// NEW_EMAIL.
+// Environment: BASE, REVERIFY_OUTBOX, PASSWORD (alice's), NEW_EMAIL,
+// TOKEN_FILE, and lib.js's.
 'use strict';
 
 const fs = require('fs');
 const path = require('path');
-const { chromium } = require(process.env.PLAYWRIGHT_CORE);
+const { TIMEOUT, env, pageText, apiText, fill, launch, Steps, main } = require('./lib.js');
 
-const env = (name) => {
-	const v = process.env[name];
-	if (!v)
-		throw new Error(`${name} is not set`);
-	return v;
-};
 const BASE = env('BASE');
 const OUTBOX = env('REVERIFY_OUTBOX');
-const SHOTS = env('SHOTS');
-const STEPS = env('STEPS');
-const SRC = env('top_srcdir');
 const PASSWORD = env('PASSWORD');
 const NEW_EMAIL = env('NEW_EMAIL');
-const TIMEOUT = 8000;
-
-const pageText = (lang) =>
-	JSON.parse(fs.readFileSync(path.join(SRC, 'www/account/i18n', lang + '.json'), 'utf8'));
-// apiText LANG CODE: the message of CODE in the API's catalog conf/locale/LANG.xml
-const apiText = (lang, code) => {
-	const xml = fs.readFileSync(path.join(SRC, 'conf/locale', lang + '.xml'), 'utf8');
-	const m = xml.match(new RegExp(`<message code="${code.replace(/\./g, '\\.')}">([^<]*)</message>`));
-	if (!m)
-		throw new Error(`no message ${code} in conf/locale/${lang}.xml`);
-	return m[1].replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>')
-		.replace(/&quot;/g, '"').replace(/&apos;/g, "'");
-};
-const fill = (s, vars) => s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
 
 // the mail-*.eml files of the outbox
 const mails = () => fs.readdirSync(OUTBOX).filter((f) => /^mail-.*\.eml$/.test(f));
@@ -80,43 +56,11 @@ async function waitForMail(to, before) {
 }
 
 let page;
-let shot = 0;
-
-// expectText SELECTOR WANT: wait until SELECTOR's text is WANT
-async function expectText(sel, want) {
-	try {
-		await page.waitForFunction(([s, w]) => {
-			const el = document.querySelector(s);
-			return el !== null && el.textContent.trim() === w;
-		}, [sel, want], { timeout: TIMEOUT });
-	} catch (e) {
-		const got = await page.evaluate((s) => {
-			const el = document.querySelector(s);
-			return el === null ? '(no element)' : el.textContent.trim();
-		}, sel);
-		const err = await page.evaluate(() => document.getElementById('error').textContent.trim());
-		throw new Error(`${sel}: want "${want}", got "${got}" (error box: "${err}")`);
-	}
-}
-
-async function expectAttr(sel, name, want) {
-	try {
-		await page.waitForFunction(([s, n, w]) => {
-			const el = document.querySelector(s);
-			return el !== null && el.getAttribute(n) === w;
-		}, [sel, name, want], { timeout: TIMEOUT });
-	} catch (e) {
-		const got = await page.evaluate(([s, n]) => {
-			const el = document.querySelector(s);
-			return el === null ? '(no element)' : el.getAttribute(n);
-		}, [sel, name]);
-		throw new Error(`${sel} ${name}: want "${want}", got "${got}"`);
-	}
-}
-
-async function visible(sel, want) {
-	await page.waitForSelector(sel, { state: want ? 'visible' : 'hidden', timeout: TIMEOUT });
-}
+let st;
+const expectText = (sel, want) => st.expectText(sel, want);
+const expectAttr = (sel, name, want) => st.expectAttr(sel, name, want);
+const visible = (sel, want) => st.visible(sel, want);
+const step = (name, fn) => st.step(name, fn);
 
 // tooShort PASSWORD LANG TABLE: the new PASSWORD is refused as too short
 // (8 characters, logto-spec 6.5.3), with the API's message in LANG and the
@@ -133,32 +77,17 @@ async function tooShort(password, lang, table) {
 		throw new Error('the new password stayed in its input');
 }
 
-// step NAME FN: run FN, then a screenshot, then "ok NAME" in $STEPS
-async function step(name, fn) {
-	await fn();
-	shot++;
-	await page.screenshot({ path: path.join(SHOTS, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
-	fs.appendFileSync(STEPS, `ok ${name}\n`);
-}
-
-async function main() {
+main('account-page.js', async () => {
 	const de = pageText('de');
 	const ja = pageText('ja');
-	const browser = await chromium.launch({
-		executablePath: env('CHROMIUM'),
-		args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-			'--disable-background-networking', '--disable-component-update', '--disable-sync'],
-	});
+	const browser = await launch();
 	const requests = [];
 	let code = '';
 	try {
 		const context = await browser.newContext({ locale: 'de-DE', viewport: { width: 1000, height: 900 } });
 		page = await context.newPage();
+		st = new Steps(page);
 		page.on('request', (r) => requests.push(r.url()));
-		page.on('console', (m) => {
-			if (m.type() === 'error')
-				process.stderr.write(`browser console: ${m.text()}\n`);
-		});
 
 		await step('profile', async () => {
 			await page.goto(BASE + '/account/');
@@ -291,9 +220,4 @@ async function main() {
 	} finally {
 		await browser.close();
 	}
-}
-
-main().catch((e) => {
-	process.stderr.write(`account-page.js: ${e && e.stack ? e.stack : e}\n`);
-	process.exit(1);
 });

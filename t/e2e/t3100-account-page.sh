@@ -9,9 +9,8 @@
 # results are checked again through the API, without the page.
 # Screenshots of each step: t/e2e/t3100-account-page.shots/ in the build
 # tree, beside this test's .log (kept; make clean removes them).
-# Needs node, Chromium and playwright-core (tools/quickstart installs them:
-# the module in /usr/local/lib/reverify-test, or $REVERIFY_NODE_MODULES);
-# skips without them, fails under REVERIFY_TEST_REQUIRE_SERVERS=1.
+# Needs node, Chromium and playwright-core (t/lib/browser.sh); skips
+# without them, fails under REVERIFY_TEST_REQUIRE_SERVERS=1.
 # The libraries are sourced from $top_srcdir (SC1091), which comes from the
 # environment (SC2154); the test bodies are strings for eval (SC2016), so the
 # variables set here for them look unused (SC2034) and the functions defined
@@ -20,20 +19,9 @@
 . "$top_srcdir/t/lib/test-lib.sh"
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"
+. "$top_srcdir/t/lib/browser.sh"
 
-NODE=$(command -v node || true)
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-PLAYWRIGHT_CORE=${REVERIFY_NODE_MODULES:-/usr/local/lib/reverify-test/node_modules}/playwright-core
-require_server node "$NODE"
-require_server chromium "$CHROMIUM"
-require_server "playwright-core (tools/quickstart check installs it)" \
-	"$(test -f "$PLAYWRIGHT_CORE/package.json" && echo "$NODE")"
-export CHROMIUM PLAYWRIGHT_CORE
-
-SHOTS=$top_builddir/t/e2e/$TEST_NAME.shots
-{ rm -rf "$SHOTS" && mkdir -p "$SHOTS"; } || bail_out "cannot make $SHOTS"
-STEPS=$TRASH/steps
-export SHOTS STEPS
+browser_setup
 
 outbox_setup || bail_out "no outbox"
 setup_instance "<delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"reverify@example.org\" sms-command=\"$top_srcdir/tools/outbox-sms\"/>" ||
@@ -69,22 +57,12 @@ test_expect_success 'the page is served with its security headers, no secret in 
 '
 
 test_expect_success 'the browser goes through the page (node t/browser/account-page.js)' '
-	timeout 90 "$NODE" "$top_srcdir/t/browser/account-page.js" >browser.out 2>&1
-	rc=$?
-	cat browser.out
-	test "$rc" = 0
+	run_browser account-page.js 90
 '
 
 # each step of the browser run, as its own result
-for s in profile stepup-password password-too-short code-sent wrong-code \
-	email-changed stepup-code records-revoke japanese no-secrets-in-urls; do
-	test_expect_success "browser step $s, with its screenshot" '
-		grep -qx "ok $s" "$STEPS" &&
-		for shot in "$SHOTS"/[0-9][0-9]-"$s".png; do
-			test "$(head -c 8 "$shot" | od -An -tx1 | tr -d " ")" = 89504e470d0a1a0a || return 1
-		done
-	'
-done
+browser_steps profile stepup-password password-too-short code-sent wrong-code \
+	email-changed stepup-code records-revoke japanese no-secrets-in-urls
 
 test_expect_success 'the API, asked without the page: alice has the new address' '
 	http GET /api/my-account -H "Authorization: Bearer $tok" &&

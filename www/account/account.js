@@ -6,13 +6,17 @@
  * .../verification-code and .../verify), then the change with the step-up
  * record's id in the logto-verification-id header (6.1), and for a new
  * e-mail address or phone number a second verified code to the new one
- * (newIdentifierVerificationRecordId, 6.6.1). The API's error messages come
- * localised through Accept-Language and are shown as they come; the page's
- * own strings are in i18n/LANG.json.
+ * (newIdentifierVerificationRecordId, 6.6.1). Passkeys (logto-spec 2.5,
+ * 8.1.9; issue 20): the browser's WebAuthn API with the options the API
+ * gives, registered and then bound to the account under a step-up, or
+ * used as a step-up themselves; an authenticator app (TOTP) likewise.
+ * The API's error messages come localised through Accept-Language and are
+ * shown as they come; the page's own strings are in i18n/LANG.json.
  *
  * Secrets (the token, passwords, codes, record ids) stay in this closure:
  * never in the URL, the DOM's attributes or storage; an input that held
- * one is emptied once it was sent. Everything from the server is shown
+ * one is emptied once it was sent; a new TOTP secret alone is shown (as
+ * text and as its QR code) until it is bound. Everything from the server is shown
  * with textContent, never parsed as HTML. The token comes from
  * accountToken() (token.js), which a site replaces. */
 'use strict';
@@ -25,6 +29,12 @@
 	let text = {};
 	let profile = null;
 	let records = null;
+	/* the second factors (GET /api/my-account/mfa-verifications), null
+	 * until loaded; factorsError: why they could not be */
+	let factors = null;
+	let factorsError = '';
+	/* a TOTP secret being set up: {secret}, shown until it is bound */
+	let totp = null;
 	/* the step-up record: {id, expires (ms)}, or null */
 	let stepup = null;
 	/* a code sent for the step-up: {type, value, id, expires} */
@@ -67,6 +77,7 @@
 		$('lang').value = l;
 		renderProfile();
 		renderStepup();
+		renderFactors();
 		renderRecords();
 	}
 
@@ -221,6 +232,10 @@
 				input.disabled = !p.primaryEmail;
 			else if (input.value === 'phone')
 				input.disabled = !p.primaryPhone;
+			else if (input.value === 'passkey')
+				input.disabled = !hasPasskey();
+			else if (input.value === 'totp')
+				input.disabled = !hasFactor('Totp');
 			else
 				input.disabled = profile !== null && !p.hasPassword;
 		}
@@ -244,9 +259,12 @@
 		else
 			$('stepup-state').textContent = t('stepup_none');
 		const m = method();
+		const byCode = m === 'email' || m === 'phone';
 		show('stepup-password-form', m === 'password');
-		show('stepup-send-form', m !== 'password');
-		show('stepup-code-form', m !== 'password' && stepupCode !== null && stepupCode.type === m);
+		show('stepup-send-form', byCode);
+		show('stepup-code-form', byCode && stepupCode !== null && stepupCode.type === m);
+		show('stepup-passkey-form', m === 'passkey');
+		show('stepup-totp-form', m === 'totp');
 	}
 
 	/* stepupId: the id of a live step-up record; else it says so, moves
@@ -303,6 +321,32 @@
 		});
 		stepupDone(c.id, c.expires);
 		await loadRecords();
+	});
+
+	/* a step-up by a passkey (ours, issue 20): the ceremony's options,
+	 * the browser's assertion, its check; the record is the step-up */
+	onSubmit('stepup-passkey-form', async () => {
+		const r = await api('POST', '/verifications/web-authn/authentication');
+		const o = r.authenticationOptions || {};
+		const publicKey = Object.assign({}, o, {
+			challenge: fromB64u(o.challenge),
+			allowCredentials: (o.allowCredentials || []).map((c) =>
+				Object.assign({}, c, { id: fromB64u(c.id) })),
+		});
+		const cred = await ceremony(() => navigator.credentials.get({ publicKey: publicKey }));
+		await api('POST', '/verifications/web-authn/authentication/verify',
+			{ verificationRecordId: r.verificationRecordId, payload: credentialJSON(cred) });
+		stepupDone(r.verificationRecordId, r.expiresAt);
+		await loadRecords();
+		await loadFactors();
+	});
+
+	/* a step-up by an authenticator app's code (ours, issue 20) */
+	onSubmit('stepup-totp-form', async () => {
+		const r = await api('POST', '/verifications/totp', { code: take('stepup-totp').trim() });
+		stepupDone(r.verificationRecordId, r.expiresAt);
+		await loadRecords();
+		await loadFactors();
 	});
 
 	for (const input of document.querySelectorAll('input[name=method]'))
@@ -402,6 +446,203 @@
 		notice('name_changed');
 	});
 
+	/* tableRow CELLS ACTION LABEL FN: a row of the texts CELLS and a
+	 * button ACTION (its class, and the page's word) labelled LABEL,
+	 * which runs FN */
+	function tableRow(cells, action, label, fn) {
+		const tr = document.createElement('tr');
+		for (const c of cells) {
+			const td = document.createElement('td');
+			td.textContent = c;
+			tr.append(td);
+		}
+		const td = document.createElement('td');
+		const b = document.createElement('button');
+		b.type = 'button';
+		b.className = action;
+		b.textContent = t(action);
+		b.setAttribute('aria-label', t(action) + ': ' + label);
+		b.addEventListener('click', () => run(b, fn));
+		td.append(b);
+		tr.append(td);
+		return tr;
+	}
+
+	/* ---- second factors: list, add a passkey, remove (issue 20) ---- */
+
+	/* fromB64u S: the bytes of base64url S, as an ArrayBuffer */
+	function fromB64u(s) {
+		const str = String(s || '').replace(/-/g, '+').replace(/_/g, '/');
+		const bin = atob(str + '==='.slice((str.length + 3) % 4));
+		const bytes = new Uint8Array(bin.length);
+		for (let i = 0; i < bin.length; i++)
+			bytes[i] = bin.charCodeAt(i);
+		return bytes.buffer;
+	}
+
+	/* toB64u BUF: base64url of an ArrayBuffer, no padding */
+	function toB64u(buf) {
+		const bytes = new Uint8Array(buf);
+		let bin = '';
+		for (let i = 0; i < bytes.length; i++)
+			bin += String.fromCharCode(bytes[i]);
+		return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+	}
+
+	/* credentialJSON CRED: a PublicKeyCredential as the JSON the API takes
+	 * (RegistrationResponseJSON, AuthenticationResponseJSON) */
+	function credentialJSON(cred) {
+		const r = cred.response;
+		const response = { clientDataJSON: toB64u(r.clientDataJSON) };
+		if (r.attestationObject) {
+			response.attestationObject = toB64u(r.attestationObject);
+			response.transports = typeof r.getTransports === 'function' ? r.getTransports() : [];
+		} else {
+			response.authenticatorData = toB64u(r.authenticatorData);
+			response.signature = toB64u(r.signature);
+			if (r.userHandle)
+				response.userHandle = toB64u(r.userHandle);
+		}
+		const json = {
+			id: cred.id,
+			rawId: toB64u(cred.rawId),
+			type: cred.type,
+			response: response,
+			clientExtensionResults: cred.getClientExtensionResults(),
+		};
+		if (cred.authenticatorAttachment)
+			json.authenticatorAttachment = cred.authenticatorAttachment;
+		return json;
+	}
+
+	/* ceremony FN: the credential FN's promise gives; a refusal of the
+	 * browser or the authenticator in the page's words */
+	async function ceremony(fn) {
+		if (!window.PublicKeyCredential || !navigator.credentials)
+			throw { code: '', message: t('passkey_unsupported') };
+		try {
+			const cred = await fn();
+			if (!cred)
+				throw new Error('no credential');
+			return cred;
+		} catch (e) {
+			const key = e && e.name === 'NotAllowedError' ? 'passkey_cancelled'
+				: e && e.name === 'InvalidStateError' ? 'passkey_exists' : 'passkey_failed';
+			throw { code: '', message: t(key) };
+		}
+	}
+
+	function hasFactor(type) {
+		return Array.isArray(factors) && factors.some((f) => f.type === type);
+	}
+
+	function hasPasskey() {
+		return hasFactor('WebAuthn') && Boolean(window.PublicKeyCredential);
+	}
+
+	function renderFactors() {
+		const body = $('factors-body');
+		body.replaceChildren();
+		const list = factors || [];
+		for (const f of list) {
+			const cells = [
+				t('factor_' + f.type),
+				f.name || '',
+				fmtTime(Date.parse(f.createdAt)),
+				f.lastUsedAt ? fmtTime(Date.parse(f.lastUsedAt)) : t('never'),
+			];
+			body.append(tableRow(cells, 'remove', cells[0] + ' ' + cells[1], async () => {
+				const id = stepupId();
+				if (!id)
+					return;
+				await api('DELETE', '/my-account/mfa-verifications/' + encodeURIComponent(f.id),
+					undefined, id);
+				await loadFactors();
+				notice('factor_removed');
+			}));
+		}
+		$('factors').hidden = list.length === 0;
+		$('factors-empty').hidden = factors === null || list.length > 0;
+		$('factors-state').textContent = factorsError;
+		$('factors-state').hidden = factorsError === '';
+		/* one authenticator app at most (user.totp_already_in_use) */
+		show('totp-start-form', factors !== null && !hasFactor('Totp') && totp === null);
+		show('totp-form', totp !== null);
+		$('totp-qr').alt = t('totp_qr');
+		renderProfile();
+	}
+
+	async function loadFactors() {
+		const r = await api('GET', '/my-account/mfa-verifications');
+		factors = Array.isArray(r) ? r : [];
+		factorsError = '';
+		renderFactors();
+	}
+
+	/* a new passkey: the step-up first (the binding needs it), then the
+	 * registration ceremony (2.5) and the binding (8.1.9) */
+	onSubmit('passkey-form', async () => {
+		const id = stepupId();
+		if (!id)
+			return;
+		const r = await api('POST', '/verifications/web-authn/registration');
+		const o = r.registrationOptions || {};
+		const publicKey = Object.assign({}, o, {
+			challenge: fromB64u(o.challenge),
+			user: Object.assign({}, o.user, { id: fromB64u(o.user && o.user.id) }),
+			excludeCredentials: (o.excludeCredentials || []).map((c) =>
+				Object.assign({}, c, { id: fromB64u(c.id) })),
+		});
+		const cred = await ceremony(() => navigator.credentials.create({ publicKey: publicKey }));
+		await api('POST', '/verifications/web-authn/registration/verify',
+			{ verificationRecordId: r.verificationRecordId, payload: credentialJSON(cred) });
+		const name = $('passkey-name').value.trim();
+		const bind = { type: 'WebAuthn', newIdentifierVerificationRecordId: r.verificationRecordId };
+		if (name !== '')
+			bind.name = name;
+		await api('POST', '/my-account/mfa-verifications', bind, id);
+		$('passkey-name').value = '';
+		await loadFactors();
+		notice('passkey_added');
+	});
+
+	/* an authenticator app (8.1.9): a new secret, shown as a QR code and
+	 * as text (the one place where the page shows a secret: the user
+	 * needs it), then bound with the app's first code under a step-up;
+	 * the secret leaves the page once bound */
+	onSubmit('totp-start-form', async () => {
+		if (!stepupId())
+			return;
+		const r = await api('POST', '/my-account/mfa-verifications/totp-secret/generate');
+		totp = { secret: r.secret };
+		/* only an image of ours: an SVG as a data: URL (CSP img-src data:) */
+		const qr = String(r.secretQrCode || '');
+		$('totp-qr').src = qr.startsWith('data:image/svg+xml;base64,') ? qr : '';
+		$('totp-secret').textContent = r.secret;
+		renderFactors();
+		$('totp-code').focus();
+	});
+
+	function endTotp() {
+		totp = null;
+		$('totp-qr').removeAttribute('src');
+		$('totp-secret').textContent = '';
+		$('totp-code').value = '';
+	}
+
+	onSubmit('totp-form', async () => {
+		if (!totp)
+			return;
+		const id = stepupId();
+		if (!id)
+			return;
+		await api('POST', '/my-account/mfa-verifications',
+			{ type: 'Totp', secret: totp.secret, code: take('totp-code').trim() }, id);
+		endTotp();
+		await loadFactors();
+		notice('totp_added');
+	});
+
 	/* ---- one's step-ups: list and revoke (reverify's extension) ---- */
 
 	function renderRecords() {
@@ -409,7 +650,6 @@
 		body.replaceChildren();
 		const list = records || [];
 		for (const r of list) {
-			const tr = document.createElement('tr');
 			const cells = [
 				t('type_' + r.type),
 				r.identifier || '',
@@ -417,25 +657,11 @@
 				fmtTime(Date.parse(r.createdAt)),
 				fmtTime(Date.parse(r.expiresAt)),
 			];
-			for (const c of cells) {
-				const td = document.createElement('td');
-				td.textContent = c;
-				tr.append(td);
-			}
-			const td = document.createElement('td');
-			const b = document.createElement('button');
-			b.type = 'button';
-			b.className = 'revoke';
-			b.textContent = t('revoke');
-			b.setAttribute('aria-label', t('revoke') + ': ' + cells[0] + ' ' + cells[3]);
-			b.addEventListener('click', () => run(b, async () => {
+			body.append(tableRow(cells, 'revoke', cells[0] + ' ' + cells[3], async () => {
 				await api('DELETE', '/verifications/' + encodeURIComponent(r.handle));
 				await loadRecords();
 				notice('revoked');
 			}));
-			td.append(b);
-			tr.append(td);
-			body.append(tr);
 		}
 		$('records').hidden = list.length === 0;
 		$('records-empty').hidden = records === null || list.length > 0;
@@ -462,6 +688,14 @@
 		await setLang(pickLang());
 		await loadProfile();
 		await loadRecords();
+		/* a token without the identities scope, or second factors off
+		 * (<account-center mfa>): the rest of the page works */
+		try {
+			await loadFactors();
+		} catch (err) {
+			factorsError = err.message || String(err);
+			renderFactors();
+		}
 	}).then(() => {
 		/* the first load is over, well or not (the browser test waits) */
 		document.body.dataset.ready = '1';

@@ -3,8 +3,8 @@
  * This is the one function a site replaces (doc/deploy.md, "The account
  * page"). accountToken() resolves to the bearer token of the signed-in
  * user: an access token of the site's OpenID provider for reverify's
- * audience, with the scopes "openid profile email phone", issued to a
- * first-party client. It is called before every API request, so it may
+ * audience, with the scopes "openid profile email phone identities"
+ * (identities for the second factors), issued to a first-party client. It is called before every API request, so it may
  * return a fresh token each time (a refreshed one from the site's OIDC
  * client library, say); it must never put the token into the URL. It
  * rejects (or resolves to "") when there is no signed-in user.
