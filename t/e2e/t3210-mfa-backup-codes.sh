@@ -16,7 +16,8 @@
 
 command -v oathtool >/dev/null || skip_all "no oathtool (apt-get install oathtool)"
 PW='my Password 123'
-setup_instance || bail_out "cannot set up the instance"
+setup_instance '<lockout max-attempts="5" window="3600" duration="3600"/>' ||
+	bail_out "cannot set up the instance"
 uid=$(printf '%s\n' "$PW" | add_user --username alice --password-stdin) ||
 	bail_out "no user"
 start_lighttpd verification-password verification-mfa my-account-mfa ||
@@ -133,6 +134,25 @@ test_expect_success 'the other 8 work once each; then a new set may be bound' '
 	check_status 201
 '
 
+# (800-63B-4 3.1.2.2: under 64 bits, failures limited as 3.2.2 says)
+test_expect_success 'wrong backup codes have their own lockout pool: the fifth blocks, the password still works' '
+	# two were counted above (a used code, a code not bound; user unlock
+	# lifts a block, not the failures before one); max-attempts is 5
+	for c in zzzzzzzzz3 zzzzzzzzz4; do
+		backup_verify "$tok" "$c" &&
+		check_status 400 && check_code session.mfa.invalid_backup_code || return 1
+	done &&
+	backup_verify "$tok" zzzzzzzzz5 &&
+	check_status 400 && check_code session.verification_blocked_too_many_attempts &&
+	grep -qi "^Retry-After: " "$TRASH/headers" &&
+	backup_verify "$tok" "$(sed -n 2p "$TRASH/codes")" &&
+	check_code session.verification_blocked_too_many_attempts &&
+	step_up "$tok" >/dev/null &&
+	"$ADMIN" -q user unlock "$uid" &&
+	backup_verify "$tok" "$(sed -n 2p "$TRASH/codes")" &&
+	check_status 201
+'
+
 test_expect_success 'removing the app removes the backup codes with it (they cannot be alone)' '
 	http GET /api/my-account/mfa-verifications -H "Authorization: Bearer $tok" &&
 	id=$(jq -r ".[] | select(.type == \"Totp\") | .id" "$TRASH/body") &&
@@ -151,7 +171,7 @@ test_expect_success 'GET backup-codes with none: 404 verification_record.not_fou
 
 test_expect_success 'the trail has the uses, never a code' '
 	"$ADMIN" audit show >audit &&
-	test "$(grep -c "\"event\":\"verify.backup_code.ok\"" audit)" = 11 &&
+	test "$(grep -c "\"event\":\"verify.backup_code.ok\"" audit)" = 12 &&
 	while read -r c; do
 		! grep -qiF "$c" audit || return 1
 	done <codes.1

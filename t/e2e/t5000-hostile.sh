@@ -46,7 +46,8 @@ cat >"$TRASH/templates/en.xml" <<'XML' || bail_out "no template"
 XML
 DELIVERY="<delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"reverify@example.org\" sms-command=\"$top_srcdir/tools/outbox-sms\" templates=\"$TRASH/templates\"/>"
 setup_instance "$DELIVERY" "<introspection clients=\"payments:$hash\"/>" \
-	'<codes send-max="100"/>' || bail_out "cannot set up the instance"
+	'<codes send-max="100"/>' '<webauthn rp-id="example.com"/>' ||
+	bail_out "cannot set up the instance"
 PW='correct horse battery staple'
 alice=$(printf '%s\n' "$PW" | add_user --username alice --email alice@example.com \
 	--phone 64211234567 --password-stdin) || bail_out "no user"
@@ -60,7 +61,9 @@ start_lighttpd $PROGRAMS || bail_out "lighttpd did not start"
 if ! { tok=$(mint "$alice") && btok=$(mint "$bob") && etok=$(mint "$eve") &&
 	notok=$(MINT_SCOPE='profile email' mint "$alice") &&
 	thirdtok=$(mint "$alice" --client-id evil-app) &&
-	oldtok=$(mint "$alice" --expired); }; then
+	oldtok=$(mint "$alice" --expired) &&
+	mtok=$(MINT_SCOPE='openid profile email phone identities' mint "$alice") &&
+	bmtok=$(MINT_SCOPE='openid profile identities' mint "$bob"); }; then
 	bail_out "no tokens"
 fi
 basic=$(printf 'payments:%s' "$secret" | base64 -w0)
@@ -80,6 +83,47 @@ http POST /api/verifications/password "$TRASH/pw.json" -H "Authorization: Bearer
 	bail_out "no step-up record"
 check_status 201 >/dev/null || bail_out "no step-up record"
 A=$(record_id)
+
+# second factors (issue 20): alice has an authenticator app and backup
+# codes, bound with A; AR is a passkey registration of hers not verified,
+# BR one of bob's, B a password step-up of bob; TOTP her app's factor id.
+# The cases on them must leave her factors as they are (factors.before)
+jq -cn '{type: "Totp", secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}' >"$TRASH/totp.json"
+http POST /api/my-account/mfa-verifications "$TRASH/totp.json" \
+	-H "Authorization: Bearer $mtok" -H "logto-verification-id: $A" ||
+	bail_out "no TOTP factor"
+check_status 204 >/dev/null || bail_out "no TOTP factor"
+http POST /api/my-account/mfa-verifications/backup-codes/generate \
+	-H "Authorization: Bearer $mtok" || bail_out "no backup codes"
+if ! { jq -c '{type: "BackupCode", codes: .codes}' "$TRASH/body" >"$TRASH/backup.json" &&
+	http POST /api/my-account/mfa-verifications "$TRASH/backup.json" \
+		-H "Authorization: Bearer $mtok" -H "logto-verification-id: $A" &&
+	check_status 204 >/dev/null; }; then
+	bail_out "no backup codes"
+fi
+if ! { http GET /api/my-account/mfa-verifications -H "Authorization: Bearer $mtok" &&
+	TOTP=$(jq -r '.[] | select(.type == "Totp") | .id' "$TRASH/body") &&
+	test -n "$TOTP" &&
+	http POST /api/verifications/web-authn/registration -H "Authorization: Bearer $mtok" &&
+	AR=$(record_id) && test -n "$AR" &&
+	http POST /api/verifications/web-authn/registration -H "Authorization: Bearer $bmtok" &&
+	BR=$(record_id) && test -n "$BR" &&
+	http POST /api/verifications/password "$TRASH/pw.json" -H "Authorization: Bearer $btok" &&
+	B=$(record_id) && test -n "$B"; }; then
+	bail_out "no TOTP factor listed, registration records or step-up of bob"
+fi
+
+# factors: alice's second factors as reverify-admin user show lists them
+factors () {
+	"$ADMIN" user show "$alice" | jq -c '.mfaVerifications'
+}
+factors >"$TRASH/factors.before" || bail_out "no factors"
+# the two bindings were notified (MfaChanged) by e-mail and SMS: the
+# battery starts with an empty outbox
+if ! { test "$(outbox_count mail)" = 2 && test "$(outbox_count sms)" = 2; }; then
+	bail_out "the bindings were not notified"
+fi
+outbox_clear
 
 # stats: the store's counts, one "name value" line each
 stats () {
@@ -137,13 +181,18 @@ decode () {
 	printf "$d_fmt_"
 }
 
-# value TEXT: TEXT with @A@ and @ALICE@ replaced (alice's step-up record,
-# her user id), then decoded; forks only when TEXT needs it (the machine
-# may be busy: each fork counts here)
+# value TEXT: TEXT with @A@, @ALICE@, @AR@, @B@, @BR@ and @TOTP@ replaced
+# (alice's step-up record, her user id, her passkey registration, bob's
+# step-up record and registration, alice's TOTP factor), then decoded;
+# forks only when TEXT needs it (the machine may be busy: each fork
+# counts here)
 value () {
 	v_=$1
 	case $v_ in
-	*@A@* | *@ALICE@*) v_=$(printf '%s' "$v_" | sed -e "s/@A@/$A/g" -e "s/@ALICE@/$alice/g") ;;
+	*@A@* | *@ALICE@* | *@AR@* | *@B@* | *@BR@* | *@TOTP@*)
+		v_=$(printf '%s' "$v_" | sed -e "s/@A@/$A/g" -e "s/@ALICE@/$alice/g" \
+			-e "s/@AR@/$AR/g" -e "s/@BR@/$BR/g" -e "s/@B@/$B/g" \
+			-e "s/@TOTP@/$TOTP/g") ;;
 	esac
 	case $v_ in
 	*\\* | *'{{'*) decode "$v_" ;;
@@ -168,6 +217,8 @@ send_case () {
 	alice) set -- "$@" -H "Authorization: Bearer $tok" ;;
 	bob) set -- "$@" -H "Authorization: Bearer $btok" ;;
 	eve) set -- "$@" -H "Authorization: Bearer $etok" ;;
+	alicemfa) set -- "$@" -H "Authorization: Bearer $mtok" ;;
+	bobmfa) set -- "$@" -H "Authorization: Bearer $bmtok" ;;
 	noopenid) set -- "$@" -H "Authorization: Bearer $notok" ;;
 	thirdparty) set -- "$@" -H "Authorization: Bearer $thirdtok" ;;
 	expired) set -- "$@" -H "Authorization: Bearer $oldtok" ;;
@@ -234,6 +285,13 @@ check_case () {
 	return 1
 }
 
+# factors_unchanged: alice's second factors are as they were before the
+# battery (a refused call writes nothing half-way)
+factors_unchanged () {
+	factors >"$TRASH/factors.now" &&
+	test_cmp "$TRASH/factors.before" "$TRASH/factors.now"
+}
+
 test_expect_success 'counts of the store before the battery' '
 	stats >"$TRASH/stats.before" &&
 	cat "$TRASH/stats.before" &&
@@ -256,6 +314,12 @@ while IFS= read -r line; do
 	*${HOSTILE_ONLY-}*) ;;
 	*) continue ;;
 	esac
+	# a case of the second factors' routes checks alice's factors too
+	c_more=
+	case $2 in
+	*/mfa-verifications* | */verifications/totp* | */verifications/backup-code* | \
+	*/verifications/web-authn*) c_more='&& factors_unchanged' ;;
+	esac
 	# the words go to the test body quoted again
 	c_args=
 	for w in "$@"; do
@@ -267,7 +331,7 @@ while IFS= read -r line; do
 	test_expect_success "$c_name: $c_status ${c_code}" "
 		send_case $c_args ;
 		check_case $c_status $c_code &&
-		nothing_sent
+		nothing_sent $c_more
 	"
 done <"$CASES"
 
@@ -295,7 +359,10 @@ test_expect_success 'after the battery: the users are as they were' '
 	test "$(json_get alice.json .primaryPhone)" = 64211234567 &&
 	test "$(json_get alice.json .username)" = alice &&
 	"$ADMIN" user show "$bob" >bob.json &&
-	test "$(json_get bob.json .username)" = bob
+	test "$(json_get bob.json .username)" = bob &&
+	test "$(jq -c .mfaVerifications bob.json)" = "[]" &&
+	factors_unchanged &&
+	test "$(jq -r "[.[].type] | sort | join(\" \")" "$TRASH/factors.now")" = "BackupCode Totp"
 '
 
 test_expect_success 'after the battery: a password step-up still gets 201' '

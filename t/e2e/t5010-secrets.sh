@@ -8,10 +8,14 @@
 # (right and wrong), an SMS gateway that fails and echoes the message (with
 # its code) on stderr, a password change, a primary e-mail change with its
 # notice and an on-change hook, introspection with right and wrong Basic
-# credentials, and a token with a broken signature.
+# credentials, a token with a broken signature, and the second factors
+# (issue 20): an authenticator app bound with a wrong, then the right code,
+# TOTP and backup-code step-ups right and wrong, a passkey registered and
+# used (and a garbage ceremony).
 # Searched: reverify's log file, lighttpd's error log and stdout, and the
 # programs' stderr ($TRASH/backend-stderr.log). Not searched: the outbox
-# (the messages carry the codes on purpose) and the store.
+# (the messages carry the codes on purpose); the store only for the TOTP
+# secret (sealed) and the backup codes (keyed hashes), and mfa.key's mode.
 # Record ids are searched too: with the owner's access token (stolen, say)
 # a live one passes as step-up proof, so the log and the audit trail name
 # records by their handle only (issue 14, F1).
@@ -28,6 +32,8 @@
 . "$top_srcdir/t/lib/lighttpd.sh"
 . "$top_srcdir/t/lib/instance.sh"
 
+command -v oathtool >/dev/null ||
+	bail_out "no oathtool (tools/quickstart check installs it)"
 REVERIFY_OUTBOX=$TRASH/outbox
 export REVERIFY_OUTBOX
 mkdir -p "$REVERIFY_OUTBOX" "$TRASH/secrets" || bail_out "no outbox"
@@ -59,7 +65,8 @@ chmod +x "$TRASH/sms-gateway" "$TRASH/hook" || bail_out "chmod"
 DELIVERY="<delivery sendmail=\"$top_srcdir/tools/outbox-sendmail -t -i\" mail-from=\"reverify@example.org\" sms-command=\"$TRASH/sms-gateway\"/>"
 setup_instance "$DELIVERY" "<introspection clients=\"payments:$hash\"/>" \
 	"<hooks on-change=\"$TRASH/hook\"/>" \
-	'<lockout max-attempts="3" window="3600" duration="3600"/>' ||
+	'<lockout max-attempts="3" window="3600" duration="3600"/>' \
+	'<webauthn rp-id="example.com"/>' ||
 	bail_out "cannot set up the instance"
 grep -q 'level="debug"' "$REVERIFY_CONFIG" || bail_out "not at the debug level"
 
@@ -74,6 +81,9 @@ PROGRAMS=$(sed -e 's/#.*//' "$top_srcdir/conf/endpoints" | awk 'NF { print $1 }'
 # shellcheck disable=SC2086 # a list of programs
 start_lighttpd $PROGRAMS || bail_out "lighttpd did not start"
 tok=$(mint "$alice") || bail_out "no token"
+mtok=$(MINT_SCOPE='openid profile email phone identities' mint "$alice") ||
+	bail_out "no token"
+AUTHN=$top_builddir/t/helper/authenticator
 ctok=$(mint "$carol") || bail_out "no token"
 
 # keep KIND VALUE...: remember secrets of KIND (one file per kind)
@@ -107,7 +117,7 @@ other () {
 }
 
 keep password "$PW" "$NPW" "$CPW"
-keep jwt "$tok" "$ctok"
+keep jwt "$tok" "$ctok" "$mtok"
 keep secret "$secret" "$wrong_secret"
 
 test_expect_success 'flow: two wrong passwords (422), then the right one (201)' '
@@ -196,6 +206,90 @@ test_expect_success 'flow: a token with a broken signature (401), an expired one
 	http GET /api/my-account -H "Authorization: Bearer $tok" && check_status 200
 '
 
+# ---- second factors (issue 20) --------------------------------------------
+
+# mfa_add BODY_FILE: binds a factor with alice's step-up $A
+mfa_add () {
+	http POST /api/my-account/mfa-verifications "$1" \
+		-H "Authorization: Bearer $mtok" -H "logto-verification-id: $A"
+}
+
+# verify_mfa totp|backup-code CODE: a step-up by a second factor
+verify_mfa () {
+	jq -cn --arg c "$2" '{code: $c}' >"$TRASH/mfa-code.json" &&
+	http POST "/api/verifications/$1" "$TRASH/mfa-code.json" -H "Authorization: Bearer $mtok"
+}
+
+# ceremony registration|authentication create|get COUNT: a passkey
+# ceremony of alice's with the software authenticator, its signature
+# counter at COUNT; its challenge and record kept
+ceremony () {
+	http POST "/api/verifications/web-authn/$1" -H "Authorization: Bearer $mtok" &&
+	check_status 200 &&
+	cr_rec_=$(record_id) && keep record "$cr_rec_" &&
+	cr_ch_=$(jq -r ".${1}Options.challenge" "$TRASH/body") &&
+	keep challenge "$cr_ch_" &&
+	"$AUTHN" "$2" --key key.pem --rp-id example.com --origin https://example.com \
+		--challenge "$cr_ch_" --count "$3" >answer.json &&
+	jq -c --arg r "$cr_rec_" '{verificationRecordId: $r, payload: .}' answer.json >fin.json &&
+	http POST "/api/verifications/web-authn/$1/verify" fin.json -H "Authorization: Bearer $mtok"
+}
+
+test_expect_success 'flow: an authenticator app, bound with a wrong code (400), then the right one (204)' '
+	http POST /api/my-account/mfa-verifications/totp-secret/generate \
+		-H "Authorization: Bearer $mtok" &&
+	check_status 200 &&
+	S=$(json_get "$TRASH/body" .secret) &&
+	keep totp "$S" "$(printf %s "$S" | base32 -d | od -An -v -tx1 | tr -d " \n")" &&
+	keep qr "$(json_get "$TRASH/body" .secretQrCode | cut -c 27-90)" &&
+	c=$(oathtool --totp -b "$S") && keep code "$c" &&
+	jq -cn --arg s "$S" --arg c "$(other "$c")" "{type: \"Totp\", secret: \$s, code: \$c}" >t.json &&
+	mfa_add t.json && check_status 400 && check_code session.mfa.invalid_totp_code &&
+	jq -cn --arg s "$S" --arg c "$c" "{type: \"Totp\", secret: \$s, code: \$c}" >t.json &&
+	mfa_add t.json && check_status 204
+'
+
+test_expect_success 'flow: TOTP step-ups, a wrong code (400), the next one (201)' '
+	c=$(oathtool --totp -b --now "@$(($(date +%s) + 30))" "$S") && keep code "$c" &&
+	verify_mfa totp "$(other "$c")" && check_status 400 &&
+	check_code session.mfa.invalid_totp_code &&
+	verify_mfa totp "$c" && check_status 201 && keep record "$(record_id)"
+'
+
+test_expect_success 'flow: backup codes bound (204), one steps up (201), a wrong one (400)' '
+	http POST /api/my-account/mfa-verifications/backup-codes/generate \
+		-H "Authorization: Bearer $mtok" &&
+	check_status 200 &&
+	jq -r ".codes[]" "$TRASH/body" >codes &&
+	while IFS= read -r bc; do keep backup "$bc" || exit 1; done <codes &&
+	jq -c "{type: \"BackupCode\", codes: .codes}" "$TRASH/body" >b.json &&
+	mfa_add b.json && check_status 204 &&
+	verify_mfa backup-code "$(head -n 1 codes)" && check_status 201 &&
+	keep record "$(record_id)" &&
+	keep backup zz9yy8xx7w &&
+	verify_mfa backup-code zz9yy8xx7w && check_status 400 &&
+	check_code session.mfa.invalid_backup_code &&
+	http GET /api/my-account/mfa-verifications/backup-codes \
+		-H "Authorization: Bearer $mtok" -H "logto-verification-id: $A" &&
+	check_status 200
+'
+
+test_expect_success 'flow: a passkey registered (200), bound (204) and used (200), and a garbage answer (400)' '
+	ceremony registration create 1 && check_status 200 &&
+	reg=$(record_id) &&
+	jq -cn --arg r "$reg" "{type: \"WebAuthn\", newIdentifierVerificationRecordId: \$r}" >w.json &&
+	mfa_add w.json && check_status 204 &&
+	ceremony authentication get 2 && check_status 200 &&
+	keep record "$(record_id)" &&
+	http POST /api/verifications/web-authn/registration -H "Authorization: Bearer $mtok" &&
+	check_status 200 &&
+	r=$(record_id) && keep record "$r" &&
+	keep challenge "$(jq -r .registrationOptions.challenge "$TRASH/body")" &&
+	jq -c --arg r "$r" "{verificationRecordId: \$r, payload: (.payload + {response: {clientDataJSON: \"!!\", attestationObject: \"oWNmbXQ\"}})}" fin.json >junk.json &&
+	http POST /api/verifications/web-authn/registration/verify junk.json -H "Authorization: Bearer $mtok" &&
+	check_status 400 && check_code session.mfa.webauthn_verification_failed
+'
+
 # the servers stop here, so that every log is complete
 test_expect_success 'the logs are there and hold the flow' '
 	stop_lighttpd &&
@@ -205,7 +299,9 @@ test_expect_success 'the logs are there and hold the flow' '
 	grep -c . "$TRASH/reverify.log" &&
 	grep "verify.password.fail\|session.invalid_credentials" "$TRASH/reverify.log" &&
 	grep "user.password_changed" "$TRASH/reverify.log" &&
-	grep "record.introspected" "$TRASH/reverify.log"
+	grep "record.introspected" "$TRASH/reverify.log" &&
+	grep "mfa.totp.added" "$TRASH/reverify.log" &&
+	grep "mfa.webauthn.added" "$TRASH/reverify.log"
 '
 
 # the signing key, the pepper and the token signatures, as they are found
@@ -253,12 +349,38 @@ test_expect_success 'the search finds a planted password and code (so it can fai
 	! leaks key planted.log
 '
 
-for kind in password code pepper jwt secret key record; do
+for kind in password code pepper jwt secret key record totp qr backup challenge; do
 	test_expect_success "no $kind in any log ($(wc -l <"$TRASH/secrets/$kind") searched)" "
 		test -s \"\$TRASH/secrets/$kind\" &&
 		# shellcheck disable=SC2086 # a list of files
 		leaks $kind \$LOGS
 	"
 done
+
+# ---- at rest ----------------------------------------------------------------
+
+# the store's files, as they are and as hex (so that the secret's 20 bytes
+# are found as well as its base32 text)
+test_expect_success 'the TOTP secret is not in the store, in base32 or as its bytes; no backup code is' '
+	find "$TRASH/store" -type f >files &&
+	test -s files &&
+	while IFS= read -r f; do
+		od -An -v -tx1 "$f" | tr -d " \n" >store.hex &&
+		if grep -qiF -f "$TRASH/secrets/totp" "$f" store.hex ||
+			grep -qiF -f "$TRASH/secrets/backup" "$f"; then
+			echo "in the store: $f"; exit 1
+		fi
+	done <files
+'
+
+test_expect_success 'the search of the store finds the secret planted in it (so it can fail)' '
+	printf %s "$S" | base32 -d >planted.bin &&
+	od -An -v -tx1 planted.bin | tr -d " \n" >planted.hex &&
+	grep -qiF -f "$TRASH/secrets/totp" planted.hex
+'
+
+test_expect_success 'mfa.key is mode 0600' '
+	test "$(stat -c %a "$TRASH/store/mfa.key")" = 600
+'
 
 test_done
