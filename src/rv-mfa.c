@@ -116,8 +116,6 @@ rv_mfa_totp_key(const struct rv_conf *conf, const char *user,
 
 /* ---- listing --------------------------------------------------------------- */
 
-static const char *const type_names[] = { "Totp", "BackupCode", "WebAuthn" };
-
 static json_t *
 factor_json(const struct rv_factor *f)
 {
@@ -126,7 +124,7 @@ factor_json(const struct rv_factor *f)
 	int i, left = 0;
 
 	rv_iso8601_ms(f->created_at, at);
-	o = json_pack("{s:s, s:s, s:s}", "id", f->id, "type", type_names[f->type],
+	o = json_pack("{s:s, s:s, s:s}", "id", f->id, "type", rv_factor_type_name(f->type),
 		      "createdAt", at);
 	if (f->last_used_at > 0) {
 		rv_iso8601_ms(f->last_used_at, at);
@@ -572,8 +570,9 @@ struct one_ctx {
 	struct rv_user user;	/* out: the user as committed (DELETE) */
 };
 
-static int
-codes_of(const struct rv_factor *f, json_t **out_r)
+/* {codes: [{code: null, usedAt}]}: the codes are kept only hashed */
+static json_t *
+codes_json(const struct rv_factor *f)
 {
 	json_t *a = json_array();
 	char at[32];
@@ -590,8 +589,7 @@ codes_of(const struct rv_factor *f, json_t **out_r)
 		}
 		json_array_append_new(a, o);
 	}
-	*out_r = json_pack("{s:o}", "codes", a);
-	return 0;
+	return json_pack("{s:o}", "codes", a);
 }
 
 static int
@@ -617,7 +615,8 @@ one_body(struct rv_store *st, struct rv_txn *txn, void *vctx, struct rv_err *err
 			rv_err_set(err, RV_E_NO_RECORD, "the user has no backup codes");
 			goto out;
 		}
-		rc = codes_of(f, &o->out);
+		o->out = codes_json(f);
+		rc = 0;
 		goto out;
 	}
 	if (enrol_prelude(txn, o->req, &u, err) < 0)
@@ -767,7 +766,7 @@ static int
 import_backup(const unsigned char *pepper, struct rv_user *u, json_t *e,
 	      struct rv_err *err)
 {
-	json_t *codes = json_object_get(e, "codes"), *c;
+	json_t *codes = json_object_get(e, "codes"), *c, *used;
 	struct rv_factor *f;
 	size_t i;
 
@@ -787,8 +786,8 @@ import_backup(const unsigned char *pepper, struct rv_user *u, json_t *e,
 					  "is not %d letters and digits", i + 1,
 					  RV_BACKUP_CODE_LEN);
 		rv_backup_code_mac(pepper, u->id, code, f->code_mac[i]);
-		if (!json_is_null(json_object_get(c, "usedAt")) &&
-		    json_object_get(c, "usedAt") != NULL)
+		used = json_object_get(c, "usedAt");
+		if (used != NULL && !json_is_null(used))
 			f->code_used_at[i] = f->created_at;
 	}
 	return 0;

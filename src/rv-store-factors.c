@@ -12,6 +12,12 @@
 
 static const char *const factor_types[] = { "Totp", "BackupCode", "WebAuthn" };
 
+const char *
+rv_factor_type_name(enum rv_factor_type t)
+{
+	return factor_types[t];
+}
+
 void
 rv_factor_release(struct rv_factor *f)
 {

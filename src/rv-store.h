@@ -78,7 +78,7 @@ struct rv_factor {
 	int cose_alg;
 	char *public_key;		/* base64url */
 	unsigned long sign_count;
-	char aaguid[37];
+	char aaguid[37];	/* the authenticator model (UUID text) */
 	char *transports;
 	bool backup_eligible, backed_up;
 };
@@ -210,6 +210,8 @@ void rv_user_factor_del(struct rv_user *u, struct rv_factor *f);
 json_t *rv_factor_to_json(const struct rv_factor *f);
 int rv_factor_from_json(json_t *j, struct rv_factor *f);
 void rv_factor_release(struct rv_factor *f);
+/* "Totp", "BackupCode", "WebAuthn" (Logto's names) */
+const char *rv_factor_type_name(enum rv_factor_type t);
 bool rv_user_id_valid(const char *id);
 /* A record id: RV_RECORD_ID_LEN of [0-9a-z] (logto-spec 3.3). */
 bool rv_record_id_valid(const char *id);

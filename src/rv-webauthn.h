@@ -30,7 +30,7 @@ struct rv_webauthn_cred {
 				   libfido2 takes back (es256_pk_from_ptr,
 				   rs256_pk_from_ptr, eddsa_pk_from_ptr) */
 	unsigned long sign_count;
-	char aaguid[37];	/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" */
+	char aaguid[37];	/* the authenticator model: a UUID, 8-4-4-4-12 hex digits */
 	char *transports;	/* words separated by spaces ("usb internal"),
 				   or NULL */
 	bool backup_eligible, backed_up;	/* flags BE, BS */
